@@ -1,0 +1,160 @@
+"""The partners file: one declarative block per partner, validated before anything runs.
+
+Shape (TOML)::
+
+    version = 1
+    [partners.<id>]
+    kind = "rest"                 # one of adapters.registry.KINDS
+    base_url = "http://127.0.0.1:8101"
+    ...                           # the kind's own settings (see each adapter module)
+    [partners.<id>.entities.<entity>]
+    id = "path.to.partner.id"     # the partner's own identifier inside one raw record
+    [partners.<id>.entities.<entity>.fields]
+    title = "intitule"            # common-syntax field = path in the partner's record
+
+Unknown keys are errors everywhere (``extra="forbid"``): a typo is found by ``check-config``,
+not in production. Secrets are never in the file: a block names the environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(Strict):
+    """How one common-syntax field is read from a partner record.
+
+    A plain string is shorthand for ``{ path = "..." }``. Paths are dotted; ``[0]`` indexes a
+    list; ``[*]`` maps over a list (``formations[*].rome`` gives every rome of every formation).
+    """
+
+    path: str | None = Field(None, description="dotted path in the partner record")
+    const: Any = Field(None, description="a constant value instead of a path")
+    format: str | None = Field(
+        None, description="strptime format for dates/instants, e.g. '%d/%m/%Y'"
+    )
+    values: dict[str, Any] | None = Field(
+        None, description="value map: partner value -> common-syntax value"
+    )
+    default: Any = Field(None, description="value used when the path is absent or null")
+    split: str | None = Field(None, description="split a string into a list on this separator")
+    each: dict[str, FieldMappingType] | None = Field(
+        None, description="for a list of objects: the mapping of each element's fields"
+    )
+    decimal_comma: bool = Field(False, description="numbers written 12,5 instead of 12.5")
+    strict_values: bool = Field(
+        False, description="a value absent from `values` is an error instead of passing through"
+    )
+
+    @model_validator(mode="after")
+    def _path_or_const(self) -> FieldSpec:
+        if self.path is None and self.const is None and self.default is None:
+            raise ValueError("a field needs `path`, `const` or `default`")
+        return self
+
+
+FieldMappingType = str | FieldSpec
+FieldSpec.model_rebuild()
+
+
+class EntityMapping(Strict):
+    """The mapping of one entity, shared by every kind of adapter."""
+
+    id: str = Field(description="path of the partner's own identifier in a raw record")
+    fields: dict[str, FieldMappingType] = Field(default_factory=dict)
+
+
+class RetryPolicy(Strict):
+    enabled: bool = True
+    attempts: Annotated[int, Field(ge=1, le=3)] = 2  # first try + one retry, reads only
+    backoff_s: Annotated[float, Field(ge=0, le=2)] = 0.05
+
+
+class BreakerPolicy(Strict):
+    enabled: bool = True
+    failure_threshold: Annotated[int, Field(ge=1, le=100)] = 5
+    cool_down_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+
+
+class CachePolicy(Strict):
+    enabled: bool = True
+    ttl_s: Annotated[float, Field(ge=0, le=86_400)] | None = None  # default: by data class
+    stale_s: Annotated[float, Field(ge=0, le=86_400)] = 600.0  # stale-if-error window (PUBLIC)
+
+
+class EnvSecret(Strict):
+    """A secret read from the environment at start-up; the file only names the variable."""
+
+    env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+    def resolve(self) -> str:
+        value = os.environ.get(self.env)
+        if value is None:
+            raise LookupError(self.env)
+        return value
+
+
+class NoAuth(Strict):
+    type: Literal["none"] = "none"
+
+
+class ApiKeyAuth(Strict):
+    type: Literal["api_key"]
+    header: str = "X-Api-Key"
+    key: EnvSecret
+
+
+class BearerAuth(Strict):
+    type: Literal["bearer"]
+    token: EnvSecret
+
+
+class OAuth2ClientCredentials(Strict):
+    type: Literal["oauth2_client_credentials"]
+    token_url: str = Field(description="absolute, or relative to base_url")
+    client_id: EnvSecret
+    client_secret: EnvSecret
+    scope: str | None = None
+    refresh_margin_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
+
+
+HttpAuth = Annotated[
+    NoAuth | ApiKeyAuth | BearerAuth | OAuth2ClientCredentials, Field(discriminator="type")
+]
+
+
+class PartnerBase(Strict):
+    """Settings every partner has, whatever its kind."""
+
+    kind: str
+    label: str | None = Field(None, description="human name shown in `partners`")
+    enabled: bool = True
+    deadline_s: Annotated[float, Field(gt=0, le=60)] = Field(
+        2.0, description="overall deadline of one call to this partner, retries included"
+    )
+    max_concurrency: Annotated[int, Field(ge=1, le=1000)] = Field(
+        32, description="calls in flight to this partner (bulkhead)"
+    )
+    max_items: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        2000, description="most records read from this partner for one list query"
+    )
+    retry: RetryPolicy = RetryPolicy()
+    breaker: BreakerPolicy = BreakerPolicy()
+    cache: CachePolicy = CachePolicy()
+
+    def entity_mappings(self) -> dict[str, EntityMapping]:
+        raise NotImplementedError
+
+
+class HttpPartnerBase(PartnerBase):
+    base_url: str = Field(pattern=r"^https?://")
+    auth: HttpAuth = NoAuth()
+    max_response_bytes: Annotated[int, Field(ge=1024, le=200_000_000)] = 10_000_000
+    headers: dict[str, str] = Field(default_factory=dict, description="static request headers")

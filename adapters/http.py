@@ -1,0 +1,183 @@
+"""The outbound HTTP seam shared by every HTTP kind (rest, xml_feed, csv_feed, graphql).
+
+:class:`PartnerHttp` owns one partner's ``httpx.AsyncClient`` (handed in, so tests plug an
+``ASGITransport``) and turns the network into the :mod:`adapters.errors` vocabulary:
+
+- the body is streamed and cut at ``max_response_bytes`` (memory stays flat on a 50 MB answer);
+- a read is retried once with jitter on a retryable failure, honouring ``Retry-After`` when it
+  fits the time left; a mutation (``idempotent=False``) is never retried;
+- nothing of the partner's body or of the request's values reaches an error message.
+
+The overall deadline is *not* here: httpx timeouts are per read, so the source registry wraps
+the whole call (retries included) in ``asyncio.timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from adapters.auth import build_auth
+from adapters.config import HttpPartnerBase
+from adapters.errors import SourceBadResponse, SourceError, SourceTimeout, SourceUnavailable
+
+_RETRYABLE_STATUS = {429, 502, 503, 504, 500}
+_MAX_RETRY_AFTER_S = 5.0
+
+
+@dataclass(slots=True)
+class HttpAnswer:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+    def json(self, partner: str) -> Any:
+        ctype = self.headers.get("content-type", "")
+        if "json" not in ctype:
+            raise SourceBadResponse(partner, "expected a JSON response")
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            raise SourceBadResponse(partner, "invalid JSON") from None
+
+
+def _retry_after(response_headers: httpx.Headers) -> float | None:
+    value = response_headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: not worth honouring inside a request budget
+
+
+def make_client(
+    config: HttpPartnerBase, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The client of one partner: its base URL, its own auth, its own pool."""
+    limits = httpx.Limits(
+        max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
+    )
+    timeout = httpx.Timeout(config.deadline_s, connect=min(1.0, config.deadline_s))
+    return httpx.AsyncClient(
+        base_url=config.base_url,
+        auth=build_auth(config.auth, config.base_url),
+        headers={"Accept": "application/json", **config.headers},
+        transport=transport,
+        limits=limits,
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+class PartnerHttp:
+    def __init__(self, partner: str, config: HttpPartnerBase, client: httpx.AsyncClient) -> None:
+        self.partner = partner
+        self.config = config
+        self.client = client
+        self.calls = 0  # partner calls made (benchmark and tests count them)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        idempotent: bool = True,
+        ok_statuses: frozenset[int] = frozenset({200}),
+    ) -> HttpAnswer:
+        attempts = self.config.retry.attempts if (idempotent and self.config.retry.enabled) else 1
+        started = time.monotonic()
+        for attempt in range(1, attempts + 1):
+            try:
+                answer = await self._once(method, url, params, headers, json, content)
+            except SourceError as error:
+                if attempt == attempts or not error.retryable:
+                    raise
+                await self._pause(error, started)
+                continue
+            if answer.status in ok_statuses:
+                return answer
+            error = self._status_error(answer)
+            if attempt == attempts or not error.retryable:
+                raise error
+            await self._pause(error, started)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _pause(self, error: SourceError, started: float) -> None:
+        left = self.config.deadline_s - (time.monotonic() - started)
+        wait = random.uniform(0, self.config.retry.backoff_s)
+        if isinstance(error, SourceUnavailable) and error.retry_after is not None:
+            if error.retry_after > min(left, _MAX_RETRY_AFTER_S):
+                raise error  # the partner asks for more time than this call has: fail fast
+            wait = error.retry_after
+        await asyncio.sleep(wait)
+
+    def _status_error(self, answer: HttpAnswer) -> SourceError:
+        status = answer.status
+        if status in _RETRYABLE_STATUS:
+            return SourceUnavailable(
+                self.partner, f"HTTP {status}", retry_after=_retry_after(answer.headers)
+            )
+        if status in (401, 403):
+            return SourceUnavailable(self.partner, f"HTTP {status}: credential refused")
+        if status == 404:
+            return SourceBadResponse(self.partner, "HTTP 404: endpoint not found")
+        return SourceBadResponse(self.partner, f"unexpected HTTP {status}")
+
+    async def _once(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        content: bytes | None,
+    ) -> HttpAnswer:
+        self.calls += 1
+        limit = self.config.max_response_bytes
+        if json is not None:
+            content = orjson.dumps(json)
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        try:
+            request = self.client.build_request(
+                method, url, params=params, headers=headers, content=content
+            )
+            response = await self.client.send(request, stream=True)
+            try:
+                declared = response.headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    raise SourceBadResponse(self.partner, "response larger than allowed")
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise SourceBadResponse(self.partner, "response larger than allowed")
+                    chunks.append(chunk)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException:
+            raise SourceTimeout(self.partner, "no answer in time") from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError):
+            raise SourceUnavailable(self.partner, "connection failed") from None
+        except httpx.HTTPStatusError:
+            raise SourceUnavailable(self.partner, "credential refused") from None
+        except httpx.DecodingError:
+            raise SourceBadResponse(self.partner, "undecodable response") from None
+        except LookupError:
+            raise SourceUnavailable(self.partner, "missing credential") from None
+        return HttpAnswer(response.status_code, response.headers, b"".join(chunks))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

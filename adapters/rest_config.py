@@ -1,0 +1,139 @@
+"""Configuration of a REST/JSON partner (kind ``rest``); the adapter is :mod:`adapters.rest`.
+
+Worked example (France Travail "Offres d'emploi v2")::
+
+    [partners.francetravail]
+    kind = "rest"
+    base_url = "http://127.0.0.1:8101"
+    auth = { type = "oauth2_client_credentials", token_url = "/connexion/oauth2/access_token",
+             client_id = { env = "HUB_FRANCETRAVAIL_CLIENT_ID" },
+             client_secret = { env = "HUB_FRANCETRAVAIL_CLIENT_SECRET" } }
+
+    [partners.francetravail.entities.offer]
+    id = "id"
+    list = { path = "/offres/search", items = "resultats" }
+    pagination = { style = "range", param = "range", page_size = 150 }
+    lookups.id = { path = "/offres/{value}" }
+    filters.romeCodes = { param = "codeROME", join = "," }
+    fields.title = "intitule"
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from adapters.config import EntityMapping, HttpPartnerBase, Strict
+
+
+class NoPagination(Strict):
+    style: Literal["none"] = "none"
+
+
+class RangePagination(Strict):
+    """``range=0-149`` query parameter, total in ``Content-Range: offres 0-149/1234``."""
+
+    style: Literal["range"]
+    param: str = "range"
+    page_size: Annotated[int, Field(ge=1, le=10_000)] = 150
+    total_header: str = "Content-Range"
+
+
+class PagePagination(Strict):
+    """``page_index``/``page_size`` parameters; total read at ``total`` in the body."""
+
+    style: Literal["page"]
+    page_param: str = "page"
+    size_param: str = "page_size"
+    page_size: Annotated[int, Field(ge=1, le=10_000)] = 100
+    first_page: Annotated[int, Field(ge=0, le=1)] = 0
+    total: str | None = Field(None, description="path of the total count in the body")
+
+
+class OffsetPagination(Strict):
+    style: Literal["offset"]
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    page_size: Annotated[int, Field(ge=1, le=10_000)] = 100
+    total: str | None = Field(None, description="path of the total count in the body")
+
+
+class CursorPagination(Strict):
+    """The partner returns an opaque cursor for the next page (``next`` path in the body)."""
+
+    style: Literal["cursor"]
+    cursor_param: str = "cursor"
+    size_param: str | None = "limit"
+    page_size: Annotated[int, Field(ge=1, le=10_000)] = 100
+    next: str = Field(description="path of the next cursor in the body; absent/null = last")
+
+
+Pagination = Annotated[
+    NoPagination | RangePagination | PagePagination | OffsetPagination | CursorPagination,
+    Field(discriminator="style"),
+]
+
+
+class Endpoint(Strict):
+    path: str = Field(description="relative to base_url; `{value}` is replaced, escaped")
+    method: Literal["GET", "POST"] = "GET"
+    items: str | None = Field(
+        None, description="path of the list of records in the body; unset = the body itself"
+    )
+    params: dict[str, str] = Field(default_factory=dict, description="static query parameters")
+
+
+class Lookup(Strict):
+    """Look-up by one key: one record per call (``path`` with ``{value}``, or ``param``)..."""
+
+    path: str = Field(description="`/x/{value}` or a search path with `param`")
+    param: str | None = Field(None, description="query parameter carrying the value")
+    items: str | None = None
+    batch: BatchLookup | None = None
+
+
+class BatchLookup(Strict):
+    """...and, where the partner has one, many keys in one call."""
+
+    path: str
+    method: Literal["GET", "POST"] = "POST"
+    body_field: str | None = Field("values", description="POST: JSON body field of the list")
+    param: str | None = Field(None, description="GET: query parameter of the joined list")
+    join: str = ","
+    items: str | None = None
+    max_size: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+Lookup.model_rebuild()
+
+
+class FilterPushdown(Strict):
+    """How the partner applies one common filter itself."""
+
+    param: str | None = None
+    join: str | None = Field(",", description="how a list is sent; unset = repeated parameter")
+    values: dict[str, str] | None = Field(None, description="common value -> partner value")
+    format: str | None = Field(None, description="strftime format for instants")
+    # for `near`: the partner takes a point and a radius
+    latitude_param: str | None = None
+    longitude_param: str | None = None
+    radius_param: str | None = None
+    single: bool = Field(False, description="the partner takes one value: push only then")
+
+
+class RestEntity(EntityMapping):
+    list: Endpoint | None = None
+    pagination: Pagination = NoPagination()
+    lookups: dict[str, Lookup] = Field(default_factory=dict)
+    filters: dict[str, FilterPushdown] = Field(default_factory=dict)
+    etag: bool = Field(False, description="revalidate list pages with If-None-Match")
+
+
+class RestPartner(HttpPartnerBase):
+    kind: Literal["rest"]
+    health_path: str | None = Field(None, description="GET this path for /readyz")
+    entities: dict[str, RestEntity]
+
+    def entity_mappings(self) -> dict[str, EntityMapping]:
+        return dict(self.entities)

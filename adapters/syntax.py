@@ -1,0 +1,170 @@
+"""The common syntax as adapters see it: each entity's fields, their types, and the filters.
+
+This is the contract a partner mapping targets. ``check-config`` rejects a target field not
+listed here; the mapping engine coerces each value to the type listed here, and a value that
+cannot be coerced makes the record a ``SOURCE_BAD_RESPONSE``.
+
+Types: ``str``, ``int``, ``float``, ``bool``, ``date`` (ISO day), ``datetime`` (UTC instant),
+``[T]`` a list of T, and ``{...}`` a nested object whose fields are listed with a dotted path.
+Enumerated fields list their closed set of values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.types import DataClass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    scalar: str  # str | int | float | bool | date | datetime | object
+    is_list: bool = False
+    choices: frozenset[str] | None = None
+
+
+def _t(spec: str, choices: str | None = None) -> FieldType:
+    is_list = spec.startswith("[")
+    scalar = spec.strip("[]")
+    return FieldType(scalar, is_list, frozenset(choices.split()) if choices else None)
+
+
+CONTRACT_KINDS = "APPRENTICESHIP PROFESSIONALISATION"
+OFFER_STATUSES = "ACTIVE FILLED CANCELLED PENDING"
+REMOTE_MODES = "ONSITE HYBRID REMOTE"
+ORGANISATION_ROLES = (
+    "EMPLOYER TRAINING_RESPONSIBLE TRAINING_PROVIDER OPCO PUBLIC_EMPLOYMENT_SERVICE "
+    "EDUCATION_AUTHORITY"
+)
+OPCOS = (
+    "AFDAS AKTO ATLAS CONSTRUCTYS OPCOMMERCE OCAPIAT OPCO2I OPCO_EP OPCO_MOBILITES OPCO_SANTE "
+    "UNIFORMATION"
+)
+
+_ADDRESS = {
+    "label": _t("str"),
+    "postalCode": _t("str"),
+    "inseeCode": _t("str"),
+    "city": _t("str"),
+    "latitude": _t("float"),
+    "longitude": _t("float"),
+}
+
+
+def _nested(prefix: str, fields: dict[str, FieldType]) -> dict[str, FieldType]:
+    return {f"{prefix}.{name}": kind for name, kind in fields.items()}
+
+
+_ORGANISATION_REF = {
+    "siret": _t("str"),
+    "uai": _t("str"),
+    "name": _t("str"),
+    **_nested("address", _ADDRESS),
+}
+
+ENTITIES: dict[str, dict[str, FieldType]] = {
+    "offer": {
+        "id": _t("str"),
+        "title": _t("str"),
+        "description": _t("str"),
+        "romeCodes": _t("[str]"),
+        "occupations": _t("[object]"),
+        "occupations.romeCode": _t("str"),
+        "occupations.label": _t("str"),
+        "contractKinds": _t("[str]", CONTRACT_KINDS),
+        "targetLevel": _t("int"),
+        "startDate": _t("date"),
+        "durationMonths": _t("int"),
+        "positions": _t("int"),
+        "status": _t("str", OFFER_STATUSES),
+        "publishedAt": _t("datetime"),
+        "expiresAt": _t("datetime"),
+        **_nested("location", _ADDRESS),
+        **_nested("employer", _ORGANISATION_REF),
+        "remote": _t("str", REMOTE_MODES),
+        "applyUrl": _t("str"),
+        "accessibleToDisabledWorkers": _t("bool"),
+    },
+    "training_program": {
+        "id": _t("str"),
+        "catalogueKey": _t("str"),
+        "title": _t("str"),
+        "description": _t("str"),
+        "certification.rncp": _t("str"),
+        "certification.cfd": _t("str"),
+        "certification.title": _t("str"),
+        "certification.level": _t("int"),
+        "certification.romeCodes": _t("[str]"),
+        **_nested("responsible", _ORGANISATION_REF),
+        **_nested("provider", _ORGANISATION_REF),
+        **_nested("location", _ADDRESS),
+        "contractKinds": _t("[str]", CONTRACT_KINDS),
+        "durationMonths": _t("int"),
+        "fullyRemote": _t("bool"),
+        "sessions": _t("[object]"),
+        "sessions.start": _t("date"),
+        "sessions.end": _t("date"),
+        "sessions.capacity": _t("int"),
+        "sessions.enrolled": _t("int"),
+        "sessions.recruitmentOpen": _t("bool"),
+        "romeCodes": _t("[str]"),
+        "fundingLevels": _t("[object]"),
+        "fundingLevels.opco": _t("str", OPCOS),
+        "fundingLevels.amount": _t("float"),
+        "fundingLevels.validFrom": _t("date"),
+    },
+    "organisation": {
+        "id": _t("str"),
+        "siret": _t("str"),
+        "siren": _t("str"),
+        "uai": _t("str"),
+        "name": _t("str"),
+        "tradeName": _t("str"),
+        "naf.code": _t("str"),
+        "naf.label": _t("str"),
+        **_nested("address", _ADDRESS),
+        "opco": _t("str", OPCOS),
+        "idcc": _t("str"),
+        "roles": _t("[str]", ORGANISATION_ROLES),
+        "qualiopi": _t("bool"),
+        "active": _t("bool"),
+        "kind": _t("str"),
+    },
+}
+
+DATA_CLASSES: dict[str, DataClass] = {
+    "offer": DataClass.PUBLIC,
+    "training_program": DataClass.PUBLIC,
+    "organisation": DataClass.PUBLIC,
+}
+
+FILTERS: dict[str, dict[str, FieldType]] = {
+    "offer": {
+        "romeCodes": _t("[str]"),
+        "departements": _t("[str]"),
+        "communes": _t("[str]"),
+        "contractKinds": _t("[str]", CONTRACT_KINDS),
+        "levels": _t("[int]"),
+        "near": _t("object"),
+        "publishedSince": _t("datetime"),
+        "opco": _t("str", OPCOS),
+    },
+    "training_program": {
+        "romeCodes": _t("[str]"),
+        "departements": _t("[str]"),
+        "communes": _t("[str]"),
+        "levels": _t("[int]"),
+        "near": _t("object"),
+        "rncp": _t("[str]"),
+        "responsibleUai": _t("[str]"),
+    },
+    "organisation": {},
+}
+"""Filters the gateway understands, per entity; a partner may push any of them down."""
+
+LOOKUP_KEYS: dict[str, tuple[str, ...]] = {
+    "offer": ("id",),
+    "training_program": ("id", "catalogueKey"),
+    "organisation": ("id", "siret", "siren", "uai"),
+}
+"""Keys a record may be looked up by; ``id`` is always the partner's own id."""
