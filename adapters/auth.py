@@ -57,7 +57,10 @@ class OAuth2ClientCredentialsAuth(httpx.Auth):
                 request=response.request,
                 response=response,
             )
-        body = response.json()
+        try:
+            body = response.json()
+        except ValueError:  # an HTML error page, a truncated answer
+            raise httpx.DecodingError("token endpoint answered without JSON") from None
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise httpx.DecodingError("token endpoint answered without an access_token")

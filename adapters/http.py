@@ -15,6 +15,7 @@ the whole call (retries included) in ``asyncio.timeout``.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections.abc import Mapping
@@ -30,6 +31,9 @@ from adapters.errors import SourceBadResponse, SourceError, SourceTimeout, Sourc
 
 _RETRYABLE_STATUS = {429, 502, 503, 504, 500}
 _MAX_RETRY_AFTER_S = 5.0
+
+QueryParams = Mapping[str, Any] | list[tuple[str, Any]]
+"""A mapping, or (name, value) pairs when a parameter repeats."""
 
 
 @dataclass(slots=True)
@@ -58,6 +62,24 @@ def _retry_after(response_headers: httpx.Headers) -> float | None:
         return None  # an HTTP date: not worth honouring inside a request budget
 
 
+TRANSPORT_ENV = "HUB_HTTP_TRANSPORT"
+"""``httpx`` (default) or ``aiohttp``: which connection pool carries partner calls."""
+
+
+def _pool_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+    """The aiohttp-backed transport when asked for, else None (httpx's own pool).
+
+    httpx's pool slows down sharply with many connections in flight; aiohttp's connector keeps
+    the httpx API (auth flows, streaming, errors) while doing the pooling and parsing in C.
+    Its connector limit is ``limits.max_connections`` (the partner's bulkhead size).
+    """
+    if os.environ.get(TRANSPORT_ENV, "httpx") != "aiohttp":
+        return None
+    from httpx_aiohttp import AiohttpTransport
+
+    return AiohttpTransport(limits=limits, trust_env=False)
+
+
 def make_client(
     config: HttpPartnerBase, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
@@ -66,6 +88,8 @@ def make_client(
         max_connections=config.max_concurrency, max_keepalive_connections=config.max_concurrency
     )
     timeout = httpx.Timeout(config.deadline_s, connect=min(1.0, config.deadline_s))
+    if transport is None:
+        transport = _pool_transport(limits)
     return httpx.AsyncClient(
         base_url=config.base_url,
         auth=build_auth(config.auth, config.base_url),
@@ -90,7 +114,7 @@ class PartnerHttp:
         method: str,
         url: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: QueryParams | None = None,
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         content: bytes | None = None,
@@ -109,10 +133,12 @@ class PartnerHttp:
                 continue
             if answer.status in ok_statuses:
                 return answer
-            error = self._status_error(answer)
-            if attempt == attempts or not error.retryable:
-                raise error
-            await self._pause(error, started)
+            refusal = self._status_error(answer)
+            # A refused credential was already renewed once by the auth flow: asking again
+            # with the same credential only adds load on the partner.
+            if attempt == attempts or not refusal.retryable or answer.status in (401, 403):
+                raise refusal
+            await self._pause(refusal, started)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _pause(self, error: SourceError, started: float) -> None:
@@ -140,7 +166,7 @@ class PartnerHttp:
         self,
         method: str,
         url: str,
-        params: Mapping[str, Any] | None,
+        params: QueryParams | None,
         headers: Mapping[str, str] | None,
         json: Any,
         content: bytes | None,

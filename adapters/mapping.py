@@ -29,6 +29,14 @@ class MappingError(ValueError):
 PathStep = str | int | None  # str: key, int: index, None: map over the list ("[*]")
 
 
+_PATH_SYNTAX = re.compile(r"(?:[^.\[\]]+|\[(?:\d+|\*)\])(?:\.[^.\[\]]+|\[(?:\d+|\*)\])*")
+
+
+def valid_path(path: str) -> bool:
+    """Whether ``path`` is well formed; :func:`compile_path` itself skips what it cannot read."""
+    return _PATH_SYNTAX.fullmatch(path) is not None
+
+
 def compile_path(path: str) -> tuple[PathStep, ...]:
     steps: list[PathStep] = []
     for key, index in _STEP.findall(path):
@@ -140,7 +148,9 @@ def _parse_datetime(value: Any, fmt: str | None) -> datetime:
 
 
 def to_date(value: Any, fmt: str | None = None) -> str:
-    if isinstance(value, date) and not isinstance(value, datetime):
+    if isinstance(value, datetime):  # a database timestamp read as a day
+        return value.date().isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     return _parse_datetime(value, fmt).date().isoformat()
 
@@ -210,7 +220,7 @@ class _FieldReader:
                 _FieldReader(sub, ENTITIES[entity][f"{name}.{sub}"], as_spec(sub_spec), entity)
                 for sub, sub_spec in spec.each.items()
             ]
-            self.convert: Converter = lambda v: v  # noqa: E731
+            self.convert: Converter = lambda v: v
         else:
             self.convert = _scalar_converter(kind, spec)
 

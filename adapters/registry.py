@@ -26,9 +26,9 @@ class Kind:
 
 def kinds() -> dict[str, Kind]:
     # Imported here so that loading the config models never pulls every driver at import time.
-    from adapters import rest
+    from adapters import csv_feed, graphql, rest, sql, xml_feed
 
-    found = [rest.KIND]
+    found = [rest.KIND, graphql.KIND, sql.KIND, xml_feed.KIND, csv_feed.KIND]
     return {kind.name: kind for kind in found}
 
 

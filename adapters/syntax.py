@@ -164,7 +164,11 @@ FILTERS: dict[str, dict[str, FieldType]] = {
 
 LOOKUP_KEYS: dict[str, tuple[str, ...]] = {
     "offer": ("id",),
-    "training_program": ("id", "catalogueKey"),
+    "training_program": ("id", "catalogueKey", "rncp"),
     "organisation": ("id", "siret", "siren", "uai"),
 }
-"""Keys a record may be looked up by; ``id`` is always the partner's own id."""
+"""Keys a record may be looked up by; ``id`` is always the partner's own id.
+
+A key names the field of the same name, except ``rncp``, which reads ``certification.rncp``
+(funding levels are known per certification: an OPCO's feed is looked up by RNCP).
+"""

@@ -62,9 +62,7 @@ class Record:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Record:
-        return cls(
-            str(data["e"]), dict(data["f"]), [Provenance.from_json(p) for p in data["p"]]
-        )
+        return cls(str(data["e"]), dict(data["f"]), [Provenance.from_json(p) for p in data["p"]])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,153 @@
+"""CSV feed partners (kind ``csv_feed``): a delimited export fetched over HTTP.
+
+The entity's block declares the document's conventions — ``encoding`` (``latin-1`` for many
+French exports), ``delimiter`` (``;``), ``decimal_comma`` (``8 500,00``) and ``date_format``
+(``%d/%m/%Y``) — and each row becomes one raw record, column name -> text (stripped; an empty
+cell is absent). With ``group_by``, the rows sharing a column's value make one raw record
+(see :class:`adapters.feed_config.CsvFeedEntity`). Fetching, refresh and the last good copy
+are :mod:`adapters.feed`'s.
+
+A document that cannot be decoded with the declared encoding, that breaks the CSV quoting
+rules, that repeats a column name or that lacks a column the mapping reads is
+``SOURCE_BAD_RESPONSE``; a row with the wrong number of cells is dropped like a record that
+does not fit the mapping.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+import httpx
+
+from adapters.config import PartnerBase
+from adapters.errors import SourceBadResponse
+from adapters.feed import Clock, FeedAdapter, Parser, RawRecords
+from adapters.feed_config import CsvFeedEntity, CsvFeedPartner
+from adapters.mapping import as_spec, compile_path
+from adapters.registry import Kind
+
+ACCEPT = "text/csv, text/plain;q=0.5"
+CONTENT_TYPES = (
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "text/comma-separated-values",
+    "application/vnd.ms-excel",  # what many export tools still declare for .csv
+    "application/octet-stream",
+)
+
+
+def columns_read(spec: CsvFeedEntity) -> frozenset[str]:
+    """The columns the mapping reads at the top of a raw record (group rows excluded)."""
+    paths = [spec.id, *(as_spec(m).path for m in spec.fields.values())]
+    if spec.group_by:
+        paths.append(spec.group_by)
+    needed = set()
+    for path in paths:
+        if path is None:
+            continue
+        first = compile_path(path)[0]
+        if isinstance(first, str) and first != spec.group_into:
+            needed.add(first)
+    return frozenset(needed)
+
+
+def _decode(partner: str, body: bytes, encoding: str) -> str:
+    try:
+        text = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise SourceBadResponse(partner, "CSV not in its declared encoding") from None
+    return text.removeprefix("\ufeff")  # a BOM left by a spreadsheet
+
+
+def csv_parser(partner: str, spec: CsvFeedEntity) -> Parser:
+    """The parser of one entity's CSV document (bytes -> raw records)."""
+    needed = columns_read(spec)
+
+    def parse(body: bytes) -> RawRecords:
+        text = _decode(partner, body, spec.encoding)
+        reader = csv.reader(
+            io.StringIO(text, newline=""),
+            delimiter=spec.delimiter,
+            quotechar=spec.quotechar,
+            strict=True,
+        )
+        rows: RawRecords = []
+        try:
+            header = spec.columns if not spec.header else next(reader, None)
+            if header is None:
+                return []
+            names = [name.strip() for name in header]
+            if len(set(names)) != len(names):
+                raise SourceBadResponse(partner, "CSV header repeats a column name")
+            absent = sorted(needed - set(names))
+            if absent:
+                raise SourceBadResponse(partner, f"CSV lacks the columns {', '.join(absent)}")
+            width = len(names)
+            for cells in reader:
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue  # a blank line
+                if len(cells) != width:
+                    rows.append({})  # counted as rejected: no identifier
+                    continue
+                rows.append(
+                    {name: (cell.strip() or None) for name, cell in zip(names, cells, strict=True)}
+                )
+        except csv.Error:
+            raise SourceBadResponse(partner, "malformed CSV document") from None
+        return _grouped(rows, spec) if spec.group_by else rows
+
+    return parse
+
+
+def _grouped(rows: RawRecords, spec: CsvFeedEntity) -> RawRecords:
+    assert spec.group_by is not None
+    groups: dict[Any, dict[str, Any]] = {}
+    loose: RawRecords = []
+    for row in rows:
+        value = row.get(spec.group_by)
+        if value is None:
+            loose.append(row)  # no group value: left to be rejected by the mapping, or kept
+            continue
+        group = groups.get(value)
+        if group is None:
+            groups[value] = {**row, spec.group_into: [row]}
+        else:
+            group[spec.group_into].append(row)
+    return [*groups.values(), *loose]
+
+
+def create(
+    partner: str,
+    config: CsvFeedPartner,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    clock: Clock = time.monotonic,
+) -> FeedAdapter:
+    """The adapter of one csv_feed partner (``clock``: tests drive the refresh interval)."""
+    parsers = {entity: csv_parser(partner, spec) for entity, spec in config.entities.items()}
+    return FeedAdapter(
+        partner,
+        config,
+        parsers,
+        accept=ACCEPT,
+        content_types=CONTENT_TYPES,
+        transport=transport,
+        clock=clock,
+    )
+
+
+def factory(
+    partner: str, config: PartnerBase, transport: httpx.AsyncBaseTransport | None
+) -> FeedAdapter:
+    if not isinstance(config, CsvFeedPartner):
+        raise TypeError(f"{partner}: a csv_feed adapter needs a CsvFeedPartner block")
+    return create(partner, config, transport)
+
+
+KIND = Kind("csv_feed", CsvFeedPartner, factory)
+
+__all__ = ["ACCEPT", "CONTENT_TYPES", "KIND", "columns_read", "create", "csv_parser", "factory"]

@@ -1,0 +1,600 @@
+"""Feed partners: one whole document per entity, held in memory as the partner's snapshot.
+
+The machinery shared by :mod:`adapters.xml_feed` and :mod:`adapters.csv_feed`, which only
+bring a parser (document bytes -> raw records) and their usual media types:
+
+- **snapshot** — the document is fetched, parsed, mapped and indexed once, off the event loop
+  (a worker thread), then every ``list`` filters it in memory and every ``lookup`` reads a
+  per-key index: a look-up of many keys makes at most one fetch. Only PUBLIC / REFERENCE
+  entities may come from a feed (checked by the config), since the snapshot is a shared copy;
+- **refresh** — a snapshot older than ``refresh_s`` is revalidated with a conditional GET
+  (``If-None-Match`` / ``If-Modified-Since``); a 304 keeps it. Concurrent callers share one
+  refresh (single flight), which survives the caller that started it being cancelled;
+- **last good copy** — when a refresh fails, the previous snapshot keeps being served while it
+  is younger than ``max_stale_s`` (its records then say ``from_cache = True`` and keep the
+  instant they were last confirmed as ``fetched_at``); the partner is retried no sooner than
+  ``retry_after_failure_s`` later, so a partner down does not cost every request its
+  timeout. Past ``max_stale_s`` the partner's error propagates;
+- **bad documents** — a document that does not parse, or of which no record fits the
+  mapping, is ``SOURCE_BAD_RESPONSE`` (and the last good copy is served, as for any failure).
+
+Filters: the feed cannot take filters, so the ones in :data:`IN_MEMORY_FILTERS` are applied
+to the snapshot before ``limit`` (with the gateway's semantics: ``gateway.filtering``; a
+location given only by its INSEE code is placed at its commune's centre for ``near``);
+``pushed_filters`` declares them, and the gateway still re-applies every filter.
+
+Provenance: ``fetched_at`` is the instant the partner last confirmed the document (a 200 or a
+304). Records handed out are copies: callers may merge into them freely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from adapters.config import EntityMapping, FieldMappingType, PartnerBase
+from adapters.errors import SourceBadResponse, SourceError
+from adapters.feed_config import FeedEntity, FeedPartnerBase, key_field
+from adapters.http import HttpAnswer, PartnerHttp, make_client
+from adapters.mapping import Mapper, as_spec, now_instant, to_instant
+from adapters.syntax import ENTITIES
+from adapters.types import Fields, GeoFilter, ListQuery, LookupResult, Page, Provenance, Record
+from reference.geo import distance_km
+from reference.territory import commune
+
+logger = logging.getLogger(__name__)
+
+RawRecords = builtins.list[dict[str, Any]]
+Parser = Callable[[bytes], RawRecords]
+"""Document bytes -> raw records; raises :class:`SourceBadResponse` on a malformed document."""
+
+Clock = Callable[[], float]
+
+_FEED_STATUSES = frozenset({200, 304})
+
+
+# -- mapping defaults -----------------------------------------------------------------------
+
+
+def with_defaults(entity: str, spec: FeedEntity) -> EntityMapping:
+    """The entity's mapping with its feed-wide ``date_format`` / ``decimal_comma`` applied to
+    every date / number field that does not set its own."""
+    if spec.date_format is None and not spec.decimal_comma:
+        return spec
+    known = ENTITIES.get(entity, {})
+
+    def complete(name: str, mapping: FieldMappingType) -> FieldMappingType:
+        field = as_spec(mapping)
+        kind = known.get(name)
+        if kind is None:
+            return mapping  # the Mapper names unknown fields
+        update: dict[str, Any] = {}
+        explicit = field.model_fields_set
+        if kind.scalar in ("date", "datetime") and spec.date_format and "format" not in explicit:
+            update["format"] = spec.date_format
+        if (
+            kind.scalar in ("int", "float")
+            and spec.decimal_comma
+            and ("decimal_comma" not in explicit)
+        ):
+            update["decimal_comma"] = True
+        if field.each:
+            update["each"] = {sub: complete(f"{name}.{sub}", s) for sub, s in field.each.items()}
+        return field.model_copy(update=update) if update else mapping
+
+    return EntityMapping(id=spec.id, fields={n: complete(n, m) for n, m in spec.fields.items()})
+
+
+# -- snapshot -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One good copy of a feed: mapped records, their per-key indexes, the validators."""
+
+    records: tuple[Record, ...]
+    indexes: Mapping[str, Mapping[str, tuple[int, ...]]]
+    etag: str | None
+    last_modified: str | None
+    rejected: int  # raw records that did not fit the mapping
+
+
+def _read(fields: Fields, dotted: str) -> Any:
+    value: Any = fields
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _index(records: Sequence[Record], keys: Sequence[str]) -> dict[str, dict[str, tuple[int, ...]]]:
+    indexes: dict[str, dict[str, tuple[int, ...]]] = {}
+    for key in keys:
+        field = key_field(key)
+        positions: dict[str, builtins.list[int]] = {}
+        for position, record in enumerate(records):
+            value = _read(record.fields, field)
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                positions.setdefault(str(value), []).append(position)
+        indexes[key] = {value: tuple(found) for value, found in positions.items()}
+    return indexes
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON-native data (much cheaper than ``copy.deepcopy``)."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A snapshot as served to one call: when it was confirmed, and whether it is stale."""
+
+    snapshot: Snapshot
+    fetched_at: str
+    stale: bool
+
+    def copy(self, record: Record) -> Record:
+        owner = record.provenance[0]
+        return Record(
+            record.entity,
+            _clone(record.fields),
+            [Provenance(owner.partner, owner.partner_id, self.fetched_at, self.stale)],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """What ``partners`` / ``/readyz`` may show about one feed (no partner data)."""
+
+    entity: str
+    has_copy: bool
+    records: int
+    rejected: int
+    age_s: float | None  # since the partner last confirmed the copy
+    stale: bool  # the last refresh failed and the copy is served past refresh_s
+    last_error: str | None  # its code
+    fetches: int  # documents downloaded (200)
+    not_modified: int  # revalidations answered 304
+
+
+# -- one feed -------------------------------------------------------------------------------
+
+
+class Feed:
+    """One entity's document: conditional refresh, single flight, last good copy."""
+
+    def __init__(
+        self,
+        http: PartnerHttp,
+        entity: str,
+        spec: FeedEntity,
+        partner_config: FeedPartnerBase,
+        parser: Parser,
+        *,
+        accept: str,
+        content_types: Sequence[str],
+        clock: Clock,
+    ) -> None:
+        self.http = http
+        self.partner = http.partner
+        self.entity = entity
+        self.spec = spec
+        self.keys = tuple(spec.lookup_keys(entity))
+        self.mapper = Mapper(http.partner, entity, with_defaults(entity, spec))
+        self._parser = parser
+        self._accept = accept
+        self._content_types = tuple(t.lower() for t in (spec.content_types or content_types))
+        self._clock = clock
+        self._refresh_s = spec.refresh_s if spec.refresh_s is not None else partner_config.refresh_s
+        self._max_stale_s = (
+            spec.max_stale_s if spec.max_stale_s is not None else partner_config.max_stale_s
+        )
+        self._retry_s = partner_config.retry_after_failure_s
+        self._snapshot: Snapshot | None = None
+        self._confirmed_at = 0.0  # clock() of the last 200/304
+        self._confirmed_instant = ""
+        self._failed_at: float | None = None
+        self._last_error: SourceError | None = None
+        self._inflight: asyncio.Future[None] | None = None
+        self.fetches = 0
+        self.not_modified = 0
+
+    # -- serving ------------------------------------------------------------------------
+
+    async def current(self) -> View:
+        """The snapshot to serve now, refreshing it first when it is due."""
+        now = self._clock()
+        if self._snapshot is not None:
+            age = now - self._confirmed_at
+            if age < self._refresh_s:
+                return self._view(stale=False)
+            failed_recently = self._failed_at is not None and now - self._failed_at < self._retry_s
+            if failed_recently and self._serviceable(now):
+                return self._view(stale=True)
+        try:
+            await self._refresh_once()
+        except SourceError:
+            if self._serviceable(self._clock()):
+                return self._view(stale=True)
+            raise
+        return self._view(stale=False)
+
+    def _serviceable(self, now: float) -> bool:
+        """Whether the last good copy may still stand in for the partner."""
+        return self._snapshot is not None and now - self._confirmed_at < self._max_stale_s
+
+    def _view(self, stale: bool) -> View:
+        assert self._snapshot is not None
+        return View(self._snapshot, self._confirmed_instant, stale)
+
+    @property
+    def last_error(self) -> SourceError | None:
+        return self._last_error
+
+    def status(self) -> FeedStatus:
+        snapshot = self._snapshot
+        age = None if snapshot is None else max(0.0, self._clock() - self._confirmed_at)
+        return FeedStatus(
+            entity=self.entity,
+            has_copy=snapshot is not None,
+            records=0 if snapshot is None else len(snapshot.records),
+            rejected=0 if snapshot is None else snapshot.rejected,
+            age_s=age,
+            stale=age is not None and age >= self._refresh_s and self._last_error is not None,
+            last_error=None if self._last_error is None else self._last_error.code,
+            fetches=self.fetches,
+            not_modified=self.not_modified,
+        )
+
+    # -- refreshing ---------------------------------------------------------------------
+
+    async def _refresh_once(self) -> None:
+        task = self._inflight
+        if task is None:
+            task = asyncio.ensure_future(self._refresh())
+            self._inflight = task
+            task.add_done_callback(self._settled)
+        # shield: a caller hitting its deadline must not cancel the refresh the others await
+        await asyncio.shield(task)
+
+    def _settled(self, task: asyncio.Future[None]) -> None:
+        if self._inflight is task:
+            self._inflight = None
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an unawaited failure is not reported as lost
+
+    async def _refresh(self) -> None:
+        try:
+            await self._fetch()
+        except SourceError as error:
+            self._failed_at, self._last_error = self._clock(), error
+            logger.warning(
+                "feed refresh failed",
+                extra={"partner": self.partner, "entity": self.entity, "code": error.code},
+            )
+            raise
+        self._failed_at, self._last_error = None, None
+
+    def _validators(self) -> dict[str, str]:
+        headers = {"Accept": self._accept}
+        if self._snapshot is not None:
+            if self._snapshot.etag:
+                headers["If-None-Match"] = self._snapshot.etag
+            if self._snapshot.last_modified:
+                headers["If-Modified-Since"] = self._snapshot.last_modified
+        return headers
+
+    async def _fetch(self) -> None:
+        answer = await self.http.request(
+            "GET", self.spec.path, headers=self._validators(), ok_statuses=_FEED_STATUSES
+        )
+        if answer.status == 304:
+            if self._snapshot is None:
+                raise SourceBadResponse(self.partner, "304 Not Modified without a copy to keep")
+            etag = answer.headers.get("etag")
+            if etag and etag != self._snapshot.etag:
+                self._snapshot = _replace_validators(self._snapshot, etag)
+            self.not_modified += 1
+            self._confirm()
+            return
+        self._check_content_type(answer)
+        snapshot = await asyncio.to_thread(
+            self._build,
+            answer.body,
+            answer.headers.get("etag"),
+            answer.headers.get("last-modified"),
+        )
+        self._snapshot = snapshot
+        self.fetches += 1
+        self._confirm()
+        if snapshot.rejected:
+            logger.info(
+                "feed records rejected by the mapping",
+                extra={"partner": self.partner, "entity": self.entity, "count": snapshot.rejected},
+            )
+
+    def _confirm(self) -> None:
+        self._confirmed_at = self._clock()
+        self._confirmed_instant = now_instant()
+
+    def _check_content_type(self, answer: HttpAnswer) -> None:
+        declared = answer.headers.get("content-type")
+        if declared is None:
+            return  # the parser decides
+        media = declared.split(";", 1)[0].strip().lower()
+        for accepted in self._content_types:
+            if media == accepted or (accepted.startswith("+") and media.endswith(accepted)):
+                return
+        raise SourceBadResponse(self.partner, "unexpected content type for this feed")
+
+    def _build(self, body: bytes, etag: str | None, last_modified: str | None) -> Snapshot:
+        """Parse, map and index one document (runs in a worker thread)."""
+        raws = self._parser(body)
+        records, rejected = self.mapper.map_many(raws, now_instant())
+        if raws and not records:
+            raise SourceBadResponse(self.partner, "no record of the feed fits its mapping")
+        frozen = tuple(records)
+        return Snapshot(frozen, _index(frozen, self.keys), etag, last_modified, rejected)
+
+    async def aclose(self) -> None:
+        task = self._inflight
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, SourceError):
+                await task
+
+
+def _replace_validators(snapshot: Snapshot, etag: str) -> Snapshot:
+    return Snapshot(
+        snapshot.records, snapshot.indexes, etag, snapshot.last_modified, snapshot.rejected
+    )
+
+
+# -- in-memory filters ----------------------------------------------------------------------
+
+Predicate = Callable[[Fields], bool]
+
+
+def _any_in(path: str, wanted: builtins.set[Any]) -> Predicate:
+    def check(fields: Fields) -> bool:
+        value = _read(fields, path)
+        if isinstance(value, list):
+            return any(v in wanted for v in value)
+        return value in wanted
+
+    return check
+
+
+def _departement(location: Any) -> str | None:
+    if not isinstance(location, dict):
+        return None
+    for code in (location.get("inseeCode"), location.get("postalCode")):
+        if isinstance(code, str) and len(code) == 5:
+            return code[:3] if code.startswith("97") else code[:2]
+    return None
+
+
+def _departements(path: str, wanted: builtins.set[str]) -> Predicate:
+    return lambda fields: _departement(_read(fields, path)) in wanted
+
+
+def _point(location: Any) -> tuple[float, float] | None:
+    if not isinstance(location, dict):
+        return None
+    lat, lon = location.get("latitude"), location.get("longitude")
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        return float(lat), float(lon)
+    insee = location.get("inseeCode")
+    known = commune(insee) if isinstance(insee, str) else None
+    return None if known is None else (known.latitude, known.longitude)
+
+
+def _geo(value: Any) -> GeoFilter:
+    if isinstance(value, GeoFilter):
+        return value
+    radius = value.get("radius_km", value.get("radiusKm"))
+    return GeoFilter(float(value["latitude"]), float(value["longitude"]), float(radius))
+
+
+def _near(path: str, value: Any) -> Predicate:
+    geo = _geo(value)
+
+    def check(fields: Fields) -> bool:
+        point = _point(_read(fields, path))
+        if point is None:
+            return False
+        try:
+            return distance_km(geo.latitude, geo.longitude, *point) <= geo.radius_km
+        except ValueError:  # a partner's coordinates off the globe match nothing
+            return False
+
+    return check
+
+
+def _since(path: str, value: Any) -> Predicate:
+    instant = to_instant(value) if isinstance(value, datetime) else str(value)
+
+    def check(fields: Fields) -> bool:
+        found = _read(fields, path)
+        return isinstance(found, str) and found >= instant
+
+    return check
+
+
+IN_MEMORY_FILTERS: dict[str, dict[str, Callable[[Any], Predicate]]] = {
+    "offer": {
+        "romeCodes": lambda v: _any_in("romeCodes", set(v)),
+        "departements": lambda v: _departements("location", set(v)),
+        "communes": lambda v: _any_in("location.inseeCode", set(v)),
+        "contractKinds": lambda v: _any_in("contractKinds", set(v)),
+        "levels": lambda v: _any_in("targetLevel", set(v)),
+        "near": lambda v: _near("location", v),
+        "publishedSince": lambda v: _since("publishedAt", v),
+        "employerSiret": lambda v: _any_in("employer.siret", set(v)),
+    },
+    "training_program": {
+        "romeCodes": lambda v: _any_in("romeCodes", set(v)),
+        "departements": lambda v: _departements("location", set(v)),
+        "communes": lambda v: _any_in("location.inseeCode", set(v)),
+        "levels": lambda v: _any_in("certification.level", set(v)),
+        "near": lambda v: _near("location", v),
+        "rncp": lambda v: _any_in("certification.rncp", set(v)),
+        "responsibleUai": lambda v: _any_in("responsible.uai", set(v)),
+        "responsibleSiret": lambda v: _any_in("responsible.siret", set(v)),
+        "cfd": lambda v: _any_in("certification.cfd", set(v)),
+    },
+    "organisation": {},
+}
+"""The common filters a feed applies to its snapshot, per entity (same meaning as the
+gateway's own re-application, so the partner's share of a page is never cut short)."""
+
+
+def predicates(entity: str, filters: Mapping[str, Any]) -> builtins.list[Predicate]:
+    builders = IN_MEMORY_FILTERS.get(entity, {})
+    return [
+        builders[name](value)
+        for name, value in filters.items()
+        if name in builders and value not in (None, [], (), "")
+    ]
+
+
+# -- the adapter ----------------------------------------------------------------------------
+
+
+class FeedAdapter:
+    """The adapter of one feed partner: one :class:`Feed` per entity.
+
+    Usage::
+
+        adapter = FeedAdapter("carif", config, parsers, accept="application/xml",
+                              content_types=["application/xml", "text/xml"])
+        page = await adapter.list(ListQuery("training_program", {"departements": ["73"]}, 50))
+        found = await adapter.lookup("training_program", "rncp", ["RNCP36629"])
+    """
+
+    def __init__(
+        self,
+        partner: str,
+        config: FeedPartnerBase,
+        parsers: Mapping[str, Parser],
+        *,
+        accept: str,
+        content_types: Sequence[str],
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.partner = partner
+        self.config: PartnerBase = config
+        self.feed_config = config
+        self.http = PartnerHttp(partner, config, make_client(config, transport))
+        self.feeds = {
+            entity: Feed(
+                self.http,
+                entity,
+                spec,
+                config,
+                parsers[entity],
+                accept=accept,
+                content_types=content_types,
+                clock=clock,
+            )
+            for entity, spec in config.feed_entities().items()
+        }
+
+    def _feed(self, entity: str) -> Feed:
+        feed = self.feeds.get(entity)
+        if feed is None:
+            raise ValueError(f"{self.partner} has no feed for {entity}")
+        return feed
+
+    # -- what this partner offers -------------------------------------------------------
+
+    def entities(self) -> frozenset[str]:
+        return frozenset(self.feeds)
+
+    def listable(self, entity: str) -> bool:
+        """False for an entity that only completes others by look-up (``listed = false``)."""
+        feed = self.feeds.get(entity)
+        return feed is not None and feed.spec.listed
+
+    def lookup_keys(self, entity: str) -> frozenset[str]:
+        feed = self.feeds.get(entity)
+        return frozenset(feed.keys) if feed is not None else frozenset()
+
+    def pushed_filters(self, entity: str) -> frozenset[str]:
+        return frozenset(IN_MEMORY_FILTERS.get(entity, {})) if entity in self.feeds else frozenset()
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def list(self, query: ListQuery) -> Page:
+        feed = self._feed(query.entity)
+        want = min(query.limit, self.feed_config.max_items)
+        if not feed.spec.listed or want <= 0:
+            return Page(records=[])
+        view = await feed.current()
+        checks = predicates(query.entity, query.filters)
+        matched = [r for r in view.snapshot.records if all(check(r.fields) for check in checks)]
+        return Page(
+            [view.copy(r) for r in matched[:want]],
+            total=len(matched),
+            truncated=len(matched) > want,
+        )
+
+    async def lookup(self, entity: str, key: str, values: Sequence[str]) -> LookupResult:
+        feed = self._feed(entity)
+        if key not in feed.keys:
+            raise ValueError(f"{self.partner} cannot look {entity} up by {key}")
+        wanted = builtins.list(dict.fromkeys(str(v) for v in values if str(v)))
+        if not wanted:
+            return {}
+        view = await feed.current()  # one snapshot answers every value: at most one fetch
+        index = view.snapshot.indexes[key]
+        records = view.snapshot.records
+        return {
+            value: [view.copy(records[i]) for i in index[value]]
+            for value in wanted
+            if value in index
+        }
+
+    async def probe(self) -> None:
+        """Ready when every feed is fresh; a copy served stale means the partner is failing."""
+        for feed in self.feeds.values():
+            view = await feed.current()
+            if view.stale and feed.last_error is not None:
+                raise feed.last_error
+
+    def status(self) -> builtins.list[FeedStatus]:
+        return [feed.status() for feed in self.feeds.values()]
+
+    async def aclose(self) -> None:
+        for feed in self.feeds.values():
+            await feed.aclose()
+        await self.http.aclose()
+
+
+__all__ = [
+    "IN_MEMORY_FILTERS",
+    "Feed",
+    "FeedAdapter",
+    "FeedStatus",
+    "Parser",
+    "RawRecords",
+    "Snapshot",
+    "View",
+    "predicates",
+    "with_defaults",
+]

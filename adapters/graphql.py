@@ -1,0 +1,601 @@
+"""A remote GraphQL service (kind ``graphql``).
+
+The partner's queries are written in the partners file, with the variables the gateway fills:
+the common filters a list pushes down, the pagination variables, and for a look-up the LIST of
+key values, so that many keys cost one request. Worked example (the education authority's UAI
+register)::
+
+    [partners.academie]
+    kind = "graphql"
+    base_url = "http://127.0.0.1:8107"
+    endpoint = "/graphql"
+    auth = { type = "bearer", token = { env = "HUB_ACADEMIE_TOKEN" } }
+
+    [partners.academie.entities.organisation]
+    id = "uai"
+    fields.name = "appellationOfficielle"
+
+    [partners.academie.entities.organisation.lookups.uai]
+    query = '''
+    query ByUai($uais: [String!]!) {
+      etablissements(uais: $uais, first: 100) { nodes { uai appellationOfficielle } }
+    }
+    '''
+    variable = "uais"
+    items = "etablissements.nodes"
+
+Paths (``items``, ``total``, cursor paths) are read inside the answer's ``data``. Every query is
+parsed when the file is loaded, and each variable the gateway fills must be declared by it: a
+broken query is a ``check-config`` error, not a failure at the first request.
+
+A GraphQL answer carrying ``errors`` is a ``SOURCE_BAD_RESPONSE`` whose message only counts
+them: a partner's error text may quote the values of the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+import httpx
+from graphql import (
+    GraphQLSyntaxError,
+    ListTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    TypeNode,
+    VariableDefinitionNode,
+    parse,
+)
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from adapters.config import EntityMapping, HttpPartnerBase, PartnerBase, Strict
+from adapters.errors import SourceBadResponse
+from adapters.http import PartnerHttp, make_client
+from adapters.mapping import (
+    Mapper,
+    MappingError,
+    PathStep,
+    compile_path,
+    now_instant,
+    read_path,
+    valid_path,
+)
+from adapters.registry import Kind
+from adapters.syntax import FILTERS, LOOKUP_KEYS
+from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record
+
+logger = logging.getLogger(__name__)
+
+_ACCEPT = "application/graphql-response+json, application/json"
+_MISSING = object()
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def _syntax_error(error: GraphQLSyntaxError) -> PydanticCustomError:
+    line, column = error.locations[0] if error.locations else (None, None)
+    return PydanticCustomError(
+        "graphql_syntax",
+        "GraphQL syntax error: {reason} (line {line}, column {column} of the query)",
+        {
+            "reason": error.message.removeprefix("Syntax Error: "),
+            "line": line,
+            "column": column,
+            "hint": "try the query in the partner's GraphiQL; `$name` declares a variable",
+        },
+    )
+
+
+def _operation(query: str) -> OperationDefinitionNode:
+    """The one query operation of ``query``; raises pydantic-friendly errors."""
+    try:
+        document = parse(query, no_location=False)
+    except GraphQLSyntaxError as error:
+        raise _syntax_error(error) from None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1:
+        raise PydanticCustomError(
+            "graphql_operation",
+            "the query must hold exactly one operation, found {count}",
+            {"count": len(operations), "hint": "keep one `query { ... }` (fragments are fine)"},
+        )
+    if operations[0].operation is not OperationType.QUERY:
+        raise PydanticCustomError(
+            "graphql_operation",
+            "only query operations are allowed, found a {kind}",
+            {"kind": operations[0].operation.value, "hint": "the hub only reads partners here"},
+        )
+    return operations[0]
+
+
+def _declared(query: str) -> dict[str, VariableDefinitionNode]:
+    return {v.variable.name.value: v for v in _operation(query).variable_definitions or ()}
+
+
+def _is_list(node: TypeNode) -> bool:
+    if isinstance(node, NonNullTypeNode):
+        node = node.type
+    return isinstance(node, ListTypeNode)
+
+
+def _required(definitions: Mapping[str, VariableDefinitionNode]) -> set[str]:
+    return {
+        name
+        for name, node in definitions.items()
+        if isinstance(node.type, NonNullTypeNode) and node.default_value is None
+    }
+
+
+def _check_query(value: str) -> str:
+    _operation(value)
+    return value
+
+
+def _check_path(value: str | None) -> str | None:
+    if value is not None and not valid_path(value):
+        raise PydanticCustomError(
+            "path_syntax",
+            "not a valid path",
+            {"hint": "dotted keys, `[0]` to index a list, `[*]` to map over it: a.b[*].c"},
+        )
+    return value
+
+
+def _problem(loc: tuple[str | int, ...], kind: str, message: str, hint: str) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError(kind, message, {"hint": hint}), loc=loc, input=None
+    )
+
+
+def _raise_if(problems: list[InitErrorDetails], title: str) -> None:
+    if problems:
+        raise ValidationError.from_exception_data(title, problems)
+
+
+class GraphqlNoPagination(Strict):
+    style: Literal["none"] = "none"
+
+
+class GraphqlCursorPagination(Strict):
+    """Relay-style: ``first``/``after`` variables, cursor and "more" flag read in ``data``."""
+
+    style: Literal["cursor"]
+    first_variable: str = "first"
+    after_variable: str = "after"
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 100
+    end_cursor: str = Field(description="path in `data`, e.g. `items.pageInfo.endCursor`")
+    has_next_page: str = Field(description="path in `data`, e.g. `items.pageInfo.hasNextPage`")
+
+    _paths = field_validator("end_cursor", "has_next_page")(_check_path)
+
+
+class GraphqlOffsetPagination(Strict):
+    style: Literal["offset"]
+    offset_variable: str = "offset"
+    limit_variable: str = "limit"
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+GraphqlPagination = Annotated[
+    GraphqlNoPagination | GraphqlCursorPagination | GraphqlOffsetPagination,
+    Field(discriminator="style"),
+]
+
+
+class GraphqlList(Strict):
+    query: str = Field(description="one GraphQL query; its variables are filled by the hub")
+    items: str = Field(description="path of the list of records in `data`")
+    total: str | None = Field(None, description="path of the total count in `data`")
+    variables: dict[str, Any] = Field(default_factory=dict, description="static variables")
+    filters: dict[str, str] = Field(
+        default_factory=dict,
+        description="common filter -> variable; a list goes to a list variable, and to a "
+        "single-value variable only when it holds one value",
+    )
+    pagination: GraphqlPagination = GraphqlNoPagination()
+
+    _query = field_validator("query")(_check_query)
+    _paths = field_validator("items", "total")(_check_path)
+
+    @model_validator(mode="after")
+    def _variables_declared(self) -> GraphqlList:
+        declared = _declared(self.query)
+        filled: dict[tuple[str | int, ...], str] = {
+            ("variables", name): name for name in self.variables
+        }
+        filled.update({("filters", common): name for common, name in self.filters.items()})
+        if isinstance(self.pagination, GraphqlCursorPagination):
+            filled[("pagination", "first_variable")] = self.pagination.first_variable
+            filled[("pagination", "after_variable")] = self.pagination.after_variable
+        elif isinstance(self.pagination, GraphqlOffsetPagination):
+            filled[("pagination", "offset_variable")] = self.pagination.offset_variable
+            filled[("pagination", "limit_variable")] = self.pagination.limit_variable
+        problems = [
+            _problem(
+                loc, "graphql_variable", f"the query declares no variable ${name}",
+                f"declare it, e.g. `query Q(${name}: ...)`",
+            )
+            for loc, name in filled.items()
+            if name not in declared
+        ]
+        always = set(self.variables) | {
+            name for loc, name in filled.items() if loc[0] == "pagination"
+        }
+        problems.extend(
+            _problem(
+                ("query",), "graphql_variable",
+                f"the required variable ${name} is never filled",
+                "give it in `variables`, make it nullable, or give it a default",
+            )
+            for name in sorted(_required(declared) - always)
+        )
+        _raise_if(problems, "GraphqlList")
+        return self
+
+
+class GraphqlLookup(Strict):
+    query: str = Field(description="one GraphQL query taking the list of looked-up values")
+    variable: str = Field(description="the list variable that receives the values")
+    items: str = Field(description="path of the list of records in `data`")
+    variables: dict[str, Any] = Field(default_factory=dict, description="static variables")
+    max_size: Annotated[int, Field(ge=1, le=1000)] = Field(
+        100, description="most values sent in one request"
+    )
+    key: str | None = Field(
+        None,
+        description="path of the looked-up value in a partner record; "
+        "unset = the mapped field named like the key",
+    )
+
+    _query = field_validator("query")(_check_query)
+    _paths = field_validator("items", "key")(_check_path)
+
+    @model_validator(mode="after")
+    def _variable_is_a_list(self) -> GraphqlLookup:
+        declared = _declared(self.query)
+        problems = []
+        node = declared.get(self.variable)
+        if node is None:
+            problems.append(
+                _problem(
+                    ("variable",), "graphql_variable",
+                    f"the query declares no variable ${self.variable}",
+                    f"declare it, e.g. `query Q(${self.variable}: [String!]!)`",
+                )
+            )
+        elif not _is_list(node.type):
+            problems.append(
+                _problem(
+                    ("variable",), "graphql_variable",
+                    f"${self.variable} must be a list: many values go in one request",
+                    "declare it as `[String!]!`",
+                )
+            )
+        problems.extend(
+            _problem(
+                ("variables", name), "graphql_variable",
+                f"the query declares no variable ${name}", "remove it or declare it",
+            )
+            for name in self.variables
+            if name not in declared
+        )
+        problems.extend(
+            _problem(
+                ("query",), "graphql_variable",
+                f"the required variable ${name} is never filled",
+                "give it in `variables`, make it nullable, or give it a default",
+            )
+            for name in sorted(_required(declared) - set(self.variables) - {self.variable})
+        )
+        _raise_if(problems, "GraphqlLookup")
+        return self
+
+
+class GraphqlEntity(EntityMapping):
+    list: GraphqlList | None = None
+    lookups: dict[str, GraphqlLookup] = Field(default_factory=dict)
+
+
+class GraphqlPartner(HttpPartnerBase):
+    kind: Literal["graphql"]
+    endpoint: str = Field("/graphql", description="relative to base_url; every query is POSTed")
+    health_query: str = Field(
+        "query Health { __typename }", description="the query `probe` sends for /readyz"
+    )
+    entities: dict[str, GraphqlEntity]
+
+    _query = field_validator("health_query")(_check_query)
+
+    @model_validator(mode="after")
+    def _known_filters_and_keys(self) -> GraphqlPartner:
+        problems: list[InitErrorDetails] = []
+        for entity, spec in self.entities.items():
+            if entity not in FILTERS:
+                continue  # an unknown entity is reported once, by the partners file loader
+            if spec.list is not None:
+                problems.extend(
+                    _problem(
+                        ("entities", entity, "list", "filters", name), "unknown_filter",
+                        f"not a filter of {entity}",
+                        f"one of: {', '.join(FILTERS[entity]) or '(none)'}",
+                    )
+                    for name in spec.list.filters
+                    if name not in FILTERS[entity]
+                )
+            for key, lookup in spec.lookups.items():
+                where = ("entities", entity, "lookups", key)
+                if key not in LOOKUP_KEYS[entity]:
+                    problems.append(
+                        _problem(
+                            where, "unknown_lookup_key", f"{entity} cannot be looked up by {key}",
+                            f"one of: {', '.join(LOOKUP_KEYS[entity])}",
+                        )
+                    )
+                elif key != "id" and _key_field(key) not in spec.fields and lookup.key is None:
+                    problems.append(
+                        _problem(
+                            where, "unread_lookup_key",
+                            f"the mapping of {entity} does not read {_key_field(key)}",
+                            f"map `fields.{_key_field(key)}`, or set `key` to its path in a record",
+                        )
+                    )
+        _raise_if(problems, "GraphqlPartner")
+        return self
+
+    def entity_mappings(self) -> dict[str, EntityMapping]:
+        return dict(self.entities)
+
+
+# --- adapter ----------------------------------------------------------------------------------
+
+
+def _key_field(key: str) -> str:
+    """The common-syntax field a look-up key reads (see :data:`adapters.syntax.LOOKUP_KEYS`)."""
+    return "certification.rncp" if key == "rncp" else key
+
+
+def _read(data: Any, path: str | None) -> Any:
+    if path is None:
+        return None
+    value = read_path(data, compile_path(path))
+    return None if value is _MISSING else value
+
+
+def _variable_value(value: Any) -> Any:
+    if isinstance(value, GeoFilter):
+        return {"latitude": value.latitude, "longitude": value.longitude,
+                "radiusKm": value.radius_km}
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value)
+    return value
+
+
+class GraphqlAdapter:
+    def __init__(
+        self,
+        partner: str,
+        config: GraphqlPartner,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.partner = partner
+        self.config: PartnerBase = config
+        self.graphql: GraphqlPartner = config
+        self.http = PartnerHttp(partner, config, make_client(config, transport))
+        self.rejected = 0  # partner records that did not fit the common syntax
+        self._mappers = {
+            entity: Mapper(partner, entity, spec) for entity, spec in config.entities.items()
+        }
+        self._declared = {
+            entity: _declared(spec.list.query)
+            for entity, spec in config.entities.items()
+            if spec.list is not None
+        }
+        # where the looked-up value is read: in the raw record, or in the mapped fields
+        self._keys: dict[tuple[str, str], tuple[bool, tuple[PathStep, ...]]] = {
+            (entity, key): (True, compile_path(lookup.key))
+            if lookup.key
+            else (False, compile_path(_key_field(key)))
+            for entity, spec in config.entities.items()
+            for key, lookup in spec.lookups.items()
+        }
+
+    # -- what this partner offers
+
+    def entities(self) -> frozenset[str]:
+        return frozenset(self.graphql.entities)
+
+    def lookup_keys(self, entity: str) -> frozenset[str]:
+        spec = self.graphql.entities.get(entity)
+        if spec is None:
+            return frozenset()
+        keys = set(spec.lookups)
+        if spec.list is not None:
+            keys.add("id")  # found by walking the list when the partner has no id look-up
+        return frozenset(keys)
+
+    def pushed_filters(self, entity: str) -> frozenset[str]:
+        spec = self.graphql.entities.get(entity)
+        if spec is None or spec.list is None:
+            return frozenset()
+        return frozenset(spec.list.filters)
+
+    # -- calls
+
+    async def execute(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """POST one operation; the answer's ``data``, or a ``SourceError``."""
+        answer = await self.http.request(
+            "POST",
+            self.graphql.endpoint,
+            json={"query": query, "variables": dict(variables)},
+            headers={"Accept": _ACCEPT},
+            # GraphQL over HTTP answers a refused operation with 400 and a JSON `errors` list
+            ok_statuses=frozenset({200, 400}),
+        )
+        body = answer.json(self.partner)
+        if not isinstance(body, dict):
+            raise SourceBadResponse(self.partner, "GraphQL answer is not an object")
+        errors = body.get("errors")
+        if errors:
+            count = len(errors) if isinstance(errors, list) else 1
+            raise SourceBadResponse(self.partner, f"GraphQL answer with {count} error(s)")
+        data = body.get("data")
+        if answer.status != 200 or not isinstance(data, dict):
+            raise SourceBadResponse(self.partner, "GraphQL answer without data")
+        return data
+
+    def _items(self, data: Mapping[str, Any], path: str) -> builtins.list[Any]:
+        items = _read(data, path)
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise SourceBadResponse(self.partner, "records are not a list at the configured path")
+        return items
+
+    def _filter_variables(self, entity: str, spec: GraphqlList, query: ListQuery) -> dict[str, Any]:
+        declared = self._declared[entity]
+        out: dict[str, Any] = {}
+        for common, variable in spec.filters.items():
+            value = query.filters.get(common)
+            if value is None:
+                continue
+            value = _variable_value(value)
+            if isinstance(value, list) and not _is_list(declared[variable].type):
+                if len(value) != 1:
+                    continue  # the partner takes one value: the gateway filters the rest
+                value = value[0]
+            out[variable] = value
+        return out
+
+    async def list(self, query: ListQuery) -> Page:
+        entity = self._entity(query.entity)
+        limit = min(query.limit, self.graphql.max_items)
+        if entity.list is None or limit <= 0:
+            return Page(records=[])
+        spec = entity.list
+        variables = {**spec.variables, **self._filter_variables(query.entity, spec, query)}
+        pagination = spec.pagination
+        raws: builtins.list[Any] = []
+        total: int | None = None
+        more = excess = False
+        after: Any = None
+        # each page brings at least one record, so `limit` pages is a hard bound
+        for _ in range(limit + 1):
+            wanted = limit - len(raws)
+            if isinstance(pagination, GraphqlCursorPagination):
+                variables[pagination.first_variable] = min(pagination.page_size, wanted)
+                variables[pagination.after_variable] = after
+            elif isinstance(pagination, GraphqlOffsetPagination):
+                variables[pagination.offset_variable] = len(raws)
+                variables[pagination.limit_variable] = min(pagination.page_size, wanted)
+            data = await self.execute(spec.query, variables)
+            items = self._items(data, spec.items)
+            found_total = _read(data, spec.total)
+            if isinstance(found_total, int) and not isinstance(found_total, bool):
+                total = found_total
+            raws.extend(items[:wanted])
+            excess = len(items) > wanted
+            if isinstance(pagination, GraphqlCursorPagination):
+                more = _read(data, pagination.has_next_page) is True
+                cursor = _read(data, pagination.end_cursor)
+                if more and (cursor is None or cursor == after):
+                    raise SourceBadResponse(self.partner, "pagination cursor does not advance")
+                after = cursor
+            elif isinstance(pagination, GraphqlOffsetPagination):
+                more = len(items) >= variables[pagination.limit_variable]
+                if total is not None:
+                    more = len(raws) < total
+            if not more or not items or len(raws) >= limit:
+                break
+        records = self._map(query.entity, raws)
+        truncated = excess or more or (total is not None and total > len(raws))
+        return Page(records, total=total, truncated=truncated)
+
+    async def lookup(self, entity: str, key: str, values: Sequence[str]) -> LookupResult:
+        spec = self._entity(entity)
+        if key not in self.lookup_keys(entity):
+            raise ValueError(f"{self.partner} cannot look {entity} up by {key}")
+        wanted = list(dict.fromkeys(v for v in values if v))
+        if not wanted:
+            return {}
+        lookup = spec.lookups.get(key)
+        if lookup is None:  # `id` without an id look-up: walk the list
+            page = await self.list(ListQuery(entity, {}, self.graphql.max_items))
+            return _keyed(((r, r.owner.partner_id) for r in page.records), set(wanted))
+        chunks = [wanted[i : i + lookup.max_size] for i in range(0, len(wanted), lookup.max_size)]
+        answers = await asyncio.gather(
+            *(
+                self.execute(lookup.query, {**lookup.variables, lookup.variable: chunk})
+                for chunk in chunks
+            )
+        )
+        mapper = self._mappers[entity]
+        in_raw, key_steps = self._keys[(entity, key)]
+        fetched_at = now_instant()
+        pairs: builtins.list[tuple[Record, Any]] = []
+        rejected = 0
+        for data in answers:
+            for raw in self._items(data, lookup.items):
+                try:
+                    record = mapper.map(raw, fetched_at)
+                except MappingError:
+                    rejected += 1
+                    continue
+                value = read_path(raw if in_raw else record.fields, key_steps)
+                pairs.append((record, value))
+        self._judge(entity, rejected, len(pairs))
+        return _keyed(pairs, set(wanted))
+
+    def _entity(self, entity: str) -> GraphqlEntity:
+        spec = self.graphql.entities.get(entity)
+        if spec is None:
+            raise ValueError(f"{self.partner} does not provide {entity}")
+        return spec
+
+    def _map(self, entity: str, raws: builtins.list[Any]) -> builtins.list[Record]:
+        records, rejected = self._mappers[entity].map_many(raws, now_instant())
+        self._judge(entity, rejected, len(records))
+        return records
+
+    def _judge(self, entity: str, rejected: int, kept: int) -> None:
+        """Drop what does not fit; an answer of which nothing fits is a bad answer."""
+        if not rejected:
+            return
+        self.rejected += rejected
+        if not kept:
+            raise SourceBadResponse(self.partner, f"no {entity} record fits the common syntax")
+        logger.warning(
+            "%s: %d %s record(s) dropped: not in the common syntax", self.partner, rejected, entity
+        )
+
+    async def probe(self) -> None:
+        await self.execute(self.graphql.health_query, {})
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _keyed(pairs: Iterable[tuple[Record, Any]], asked: set[str]) -> LookupResult:
+    """Records by the looked-up value they carry, for the values asked only."""
+    found: LookupResult = {}
+    for record, value in pairs:
+        if value is not None and not isinstance(value, dict | list) and str(value) in asked:
+            found.setdefault(str(value), []).append(record)
+    return found
+
+
+def _build(
+    partner: str, config: PartnerBase, transport: httpx.AsyncBaseTransport | None
+) -> GraphqlAdapter:
+    if not isinstance(config, GraphqlPartner):
+        raise TypeError(f"{partner}: not a graphql partner block")
+    return GraphqlAdapter(partner, config, transport)
+
+
+KIND = Kind("graphql", GraphqlPartner, _build)

@@ -1,0 +1,650 @@
+"""REST/JSON partners (kind ``rest``): filtered, paginated lists and batched look-ups.
+
+One :class:`RestAdapter` per partner, built from its :class:`~adapters.rest_config.RestPartner`
+block. The HTTP plumbing (streamed size limit, retries, error translation, auth) is
+:class:`~adapters.http.PartnerHttp`; this module knows only the REST conventions:
+
+- ``list`` pushes down the filters the entity declares and walks the partner's pages; once the
+  first page tells the total, the remaining pages are fetched concurrently (bounded);
+- ``lookup`` uses the partner's batch endpoint where it has one, else one call per value, the
+  value escaped as exactly one path segment;
+- a record that does not fit the common syntax is dropped; an answer of which no record fits
+  is ``SOURCE_BAD_RESPONSE``;
+- with ``etag = true`` a GET is revalidated with ``If-None-Match`` and a 304 reuses the body.
+
+Usage::
+
+    adapter = RestAdapter("francetravail", config, transport=None)
+    page = await adapter.list(ListQuery("offer", {"romeCodes": ["M1805"]}, limit=50))
+    found = await adapter.lookup("organisation", "siret", ["73282932000074"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import logging
+import math
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from cachetools import LRUCache
+
+from adapters.config import PartnerBase
+from adapters.errors import SourceBadResponse
+from adapters.http import PartnerHttp, make_client
+from adapters.mapping import Mapper, PathStep, compile_path, now_instant, read_path
+from adapters.registry import Kind
+from adapters.rest_config import (
+    BatchLookup,
+    CursorPagination,
+    FilterPushdown,
+    Lookup,
+    NoPagination,
+    OffsetPagination,
+    PagePagination,
+    RangePagination,
+    RestEntity,
+    RestPartner,
+)
+from adapters.syntax import ENTITIES
+from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record
+
+logger = logging.getLogger(__name__)
+
+Params = builtins.list[tuple[str, str]]
+T = TypeVar("T")
+
+_ETAG_CACHE_BYTES = 16 * 1024 * 1024  # revalidated bodies kept per partner, bounded by size
+_LIST_STATUSES = frozenset({200, 204, 206})  # 206/204: range pagination's partial and empty
+_LOOKUP_STATUSES = frozenset({200, 204, 404})  # 404 on one look-up: not found, not a failure
+_BATCH_STATUSES = frozenset({200, 204})
+_ALIVE_STATUSES = frozenset(range(200, 500)) - {401, 403}
+_CONTENT_RANGE = re.compile(r"(\d+)\s*-\s*(\d+)\s*/\s*(\d+)")
+_DOT_SEGMENTS = frozenset({"", ".", ".."})  # would change the path once normalised
+
+
+@dataclass(slots=True)
+class _Json:
+    """A parsed answer: its status, headers and JSON body (``None`` for 204/404)."""
+
+    status: int
+    headers: httpx.Headers
+    body: Any
+
+
+@dataclass(slots=True)
+class _Revalidable:
+    etag: str
+    answer: _Json
+    size: int
+
+
+@dataclass(slots=True)
+class _PartnerPage:
+    items: builtins.list[Any]
+    total: int | None = None
+    next_cursor: str | None = None
+
+
+class RestAdapter:
+    """The adapter of one REST/JSON partner; see the module docstring."""
+
+    def __init__(
+        self,
+        partner: str,
+        config: RestPartner,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        for name, entity in config.entities.items():
+            _check_lookups(name, entity)
+        mappers = {name: Mapper(partner, name, entity) for name, entity in config.entities.items()}
+        self.partner = partner
+        self.config: PartnerBase = config
+        self.rest: RestPartner = config
+        self.http = PartnerHttp(partner, config, make_client(config, transport))
+        self._mappers = mappers
+        self._fan_out = max(1, config.max_concurrency // 2)
+        self._revalidable: LRUCache[tuple[Any, ...], _Revalidable] = LRUCache(
+            maxsize=_ETAG_CACHE_BYTES, getsizeof=lambda entry: entry.size
+        )
+
+    # -- what this partner offers ---------------------------------------------------------------
+
+    def entities(self) -> frozenset[str]:
+        return frozenset(self.rest.entities)
+
+    def lookup_keys(self, entity: str) -> frozenset[str]:
+        spec = self.rest.entities.get(entity)
+        if spec is None:
+            return frozenset()
+        keys = set(spec.lookups)
+        if spec.list is not None:
+            keys.add("id")  # found by walking the list when the partner has no id look-up
+        return frozenset(keys)
+
+    def pushed_filters(self, entity: str) -> frozenset[str]:
+        """Filters the entity's block declares (``single`` ones are pushed for one value only)."""
+        spec = self.rest.entities.get(entity)
+        return frozenset(spec.filters) if spec is not None else frozenset()
+
+    # -- list -----------------------------------------------------------------------------------
+
+    async def list(self, query: ListQuery) -> Page:
+        spec = self._entity(query.entity)
+        want = min(query.limit, self.rest.max_items)
+        if spec.list is None or want <= 0:
+            return Page(records=[])
+        params = [*spec.list.params.items(), *_pushed_params(spec.filters, query.filters)]
+        return await _ListWalk(self, query.entity, spec, params, want).run()
+
+    # -- look-up --------------------------------------------------------------------------------
+
+    async def lookup(self, entity: str, key: str, values: Sequence[str]) -> LookupResult:
+        spec = self._entity(entity)
+        if key not in self.lookup_keys(entity):
+            raise ValueError(f"{self.partner} cannot look {entity} up by {key}")
+        wanted = builtins.list(dict.fromkeys(str(v) for v in values if str(v)))
+        if not wanted:
+            return {}
+        how = spec.lookups.get(key)
+        if how is None:
+            return await self._scan_for_ids(entity, spec, wanted)
+        if how.batch is not None:
+            answers = await self._batched(how.batch, wanted)
+        else:
+            answers = await self._one_by_one(spec, how, wanted)
+        records = self._map_answers(entity, answers)
+        return _keyed(records, key, wanted)
+
+    async def _one_by_one(
+        self, spec: RestEntity, how: Lookup, values: builtins.list[str]
+    ) -> builtins.list[builtins.list[Any]]:
+        items_steps = _steps(how.items)
+
+        async def one(value: str) -> builtins.list[Any]:
+            if how.param is not None:
+                path, params = how.path, [(how.param, value)]
+            elif value in _DOT_SEGMENTS:
+                return []  # no record is reachable under a dot segment: refused, never sent
+            else:
+                path, params = how.path.replace("{value}", quote(value, safe="")), []
+            answer = await self._get_json(path, params, _LOOKUP_STATUSES, spec.etag)
+            if answer.status != 200:
+                return []
+            return _items(self.partner, answer.body, items_steps, single_ok=True)
+
+        return await _gather_bounded([_bind(one, v) for v in values], self._fan_out)
+
+    async def _batched(
+        self, batch: BatchLookup, values: builtins.list[str]
+    ) -> builtins.list[builtins.list[Any]]:
+        if batch.method == "GET":
+            # A value holding the separator would reach the partner as two values.
+            values = [v for v in values if batch.join not in v]
+        chunks = [values[i : i + batch.max_size] for i in range(0, len(values), batch.max_size)]
+        items_steps = _steps(batch.items)
+
+        async def one(chunk: builtins.list[str]) -> builtins.list[Any]:
+            if batch.method == "POST":
+                body: Any = {batch.body_field: chunk} if batch.body_field else chunk
+                raw = await self.http.request(
+                    "POST", batch.path, json=body, ok_statuses=_BATCH_STATUSES
+                )  # a search, not a mutation: retrying it is safe
+            else:
+                assert batch.param is not None  # checked when the adapter was built
+                params = [(batch.param, batch.join.join(chunk))]
+                raw = await self.http.request(
+                    "GET", batch.path, params=params, ok_statuses=_BATCH_STATUSES
+                )
+            if raw.status == 204:
+                return []
+            return _items(self.partner, raw.json(self.partner), items_steps, single_ok=False)
+
+        return await _gather_bounded([_bind(one, c) for c in chunks], self._fan_out)
+
+    async def _scan_for_ids(
+        self, entity: str, spec: RestEntity, wanted: builtins.list[str]
+    ) -> LookupResult:
+        """The partner has no id look-up: walk its list (bounded by ``max_items``)."""
+        assert spec.list is not None  # lookup_keys offers `id` only then
+        missing = set(wanted)
+
+        def found_all(records: builtins.list[Record]) -> bool:
+            missing.difference_update(r.owner.partner_id for r in records)
+            return not missing
+
+        params = builtins.list(spec.list.params.items())
+        walk = _ListWalk(self, entity, spec, params, self.rest.max_items, stop=found_all)
+        page = await walk.run()
+        return _keyed(page.records, "id", wanted)
+
+    # -- health and lifecycle -------------------------------------------------------------------
+
+    async def probe(self) -> None:
+        if self.rest.health_path is not None:
+            await self.http.request(
+                "GET", self.rest.health_path, ok_statuses=frozenset(range(200, 300))
+            )
+            return
+        for name, spec in self.rest.entities.items():
+            if spec.list is not None:
+                await self.list(ListQuery(name, {}, 1))
+                return
+        # Look-ups only, no health path: any answer but an error or a refused credential will do.
+        await self.http.request("GET", "/", ok_statuses=_ALIVE_STATUSES)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- shared plumbing ------------------------------------------------------------------------
+
+    def _entity(self, entity: str) -> RestEntity:
+        spec = self.rest.entities.get(entity)
+        if spec is None:
+            raise ValueError(f"{self.partner} does not provide {entity}")
+        return spec
+
+    async def _get_json(
+        self, path: str, params: Params, ok: frozenset[int], revalidate: bool
+    ) -> _Json:
+        """GET and parse; with ``revalidate``, reuse the last body on a 304."""
+        key = (path, tuple(params))
+        known = self._revalidable.get(key) if revalidate else None
+        headers = {"If-None-Match": known.etag} if known is not None else None
+        raw = await self.http.request(
+            "GET",
+            path,
+            params=params,
+            headers=headers,
+            ok_statuses=ok | {304} if known is not None else ok,
+        )
+        if raw.status == 304 and known is not None:
+            return known.answer
+        if raw.status in (204, 404):
+            return _Json(raw.status, raw.headers, None)
+        answer = _Json(raw.status, raw.headers, raw.json(self.partner))
+        etag = raw.headers.get("etag")
+        if revalidate and etag and raw.status == 200:
+            with contextlib.suppress(ValueError):  # larger than the whole cache: not kept
+                self._revalidable[key] = _Revalidable(etag, answer, len(raw.body))
+        return answer
+
+    def _map_answers(
+        self, entity: str, answers: Sequence[Sequence[Any]]
+    ) -> builtins.list[Record]:
+        fetched_at = now_instant()
+        records: builtins.list[Record] = []
+        rejected = 0
+        for items in answers:
+            kept, dropped = self._mappers[entity].map_many(items, fetched_at)
+            records.extend(kept)
+            rejected += dropped
+        _refuse_if_none_fit(self.partner, entity, rejected, len(records))
+        _log_dropped(self.partner, entity, rejected)
+        return records
+
+
+class _ListWalk:
+    """One list query's walk through a partner's pages, stopping at ``want`` records."""
+
+    def __init__(
+        self,
+        adapter: RestAdapter,
+        entity: str,
+        spec: RestEntity,
+        params: Params,
+        want: int,
+        stop: Callable[[builtins.list[Record]], bool] | None = None,
+    ) -> None:
+        assert spec.list is not None
+        self.adapter = adapter
+        self.entity = entity
+        self.spec = spec
+        self.endpoint = spec.list
+        self.items_steps = _steps(spec.list.items)
+        self.params = params
+        self.want = want
+        self.cap = adapter.rest.max_items  # raw records read, kept or not
+        self.stop = stop
+        style = spec.pagination
+        self.size = want if isinstance(style, NoPagination) else min(style.page_size, want)
+        self.total_steps = (
+            _steps(style.total) if isinstance(style, PagePagination | OffsetPagination) else None
+        )
+        self.cursor_steps = _steps(style.next) if isinstance(style, CursorPagination) else None
+        self.records: builtins.list[Record] = []
+        self.read = 0
+        self.rejected = 0
+        self.total: int | None = None
+        self.exhausted = False
+
+    @property
+    def done(self) -> bool:
+        return self.exhausted or len(self.records) >= self.want or self.read >= self.cap
+
+    async def run(self) -> Page:
+        style = self.spec.pagination
+        first = await self._fetch(0, None)
+        self._take(first, 0)
+        if isinstance(style, NoPagination):
+            self.exhausted = True
+            self.total = len(first.items)
+        elif isinstance(style, CursorPagination):
+            await self._follow_cursors(first.next_cursor)
+        else:
+            await self._fetch_indexed()
+        return self._page()
+
+    async def _follow_cursors(self, cursor: str | None) -> None:
+        seen = {cursor}
+        index = 1
+        while not self.done and cursor is not None:
+            page = await self._fetch(index, cursor)
+            self._take(page, index)
+            if page.next_cursor in seen:  # a partner going round in circles
+                self.exhausted = True
+            cursor = page.next_cursor
+            seen.add(cursor)
+            index += 1
+
+    async def _fetch_indexed(self) -> None:
+        index = 1
+        while not self.done:
+            if self.total is None:
+                count = 1  # no total: one page at a time until a short one
+            else:
+                last = math.ceil(min(self.total, self.cap) / self.size) - 1
+                still_wanted = math.ceil((self.want - len(self.records)) / self.size)
+                count = min(self.adapter._fan_out, still_wanted, last - index + 1)
+                if count <= 0:
+                    self.exhausted = self.total <= self.read
+                    break
+            indexes = builtins.list(range(index, index + count))
+            pages = await _gather_bounded(
+                [_bind(self._fetch, i, None) for i in indexes], self.adapter._fan_out
+            )
+            for at, page in zip(indexes, pages, strict=True):
+                self._take(page, at)
+                if self.done:
+                    break
+            index += count
+
+    async def _fetch(self, index: int, cursor: str | None) -> _PartnerPage:
+        adapter = self.adapter
+        params = [*self.params, *self._page_params(index, cursor)]
+        if self.endpoint.method == "GET":
+            answer = await adapter._get_json(
+                self.endpoint.path, params, _LIST_STATUSES, self.spec.etag
+            )
+        else:
+            raw = await adapter.http.request(
+                "POST", self.endpoint.path, params=params, ok_statuses=_LIST_STATUSES
+            )  # a search endpoint: as safe to retry as a GET
+            body = None if raw.status == 204 else raw.json(adapter.partner)
+            answer = _Json(raw.status, raw.headers, body)
+        if answer.status == 204:
+            return _PartnerPage([], self._total(answer))
+        items = _items(adapter.partner, answer.body, self.items_steps, single_ok=False)
+        return _PartnerPage(items, self._total(answer), self._next_cursor(answer))
+
+    def _page_params(self, index: int, cursor: str | None) -> Params:
+        style, size = self.spec.pagination, self.size
+        if isinstance(style, RangePagination):
+            return [(style.param, f"{index * size}-{index * size + size - 1}")]
+        if isinstance(style, PagePagination):
+            page = str(style.first_page + index)
+            return [(style.page_param, page), (style.size_param, str(size))]
+        if isinstance(style, OffsetPagination):
+            return [(style.offset_param, str(index * size)), (style.limit_param, str(size))]
+        if isinstance(style, CursorPagination):
+            params = [(style.size_param, str(size))] if style.size_param else []
+            if cursor is not None:
+                params.append((style.cursor_param, cursor))
+            return params
+        return []
+
+    def _total(self, answer: _Json) -> int | None:
+        style = self.spec.pagination
+        if isinstance(style, RangePagination):
+            match = _CONTENT_RANGE.search(answer.headers.get(style.total_header, ""))
+            return int(match.group(3)) if match else None
+        if self.total_steps is not None and answer.body is not None:
+            return _count(read_path(answer.body, self.total_steps))
+        return None
+
+    def _next_cursor(self, answer: _Json) -> str | None:
+        if self.cursor_steps is None:
+            return None
+        value = read_path(answer.body, self.cursor_steps)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return None
+
+    def _take(self, page: _PartnerPage, index: int) -> None:
+        if page.total is not None:
+            self.total = page.total
+        if not page.items:
+            self.exhausted = True
+            return
+        kept, dropped = self.adapter._mappers[self.entity].map_many(page.items, now_instant())
+        self.records.extend(kept)
+        self.read += len(page.items)
+        self.rejected += dropped
+        # Judge early: a partner whose first records all fail is not read any further.
+        _refuse_if_none_fit(self.adapter.partner, self.entity, self.rejected, len(self.records))
+        if len(page.items) < self.size or (
+            self.total is not None and (index + 1) * self.size >= self.total
+        ):
+            self.exhausted = True
+        if self.stop is not None and self.stop(kept):
+            self.exhausted = True
+
+    def _page(self) -> Page:
+        _log_dropped(self.adapter.partner, self.entity, self.rejected)
+        truncated = len(self.records) > self.want or (
+            not self.exhausted and (len(self.records) >= self.want or self.read >= self.cap)
+        )
+        return Page(records=self.records[: self.want], total=self.total, truncated=truncated)
+
+
+# -- filter push-down ---------------------------------------------------------------------------
+
+
+def _pushed_params(declared: Mapping[str, FilterPushdown], filters: Mapping[str, Any]) -> Params:
+    """Query parameters for the filters the partner applies itself; the others are left out."""
+    params: Params = []
+    for name, how in declared.items():
+        value = filters.get(name)
+        if value is None:
+            continue
+        if isinstance(value, GeoFilter):
+            params.extend(_near_params(how, value))
+            continue
+        if name == "near":
+            continue  # only a GeoFilter says where: anything else is not pushed
+        values = (
+            builtins.list(value)
+            if isinstance(value, builtins.list | tuple | set | frozenset)
+            else [value]
+        )
+        if not values or (how.single and len(values) != 1):
+            continue
+        try:
+            texts = [_param_text(v, how) for v in values]
+        except ValueError:
+            continue  # not a value the partner can be sent: the gateway filters it instead
+        param = how.param or name
+        if how.join is None:
+            params.extend((param, text) for text in texts)
+        else:
+            params.append((param, how.join.join(texts)))
+    return params
+
+
+def _near_params(how: FilterPushdown, near: GeoFilter) -> Params:
+    if how.latitude_param is None or how.longitude_param is None:
+        return []
+    params = [
+        (how.latitude_param, _number(near.latitude)),
+        (how.longitude_param, _number(near.longitude)),
+    ]
+    if how.radius_param is not None:
+        params.append((how.radius_param, _number(near.radius_km)))
+    return params
+
+
+def _param_text(value: Any, how: FilterPushdown) -> str:
+    if how.values is not None and str(value) in how.values:
+        return how.values[str(value)]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime) or (how.format is not None and isinstance(value, str)):
+        instant = (
+            value
+            if isinstance(value, datetime)
+            else datetime.fromisoformat(value.replace("Z", "+00:00"))
+        )
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=UTC)
+        instant = instant.astimezone(UTC)
+        return instant.strftime(how.format or "%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, float):
+        return _number(value)
+    return str(value)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+# -- answers ------------------------------------------------------------------------------------
+
+
+def _steps(path: str | None) -> tuple[PathStep, ...] | None:
+    return compile_path(path) if path else None
+
+
+def _items(
+    partner: str, body: Any, steps: tuple[PathStep, ...] | None, *, single_ok: bool
+) -> builtins.list[Any]:
+    """The raw records of an answer: the array at ``steps`` (or the body itself)."""
+    if steps is None:
+        found = body
+    elif isinstance(body, dict):
+        found = read_path(body, steps)
+        if found is None:
+            return []  # an explicit null: the partner's way of saying "none"
+    else:
+        found = None
+    if isinstance(found, builtins.list):
+        return found
+    if single_ok and isinstance(found, dict):
+        return [found]
+    raise SourceBadResponse(partner, "the answer is not in the expected shape")
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _refuse_if_none_fit(partner: str, entity: str, rejected: int, kept: int) -> None:
+    if rejected and not kept:
+        raise SourceBadResponse(partner, f"no {entity} record fits the common syntax")
+
+
+def _log_dropped(partner: str, entity: str, rejected: int) -> None:
+    if rejected:
+        logger.warning(
+            "%s: %d %s record(s) dropped: not in the common syntax", partner, rejected, entity
+        )
+
+
+def _keyed(records: Sequence[Record], key: str, wanted: Sequence[str]) -> LookupResult:
+    """Records by the value of ``key`` they carry, for the values asked only."""
+    asked = set(wanted)
+    found: LookupResult = {}
+    for record in records:
+        value = record.owner.partner_id if key == "id" else record.fields.get(key)
+        if value is None:
+            continue
+        text = str(value)
+        if text in asked:
+            found.setdefault(text, []).append(record)
+    return found
+
+
+def _check_lookups(entity: str, spec: RestEntity) -> None:
+    """Look-up blocks the partners-file schema cannot check on its own."""
+    for key, how in spec.lookups.items():
+        where = f"{entity}.lookups.{key}"
+        if key != "id" and key not in ENTITIES.get(entity, {}):
+            raise ValueError(f"{where}: {key} is not a field of {entity}")
+        if key != "id" and key not in spec.fields:
+            raise ValueError(f"{where}: the mapping of {entity} does not read {key}")
+        if how.batch is None and how.param is None and "{value}" not in how.path:
+            raise ValueError(f"{where}: the path needs {{value}}, or set `param`")
+        if how.batch is not None and how.batch.method == "GET" and how.batch.param is None:
+            raise ValueError(f"{where}.batch: a GET batch needs `param`")
+
+
+# -- concurrency --------------------------------------------------------------------------------
+
+
+def _bind(function: Callable[..., Awaitable[T]], *args: Any) -> Callable[[], Awaitable[T]]:
+    return lambda: function(*args)
+
+
+async def _gather_bounded(
+    calls: Sequence[Callable[[], Awaitable[T]]], limit: int
+) -> builtins.list[T]:
+    """Run ``calls`` concurrently, ``limit`` at a time; the first failure cancels the others."""
+    if len(calls) == 1:
+        return [await calls[0]()]
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(gated(call)) for call in calls]
+    except BaseExceptionGroup as failures:
+        raise _first_leaf(failures) from None
+    return [task.result() for task in tasks]
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+# -- registration -------------------------------------------------------------------------------
+
+
+def factory(
+    partner: str, config: PartnerBase, transport: httpx.AsyncBaseTransport | None
+) -> RestAdapter:
+    if not isinstance(config, RestPartner):
+        raise TypeError(f"{partner}: a rest adapter needs a RestPartner block")
+    return RestAdapter(partner, config, transport)
+
+
+KIND = Kind("rest", RestPartner, factory)
+
+__all__ = ["KIND", "RestAdapter", "factory"]

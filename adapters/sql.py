@@ -1,0 +1,624 @@
+"""SQL partners (kind ``sql``): a partner's own database read live with SQLAlchemy Core.
+
+One :class:`SqlAdapter` per partner, built from its :class:`~adapters.sql_config.SqlPartner`
+block (see that module for the configuration and a worked example). The engine is async
+(``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``), created on first use, disposed by
+:meth:`SqlAdapter.aclose`.
+
+- Statements are built from SQLAlchemy constructs, never from text: names come from the
+  validated block and are quoted by SQLAlchemy, values are always bound parameters.
+- Only the columns the mapping reads are selected (plus the id and the keyset columns).
+- ``list`` pushes the declared filters into ``WHERE`` and walks keyset pages
+  (``ORDER BY key``, ``WHERE key > last``, ``LIMIT page_size``) until the query's limit.
+- ``lookup`` runs one ``WHERE column IN (...)`` per chunk of :data:`LOOKUP_CHUNK` values.
+- The raw record handed to the mapper is nested by alias: ``{"f": {"intitule": ...}}``; with
+  ``group_by_id`` the rows of one id are folded into one record (``rows_into`` list).
+- Failures: no connection (refused, bad DSN, pool exhausted) is ``SOURCE_UNAVAILABLE``; a
+  statement the database refuses (missing table or column) is ``SOURCE_BAD_RESPONSE``. Messages
+  name the driver's error class only: the database's own text may quote values.
+
+Usage::
+
+    adapter = SqlAdapter("cfa-btp", config)
+    page = await adapter.list(ListQuery("training_program", {"rncp": ["RNCP36629"]}, limit=50))
+    found = await adapter.lookup("training_program", "id", ["12", "13"])
+    await adapter.aclose()
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import math
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    DateTime,
+    Float,
+    FromClause,
+    Integer,
+    Label,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    false,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy.engine import Row, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.types import TypeEngine
+
+from adapters.config import PartnerBase
+from adapters.errors import SourceBadResponse, SourceUnavailable
+from adapters.mapping import Mapper, now_instant
+from adapters.registry import Kind
+from adapters.sql_config import ColumnType, SqlEntity, SqlFilter, SqlPartner, join_conditions
+from adapters.syntax import FILTERS
+from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record
+
+logger = logging.getLogger(__name__)
+
+LOOKUP_CHUNK = 500
+"""Most values in one ``IN (...)``: far below every driver's parameter limit."""
+
+_KM_PER_DEGREE = 111.32
+_SQL_TYPES: dict[ColumnType, type[TypeEngine[Any]]] = {
+    "str": String,
+    "int": Integer,
+    "float": Float,
+    "bool": Boolean,
+    "date": Date,
+    "datetime": DateTime,
+}
+_COMMON_TYPES: dict[str, ColumnType] = {kind: kind for kind in _SQL_TYPES}
+_TRUE = {"true", "1", "yes", "oui", "o", "y", "vrai"}
+_FALSE = {"false", "0", "no", "non", "n", "faux"}
+
+Raw = dict[str, Any]
+
+
+class _Plan:
+    """The SQL side of one entity: its tables, joins and selected columns, built once."""
+
+    def __init__(self, entity: str, spec: SqlEntity) -> None:
+        self.entity = entity
+        self.spec = spec
+        used = _columns_by_alias(spec)
+        self.tables = {spec.main_alias: _table(spec.table, used[spec.main_alias], spec.main_alias)}
+        joined: FromClause = self.tables[spec.main_alias]
+        for join in spec.joins:
+            self.tables[join.alias] = _table(join.table, used[join.alias], join.alias)
+            on = and_(*(self.col(a) == self.col(b) for a, b in join_conditions(join.on)))
+            joined = joined.join(self.tables[join.alias], on, isouter=join.kind == "left")
+        self.from_clause = joined
+        self.key = [self.col(ref) for ref in spec.key_columns]
+        self.key_refs = spec.key_columns
+        self.row_refs = spec.row_columns()
+        self.selected: builtins.list[str] = builtins.list(
+            dict.fromkeys([spec.id, *spec.key_columns, *spec.field_columns()])
+        )
+
+    def col(self, ref: str) -> ColumnElement[Any]:
+        alias, name = ref.split(".")
+        return self.tables[alias].c[name]
+
+    def typed(self, ref: str, kind: ColumnType) -> ColumnElement[Any]:
+        """The column as SQLAlchemy should bind values against it (no CAST in the SQL)."""
+        return type_coerce(self.col(ref), _SQL_TYPES[kind])
+
+    def columns(self, refs: Sequence[str]) -> builtins.list[Label[Any]]:
+        return [self.col(ref).label(f"c{i}") for i, ref in enumerate(refs)]
+
+
+def _columns_by_alias(spec: SqlEntity) -> dict[str, builtins.list[str]]:
+    refs = [*spec.field_columns(), spec.id, *spec.key_columns, *spec.columns]
+    refs.extend(spec.lookups.values())
+    for pushdown in spec.filters.values():
+        refs.extend(pushdown.column_refs())
+    for join in spec.joins:
+        for left, right in join_conditions(join.on):
+            refs.extend((left, right))
+    used: dict[str, builtins.list[str]] = {alias: [] for alias in spec.aliases()}
+    for ref in refs:
+        alias, name = ref.split(".")
+        if name not in used[alias]:
+            used[alias].append(name)
+    return used
+
+
+def _table(qualified: str, names: Sequence[str], alias: str) -> FromClause:
+    schema, _, name = qualified.rpartition(".")
+    # Untyped columns: results come back as the driver gives them; binds are typed per use.
+    table = Table(name, MetaData(), *(Column(n) for n in names), schema=schema or None)
+    return table.alias(alias)
+
+
+class SqlAdapter:
+    """The adapter of one SQL partner; see the module docstring."""
+
+    def __init__(self, partner: str, config: SqlPartner) -> None:
+        self.partner = partner
+        self.config: PartnerBase = config
+        self.sql: SqlPartner = config
+        self._plans = {name: _Plan(name, spec) for name, spec in config.entities.items()}
+        self._mappers = {
+            name: Mapper(partner, name, spec) for name, spec in config.entities.items()
+        }
+        self._engine: AsyncEngine | None = None
+        self.calls = 0  # statements sent (benchmark and tests count them)
+
+    # -- what this partner offers ---------------------------------------------------------------
+
+    def entities(self) -> frozenset[str]:
+        return frozenset(self.sql.entities)
+
+    def lookup_keys(self, entity: str) -> frozenset[str]:
+        spec = self.sql.entities.get(entity)
+        return frozenset() if spec is None else frozenset({"id", *spec.lookups})
+
+    def pushed_filters(self, entity: str) -> frozenset[str]:
+        spec = self.sql.entities.get(entity)
+        return frozenset() if spec is None else frozenset(spec.filters)
+
+    # -- list -----------------------------------------------------------------------------------
+
+    async def list(self, query: ListQuery) -> Page:
+        plan = self._plan(query.entity)
+        want = min(query.limit, self.sql.max_items)
+        if want <= 0:
+            return Page(records=[])
+        conditions = _where(plan, query.filters)
+        raws: builtins.list[Raw] = []
+        last: tuple[Any, ...] | None = None
+        truncated = False
+        async with self._connection() as connection:
+            while True:
+                size = min(plan.spec.page_size, want - len(raws) + 1)  # +1: is there more?
+                statement = _page_statement(plan, conditions, last, size)
+                rows = await self._execute(connection, statement)
+                records = _raw_records(plan, rows)
+                if len(raws) + len(records) > want:
+                    truncated = True
+                    raws.extend(records[: want - len(raws)])
+                    break
+                raws.extend(records)
+                if len(records) < size or not records:
+                    break
+                last = _key_of(plan, records[-1])
+        return Page(records=self._map(query.entity, raws), truncated=truncated)
+
+    # -- look-up --------------------------------------------------------------------------------
+
+    async def lookup(self, entity: str, key: str, values: Sequence[str]) -> LookupResult:
+        plan = self._plan(entity)
+        if key not in self.lookup_keys(entity):
+            raise ValueError(f"{self.partner} cannot look {entity} up by {key}")
+        ref = plan.spec.id if key == "id" else plan.spec.lookups[key]
+        kind = plan.spec.columns.get(ref, "str")
+        asked: dict[Any, builtins.list[str]] = {}
+        for text in dict.fromkeys(str(v) for v in values):
+            try:
+                asked.setdefault(_convert(text, kind), []).append(text)
+            except ValueError:
+                continue  # cannot equal any value of this column: never sent
+        if not asked:
+            return {}
+        bound = builtins.list(asked)
+        found: LookupResult = {}
+        fetched_at = now_instant()
+        async with self._connection() as connection:
+            for start in range(0, len(bound), LOOKUP_CHUNK):
+                chunk = bound[start : start + LOOKUP_CHUNK]
+                statement = (
+                    select(*plan.columns([*plan.selected, ref]))
+                    .select_from(plan.from_clause)
+                    .where(plan.typed(ref, kind).in_(chunk))
+                    .order_by(*plan.key, *(plan.col(r) for r in plan.row_refs))
+                )
+                rows = await self._execute(connection, statement)
+                raws = _raw_records(plan, rows, extra=ref)
+                self._keyed(entity, raws, ref, kind, asked, found, fetched_at)
+        return found
+
+    def _keyed(
+        self,
+        entity: str,
+        raws: Sequence[Raw],
+        ref: str,
+        kind: ColumnType,
+        asked: Mapping[Any, Sequence[str]],
+        found: LookupResult,
+        fetched_at: str,
+    ) -> None:
+        alias, name = ref.split(".")
+        mapper = self._mappers[entity]
+        rejected = kept = 0
+        for raw in raws:
+            column_value = raw[alias][name]
+            if column_value is None:
+                continue
+            try:
+                value = _convert(column_value, kind)
+            except (ValueError, TypeError):
+                continue
+            try:
+                record = mapper.map(raw, fetched_at)
+            except ValueError:
+                rejected += 1
+                continue
+            kept += 1
+            for text in asked.get(value, ()):
+                found.setdefault(text, []).append(record)
+        _refuse_if_none_fit(self.partner, entity, rejected, kept)
+        _log_dropped(self.partner, entity, rejected)
+
+    # -- health and lifecycle -------------------------------------------------------------------
+
+    async def probe(self) -> None:
+        async with self._connection() as connection:
+            await self._execute(connection, select(literal(1)))
+
+    async def aclose(self) -> None:
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await engine.dispose()
+
+    def engine(self) -> AsyncEngine:
+        """The partner's engine, created on first use (tests listen to its events)."""
+        if self._engine is None:
+            self._engine = self._create_engine()
+        return self._engine
+
+    # -- shared plumbing ------------------------------------------------------------------------
+
+    def _plan(self, entity: str) -> _Plan:
+        plan = self._plans.get(entity)
+        if plan is None:
+            raise ValueError(f"{self.partner} does not provide {entity}")
+        return plan
+
+    def _create_engine(self) -> AsyncEngine:
+        try:
+            url = make_url(self.sql.dsn.resolve())
+        except LookupError:
+            raise SourceUnavailable(self.partner, f"{self.sql.dsn.env} is not set") from None
+        except SQLAlchemyError:
+            raise SourceUnavailable(self.partner, "the DSN is not a database URL") from None
+        sqlite = url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {}
+        if self.sql.db_schema is not None and not sqlite:
+            options["schema_translate_map"] = {None: self.sql.db_schema}
+        pool: dict[str, Any] = {}
+        if not (sqlite and url.database in (None, "", ":memory:")):  # memory: one static conn
+            pool = {
+                "pool_size": self.sql.pool_size,
+                "max_overflow": 0,
+                "pool_timeout": self.sql.deadline_s,
+            }
+        # Both drivers take `timeout`: asyncpg's connect timeout, SQLite's busy timeout.
+        connect_args = {"timeout": self.sql.deadline_s}
+        try:
+            return create_async_engine(
+                url, execution_options=options, connect_args=connect_args, **pool
+            )
+        except (SQLAlchemyError, ImportError):
+            raise SourceUnavailable(self.partner, "no async driver for this DSN") from None
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            connection = await self.engine().connect()
+        except (SQLAlchemyError, OSError) as error:
+            raise SourceUnavailable(self.partner, _failure("connection failed", error)) from None
+        try:
+            yield connection
+        finally:
+            await connection.close()
+
+    async def _execute(
+        self, connection: AsyncConnection, statement: Select[Any]
+    ) -> Sequence[Row[Any]]:
+        self.calls += 1
+        try:
+            result = await connection.execute(statement)
+            rows: Sequence[Row[Any]] = result.all()
+            return rows
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise SourceUnavailable(self.partner, _failure("connection lost", error)) from None
+            raise SourceBadResponse(self.partner, _failure("query refused", error)) from None
+        except OSError as error:
+            raise SourceUnavailable(self.partner, _failure("connection lost", error)) from None
+        except SQLAlchemyError as error:
+            raise SourceBadResponse(self.partner, _failure("query failed", error)) from None
+
+    def _map(self, entity: str, raws: Sequence[Raw]) -> builtins.list[Record]:
+        records, rejected = self._mappers[entity].map_many(raws, now_instant())
+        _refuse_if_none_fit(self.partner, entity, rejected, len(records))
+        _log_dropped(self.partner, entity, rejected)
+        return records
+
+
+def _failure(what: str, error: BaseException) -> str:
+    """``what`` and the driver's error class: its message may quote values, so it stays out."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    return f"{what} ({type(cause).__name__})"
+
+
+# -- statements ---------------------------------------------------------------------------------
+
+
+def _page_statement(
+    plan: _Plan, conditions: Sequence[ColumnElement[bool]], last: tuple[Any, ...] | None, size: int
+) -> Select[Any]:
+    after = [] if last is None else [_after(plan.key, last)]
+    if not plan.spec.group_by_id:
+        return (
+            select(*plan.columns(plan.selected))
+            .select_from(plan.from_clause)
+            .where(*conditions, *after)
+            .order_by(*plan.key)
+            .limit(size)
+        )
+    # One page of ids first, then every row of those ids: a record never spans two pages.
+    keys = [column.label(f"k{i}") for i, column in enumerate(plan.key)]
+    page = (
+        select(*keys)
+        .distinct()
+        .select_from(plan.from_clause)
+        .where(*conditions, *after)
+        .order_by(*keys)
+        .limit(size)
+        .subquery("page")
+    )
+    on = and_(*(column == page.c[f"k{i}"] for i, column in enumerate(plan.key)))
+    return (
+        select(*plan.columns(plan.selected))
+        .select_from(plan.from_clause.join(page, on))
+        .order_by(*plan.key, *(plan.col(ref) for ref in plan.row_refs))
+    )
+
+
+def _after(key: Sequence[ColumnElement[Any]], last: tuple[Any, ...]) -> ColumnElement[bool]:
+    if len(key) == 1:
+        return key[0] > literal(last[0])
+    return tuple_(*key) > tuple_(*(literal(value) for value in last))
+
+
+def _where(plan: _Plan, filters: Mapping[str, Any]) -> builtins.list[ColumnElement[bool]]:
+    """The conditions of the filters this entity pushes down; the others are left out."""
+    conditions = []
+    for name, how in plan.spec.filters.items():
+        value = filters.get(name)
+        if value is None:
+            continue
+        condition = _condition(plan, name, how, value)
+        if condition is not None:
+            conditions.append(condition)
+    return conditions
+
+
+def _condition(plan: _Plan, name: str, how: SqlFilter, value: Any) -> ColumnElement[bool] | None:
+    if how.op == "near":
+        return _near(plan, how, value)
+    assert how.column is not None  # checked by the config model
+    kind = _bound_type(plan, name, how)
+    values = _as_list(value)
+    if how.values is not None:
+        values = [how.values.get(str(v), str(v)) for v in values]
+    if how.op in ("gte", "lte"):
+        if len(values) != 1:
+            return None  # no single bound: the gateway filters alone
+        try:
+            bound = _convert(values[0], kind)
+        except ValueError:
+            return None
+        column = plan.typed(how.column, kind)
+        bounded: ColumnElement[bool] = column >= bound if how.op == "gte" else column <= bound
+        return bounded
+    if how.op in ("ilike", "prefix"):
+        column = plan.typed(how.column, "str")
+        texts = [str(v) for v in values if str(v)]
+        if not texts:
+            return None
+        if how.op == "ilike":
+            return or_(*(column.icontains(text, autoescape=True) for text in texts))
+        return or_(*(column.startswith(text, autoescape=True) for text in texts))
+    converted = []
+    for v in values:
+        try:
+            converted.append(_convert(v, kind))
+        except ValueError:
+            continue  # a value this column cannot hold matches nothing here
+    if not converted:
+        return false()
+    column = plan.typed(how.column, kind)
+    return column == converted[0] if len(converted) == 1 else column.in_(converted)
+
+
+def _near(plan: _Plan, how: SqlFilter, value: Any) -> ColumnElement[bool] | None:
+    """The bounding box of the circle: looser than the circle, which the gateway applies."""
+    point = _geo(value)
+    if point is None or how.latitude is None or how.longitude is None:
+        return None
+    dlat = point.radius_km / _KM_PER_DEGREE
+    cos = math.cos(math.radians(point.latitude))
+    dlon = 180.0 if cos < 1e-6 else min(180.0, point.radius_km / (_KM_PER_DEGREE * cos))
+    lat = plan.typed(how.latitude, "float")
+    lon = plan.typed(how.longitude, "float")
+    return and_(
+        lat.between(point.latitude - dlat, point.latitude + dlat),
+        lon.between(point.longitude - dlon, point.longitude + dlon),
+    )
+
+
+def _geo(value: Any) -> GeoFilter | None:
+    if isinstance(value, GeoFilter):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            radius = value.get("radius_km", value.get("radiusKm"))
+            return GeoFilter(float(value["latitude"]), float(value["longitude"]), float(radius))
+        except (KeyError, TypeError, ValueError):
+            return None
+    return None
+
+
+def _bound_type(plan: _Plan, name: str, how: SqlFilter) -> ColumnType:
+    assert how.column is not None
+    declared = plan.spec.columns.get(how.column)
+    if declared is not None:
+        return declared
+    if how.values is not None:
+        return "str"
+    common = FILTERS.get(plan.entity, {}).get(name)
+    return _COMMON_TYPES.get(common.scalar, "str") if common is not None else "str"
+
+
+def _as_list(value: Any) -> builtins.list[Any]:
+    if isinstance(value, builtins.list | tuple | set | frozenset):
+        return builtins.list(value)
+    return [value]
+
+
+def _convert(value: Any, kind: ColumnType) -> Any:
+    """``value`` as a Python value of the column's type; ``ValueError`` when it cannot be."""
+    if kind == "str":
+        return value if isinstance(value, str) else str(value)
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ValueError("not an integer")
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not text.lstrip("-").isdigit():
+            raise ValueError("not an integer")
+        return int(text)
+    if kind == "float":
+        if isinstance(value, bool):
+            raise ValueError("not a number")
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("not a finite number")
+        return number
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError("not a boolean")
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
+    instant = (
+        value
+        if isinstance(value, datetime)
+        else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    )
+    if instant.tzinfo is not None:  # compared with a naive column: UTC wall time
+        instant = instant.astimezone(UTC).replace(tzinfo=None)
+    return instant
+
+
+# -- rows into raw records ----------------------------------------------------------------------
+
+
+def _raw_records(
+    plan: _Plan, rows: Sequence[Row[Any]], extra: str | None = None
+) -> builtins.list[Raw]:
+    """Rows as raw records nested by alias; with grouping, one record per id."""
+    refs = [*plan.selected, extra] if extra is not None else plan.selected
+    split = [ref.split(".") for ref in refs]
+    nested: builtins.list[Raw] = []
+    for row in rows:
+        raw: Raw = {}
+        for (alias, name), value in zip(split, row, strict=True):
+            raw.setdefault(alias, {})[name] = _plain(value)
+        nested.append(raw)
+    if not plan.spec.group_by_id:
+        return nested
+    return _fold(plan, nested)
+
+
+def _fold(plan: _Plan, rows: Sequence[Raw]) -> builtins.list[Raw]:
+    into = plan.spec.rows_into
+    assert into is not None  # with group_by_id, checked by the config model
+    per_row = [ref.split(".") for ref in plan.row_refs]
+    id_alias, id_name = plan.spec.id.split(".")
+    folded: dict[Any, Raw] = {}
+    for row in rows:
+        record = folded.get(row[id_alias][id_name])
+        if record is None:
+            record = {**row, into: []}
+            folded[row[id_alias][id_name]] = record
+        if any(row[alias].get(name) is not None for alias, name in per_row):
+            record[into].append(row)
+    return builtins.list(folded.values())
+
+
+def _key_of(plan: _Plan, raw: Raw) -> tuple[Any, ...]:
+    return tuple(raw[alias][name] for alias, name in (ref.split(".") for ref in plan.key_refs))
+
+
+def _plain(value: Any) -> Any:
+    """Driver values the mapper does not take, as JSON-native ones (dates stay: it takes them)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+# -- logs ----------------------------------------------------------------------------
+
+
+def _refuse_if_none_fit(partner: str, entity: str, rejected: int, kept: int) -> None:
+    if rejected and not kept:
+        raise SourceBadResponse(partner, f"no {entity} record fits the common syntax")
+
+
+def _log_dropped(partner: str, entity: str, rejected: int) -> None:
+    if rejected:
+        logger.warning(
+            "%s: %d %s record(s) dropped: not in the common syntax", partner, rejected, entity
+        )
+
+
+# -- registration -------------------------------------------------------------------------------
+
+
+def factory(
+    partner: str, config: PartnerBase, transport: httpx.AsyncBaseTransport | None
+) -> SqlAdapter:
+    """The registry's factory; ``transport`` is for HTTP kinds and is ignored here."""
+    if not isinstance(config, SqlPartner):
+        raise TypeError(f"{partner}: an sql adapter needs an SqlPartner block")
+    return SqlAdapter(partner, config)
+
+
+KIND = Kind("sql", SqlPartner, factory)
+
+__all__ = ["KIND", "LOOKUP_CHUNK", "SqlAdapter", "factory"]

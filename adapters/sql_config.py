@@ -1,0 +1,290 @@
+"""Configuration of an SQL partner (kind ``sql``); the adapter is :mod:`adapters.sql`.
+
+A partner's own database (SQLite through aiosqlite, PostgreSQL through asyncpg) is read with
+SQLAlchemy Core. Every name in the block (tables, aliases, columns) is an identifier checked
+against :data:`IDENTIFIER` and quoted by SQLAlchemy; every value is a bound parameter.
+
+Column references are ``alias.column``: ``alias`` is the main table's ``alias`` or a join's.
+The raw record the mapper sees is nested by alias, ``{"f": {"intitule": ...}, "s": {...}}``,
+so a field ``path = "f.intitule"`` reads exactly the column it names.
+
+Worked example (a CFA's ERP, one row per session folded into one programme)::
+
+    [partners.cfa-btp]
+    kind = "sql"
+    dsn = { env = "HUB_CFA_BTP_DSN" }   # sqlite+aiosqlite:///… or postgresql+asyncpg://…
+    db_schema = "erp"                   # PostgreSQL schema of unqualified tables (SQLite: none)
+
+    [partners.cfa-btp.entities.training_program]
+    table = "formations"
+    alias = "f"
+    joins = [{ table = "sessions_formation", alias = "s",
+               on = "s.id_formation = f.id_formation", kind = "left" }]
+    id = "f.id_formation"
+    columns = { "f.id_formation" = "int" }      # how values compared with a column are bound
+    group_by_id = true                          # rows of one id fold into one record...
+    rows_into = "sessions"                      # ...whose per-row columns form this list
+    lookups.catalogueKey = "f.code_catalogue"
+    filters.rncp = { column = "f.code_rncp", op = "in" }
+    filters.near = { op = "near", latitude = "f.latitude", longitude = "f.longitude" }
+    fields.title = "f.intitule"
+    fields.sessions = { path = "sessions", each = { start = "s.date_debut",
+                        capacity = "s.places_ouvertes" } }
+
+Grouping (``group_by_id``): rows sharing the id make one raw record, read from the first row,
+plus ``rows_into`` (a raw key, not a column) holding every row's nested dict, so the ``each``
+paths of the field whose ``path`` is ``rows_into`` read one element per row. A row whose
+``each`` columns are all null (a programme without sessions, via a left join) adds no element.
+Filters select the ids (a programme with at least one matching row), and then every row of
+those ids is read; pagination walks ids, so one record never spans two pages.
+
+Bound types: a value compared with a column is converted to that column's type in ``columns``;
+an undeclared column takes the common filter's type (``str`` after a ``values`` map), and
+``str`` for look-ups. A look-up value that cannot be converted (``"abc"`` for an ``int`` id)
+matches nothing and is not sent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from adapters.config import EntityMapping, EnvSecret, FieldSpec, PartnerBase, Strict
+from adapters.syntax import FILTERS, LOOKUP_KEYS
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+"""A name, or ``qualifier.name`` (``schema.table`` for tables, ``alias.column`` for columns)."""
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_COLUMN_REF = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+_CONDITION = re.compile(r"^\s*(\S+)\s*=\s*(\S+)\s*$")
+
+ColumnType = Literal["str", "int", "float", "bool", "date", "datetime"]
+
+
+def _check_table(name: str) -> str:
+    if not IDENTIFIER.match(name):
+        raise ValueError("a table is `name` or `schema.name` (letters, digits, _)")
+    return name
+
+
+def _check_alias(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError("an alias is one name (letters, digits, _)")
+    return name
+
+
+def _check_column(ref: str) -> str:
+    if not _COLUMN_REF.match(ref):
+        raise ValueError("a column is `alias.column` (letters, digits, _)")
+    return ref
+
+
+def join_conditions(on: str) -> list[tuple[str, str]]:
+    """``"a.x = b.y and a.z = b.w"`` as column-reference pairs."""
+    pairs = []
+    for part in re.split(r"\s+and\s+", on.strip(), flags=re.IGNORECASE):
+        found = _CONDITION.match(part)
+        if found is None:
+            raise ValueError("`on` is `alias.column = alias.column`, joined by `and`")
+        pairs.append((_check_column(found[1]), _check_column(found[2])))
+    return pairs
+
+
+class SqlJoin(Strict):
+    table: str = Field(description="joined table, `name` or `schema.name`")
+    alias: str = Field(description="how column references name this table")
+    on: str = Field(description="`alias.column = alias.column`, several joined by `and`")
+    kind: Literal["left", "inner"] = "left"
+
+    _table = field_validator("table")(_check_table)
+    _alias = field_validator("alias")(_check_alias)
+
+    @field_validator("on")
+    @classmethod
+    def _on(cls, value: str) -> str:
+        join_conditions(value)
+        return value
+
+
+class SqlFilter(Strict):
+    """How the database applies one common filter itself (the gateway re-applies it anyway).
+
+    ``eq``/``in``: equality with one value or membership in a list (either op takes either);
+    ``gte``/``lte``: bounds; ``ilike``: case-insensitive substring; ``prefix``: starts with (a
+    département on an INSEE code column); ``near``: the bounding box of the circle on
+    ``latitude``/``longitude`` columns, looser than the circle, which the gateway then applies.
+    """
+
+    column: str | None = Field(None, description="`alias.column` compared (not for `near`)")
+    op: Literal["eq", "in", "gte", "lte", "ilike", "prefix", "near"] = "in"
+    values: dict[str, str] | None = Field(None, description="common value -> partner value")
+    latitude: str | None = Field(None, description="`near`: latitude column")
+    longitude: str | None = Field(None, description="`near`: longitude column")
+
+    @model_validator(mode="after")
+    def _columns(self) -> SqlFilter:
+        if self.op == "near":
+            if self.latitude is None or self.longitude is None or self.column is not None:
+                raise ValueError("`near` needs `latitude` and `longitude` columns, no `column`")
+            _check_column(self.latitude)
+            _check_column(self.longitude)
+        else:
+            if self.column is None or self.latitude is not None or self.longitude is not None:
+                raise ValueError(f"`{self.op}` needs one `column`")
+            _check_column(self.column)
+        return self
+
+    def column_refs(self) -> list[str]:
+        refs = [self.column, self.latitude, self.longitude]
+        return [ref for ref in refs if ref is not None]
+
+
+class SqlEntity(EntityMapping):
+    """One entity read from one table, its joins, and the mapping of its columns."""
+
+    table: str = Field(description="main table, `name` or `schema.name`")
+    alias: str | None = Field(None, description="alias of the main table; default: its name")
+    joins: list[SqlJoin] = Field(default_factory=list)
+    key: list[str] | None = Field(
+        None, description="keyset columns, unique per record and never null; default: `id`"
+    )
+    columns: dict[str, ColumnType] = Field(
+        default_factory=dict, description="type of a column, for the values bound against it"
+    )
+    filters: dict[str, SqlFilter] = Field(default_factory=dict)
+    lookups: dict[str, str] = Field(
+        default_factory=dict, description="look-up key -> `alias.column` (`id` is implicit)"
+    )
+    group_by_id: bool = Field(False, description="fold the rows of one id into one record")
+    rows_into: str | None = Field(
+        None, description="with `group_by_id`: raw key of the list of folded rows"
+    )
+    page_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+
+    _table = field_validator("table")(_check_table)
+
+    @field_validator("alias")
+    @classmethod
+    def _alias(cls, value: str | None) -> str | None:
+        return None if value is None else _check_alias(value)
+
+    @property
+    def main_alias(self) -> str:
+        return self.alias or self.table.rsplit(".", 1)[-1]
+
+    @property
+    def key_columns(self) -> list[str]:
+        return self.key or [self.id]
+
+    def aliases(self) -> list[str]:
+        return [self.main_alias, *(join.alias for join in self.joins)]
+
+    def rows_field(self) -> FieldSpec | None:
+        """The list field whose elements are the folded rows."""
+        for spec in self.fields.values():
+            if isinstance(spec, FieldSpec) and spec.each and spec.path == self.rows_into:
+                return spec
+        return None
+
+    @model_validator(mode="after")
+    def _references(self) -> SqlEntity:
+        aliases = self.aliases()
+        if len(set(aliases)) != len(aliases):
+            raise ValueError("aliases must differ from one another")
+        seen = {self.main_alias}
+        for join in self.joins:
+            seen.add(join.alias)
+            for left, right in join_conditions(join.on):
+                for ref in (left, right):
+                    if ref.split(".")[0] not in seen:
+                        raise ValueError(f"join `{join.alias}`: `on` names an alias not yet joined")
+        if self.rows_into is not None:
+            _check_alias(self.rows_into)
+            if self.rows_into in aliases:
+                raise ValueError("`rows_into` must differ from every alias")
+        if self.group_by_id != (self.rows_into is not None):
+            raise ValueError("`group_by_id` and `rows_into` go together")
+        for ref in self._column_refs():
+            _check_column(ref)
+            if ref.split(".")[0] not in aliases:
+                raise ValueError(f"`{ref}` names an unknown alias")
+        return self
+
+    def _column_refs(self) -> list[str]:
+        refs = [self.id, *self.key_columns, *self.columns, *self.lookups.values()]
+        for pushdown in self.filters.values():
+            refs.extend(pushdown.column_refs())
+        for name, spec in self.fields.items():
+            refs.extend(self._field_refs(name, spec, top=True))
+        return refs
+
+    def _field_refs(self, name: str, spec: str | FieldSpec, top: bool) -> list[str]:
+        if isinstance(spec, str):
+            return [spec]
+        if spec.each:
+            if not (top and self.rows_into is not None and spec.path == self.rows_into):
+                raise ValueError(f"`{name}`: a list of objects reads `rows_into` rows")
+            refs: list[str] = []
+            for sub, sub_spec in spec.each.items():
+                refs.extend(self._field_refs(f"{name}.{sub}", sub_spec, top=False))
+            return refs
+        return [] if spec.path is None else [spec.path]
+
+    def field_columns(self) -> list[str]:
+        """Every column the mapping reads, in a stable order (the `rows_into` key excluded)."""
+        refs: list[str] = []
+        for name, spec in self.fields.items():
+            for ref in self._field_refs(name, spec, top=True):
+                if ref not in refs:
+                    refs.append(ref)
+        return refs
+
+    def row_columns(self) -> list[str]:
+        """With grouping: the columns of the folded rows (the `each` mappings)."""
+        spec = self.rows_field()
+        if spec is None or spec.each is None:
+            return []
+        refs: list[str] = []
+        for sub, sub_spec in spec.each.items():
+            for ref in self._field_refs(sub, sub_spec, top=False):
+                if ref not in refs:
+                    refs.append(ref)
+        return refs
+
+
+class SqlPartner(PartnerBase):
+    kind: Literal["sql"]
+    dsn: EnvSecret = Field(description="SQLAlchemy async URL, from the environment")
+    db_schema: str | None = Field(
+        None,
+        description="schema of unqualified tables on servers with schemas (PostgreSQL); "
+        "SQLite has none and ignores it",
+    )
+    pool_size: Annotated[int, Field(ge=1, le=100)] = 5
+    entities: dict[str, SqlEntity]
+
+    @field_validator("db_schema")
+    @classmethod
+    def _schema(cls, value: str | None) -> str | None:
+        return None if value is None else _check_alias(value)
+
+    @model_validator(mode="after")
+    def _known_names(self) -> SqlPartner:
+        for entity, mapping in self.entities.items():
+            known_filters = FILTERS.get(entity)
+            if known_filters is not None:
+                for name in mapping.filters:
+                    if name not in known_filters:
+                        raise ValueError(f"{entity}: `{name}` is not a common filter")
+            known_keys = LOOKUP_KEYS.get(entity)
+            if known_keys is not None:
+                for key in mapping.lookups:
+                    if key not in known_keys:
+                        raise ValueError(f"{entity}: `{key}` is not a look-up key")
+        return self
+
+    def entity_mappings(self) -> dict[str, EntityMapping]:
+        return dict(self.entities)

@@ -1,0 +1,208 @@
+"""XML feed partners (kind ``xml_feed``), LHEO 2.3 being the reference format.
+
+The document is parsed incrementally with ``lxml.etree.iterparse``, safely: no DTD loaded, no
+entity expanded (an entity reference stays an inert node and its text is dropped), no network,
+no huge-tree mode (lxml's depth and text-size limits hold); each record element is turned into
+a raw record and cleared at once, with its already-read siblings, so the tree never grows
+beyond one record. Fetching, refresh and the last good copy are :mod:`adapters.feed`'s.
+
+The raw record (a dict), which the mapping's paths read, mirrors the record element; the
+rules are in :class:`adapters.feed_config.XmlFeedEntity`. For an LHEO ``<formation>`` exploded
+by ``<action>``::
+
+    {"@numero": "F-0001",
+     "intitule-formation": "BTS Management commercial opérationnel",
+     "certification": {"code-RNCP": "38362"},
+     "domaine-formation": {"code-ROME": ["D1406", "D1509"]},          # repeated
+     "action": {"@numero": "A-0001-1",                                 # exploded: one action
+                "lieu-de-formation": [{"coordonnees": {"adresse": {
+                    "codepostal": "73000", "code-INSEE-commune": "73065"}}}],
+                "session": [{"periode": {"debut": "20260901", "fin": "20280630"}}],
+                "extras": {"extra": {"cle-ministere-educatif": "..."}}}}  # keyed by @info
+
+so that ``action.session[*].periode.debut`` is every session's start and
+``action.extras.extra.cle-ministere-educatif`` the catalogue key.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from lxml import etree
+
+from adapters.config import PartnerBase
+from adapters.errors import SourceBadResponse
+from adapters.feed import Clock, FeedAdapter, Parser, RawRecords
+from adapters.feed_config import XmlFeedEntity, XmlFeedPartner
+from adapters.registry import Kind
+
+ACCEPT = "application/xml, text/xml;q=0.9"
+CONTENT_TYPES = ("application/xml", "text/xml", "+xml")
+"""Media types an XML feed may declare (``+xml``: any ``…+xml`` type)."""
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2]
+
+
+def _own_text(element: etree._Element) -> str:
+    """The element's text, skipping comments, PIs and (unexpanded) entity references."""
+    parts = [element.text or ""]
+    parts.extend(child.tail or "" for child in element)
+    return "".join(parts).strip()
+
+
+class RecordBuilder:
+    """Turns one record element into its raw record, following the entity's list rules."""
+
+    def __init__(self, spec: XmlFeedEntity) -> None:
+        self._repeated = frozenset(spec.repeated)
+        self._keyed = dict(spec.keyed)
+
+    def build(self, element: etree._Element) -> dict[str, Any]:
+        value = self._convert(element, "")
+        if isinstance(value, dict):
+            return value
+        return {"#text": value}  # a record element without children: its text only
+
+    def _convert(self, element: etree._Element, path: str) -> Any:
+        children = [c for c in element if isinstance(c.tag, str)]
+        if not children:
+            text = _own_text(element)
+            if path == "" and element.attrib:
+                return {**self._attributes(element), **({"#text": text} if text else {})}
+            return text or None
+        out = self._attributes(element)
+        text = _own_text(element)
+        if text:
+            out["#text"] = text
+        grouped: dict[str, list[Any]] = {}
+        keyed: dict[str, dict[str, Any]] = {}
+        for child in children:
+            name = _local(child.tag)
+            child_path = f"{path}.{name}" if path else name
+            attribute = self._keyed.get(child_path)
+            if attribute is not None:
+                key = child.get(attribute)
+                if key is not None:
+                    keyed.setdefault(name, {})[key] = self._convert(child, child_path)
+                continue
+            grouped.setdefault(name, []).append(self._convert(child, child_path))
+        for name, values in grouped.items():
+            child_path = f"{path}.{name}" if path else name
+            out[name] = values if (child_path in self._repeated or len(values) > 1) else values[0]
+        out.update(keyed)
+        return out
+
+    @staticmethod
+    def _attributes(element: etree._Element) -> dict[str, Any]:
+        return {f"@{_local(str(name))}": value for name, value in element.attrib.items()}
+
+
+def _explode(raw: dict[str, Any], child: str) -> Iterator[dict[str, Any]]:
+    """One raw record per occurrence of ``child``, each carrying the rest of the record."""
+    occurrences = raw.get(child)
+    if occurrences is None:
+        return
+    for occurrence in occurrences if isinstance(occurrences, list) else [occurrences]:
+        yield {**raw, child: occurrence}
+
+
+def xml_parser(partner: str, spec: XmlFeedEntity) -> Parser:
+    """The parser of one entity's XML document (bytes -> raw records)."""
+    builder = RecordBuilder(spec)
+    tag = f"{{{spec.namespace}}}{spec.record}" if spec.namespace else f"{{*}}{spec.record}"
+
+    def parse(body: bytes) -> RawRecords:
+        records: RawRecords = []
+        events = etree.iterparse(
+            io.BytesIO(body),
+            events=("end",),
+            tag=tag,
+            resolve_entities=False,  # an entity stays an inert reference: no billion laughs
+            load_dtd=False,  # no external DTD, no external entity, no file read
+            no_network=True,
+            huge_tree=False,  # keep lxml's limits on depth and text size
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
+        )
+        seen_any_record = False
+        try:
+            for _, element in events:
+                seen_any_record = True
+                raw = builder.build(element)
+                if spec.explode:
+                    records.extend(_explode(raw, spec.explode))
+                else:
+                    records.append(raw)
+                _release(element)
+        except etree.XMLSyntaxError:
+            raise SourceBadResponse(partner, "malformed XML document") from None
+        if not seen_any_record and spec.namespace:
+            _check_namespace(partner, body, spec)
+        return records
+
+    return parse
+
+
+def _release(element: etree._Element) -> None:
+    """Free a record element and the siblings read before it: memory stays one record deep."""
+    element.clear()  # the tail too: lxml's default
+    parent = element.getparent()
+    if parent is None:
+        return
+    while element.getprevious() is not None:
+        del parent[0]
+
+
+def _check_namespace(partner: str, body: bytes, spec: XmlFeedEntity) -> None:
+    """No record found: a record element in another namespace means another format version."""
+    for _, element in etree.iterparse(
+        io.BytesIO(body),
+        events=("end",),
+        tag=f"{{*}}{spec.record}",
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+    ):
+        del element
+        raise SourceBadResponse(partner, "records in an unexpected XML namespace")
+
+
+def create(
+    partner: str,
+    config: XmlFeedPartner,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    clock: Clock = time.monotonic,
+) -> FeedAdapter:
+    """The adapter of one xml_feed partner (``clock``: tests drive the refresh interval)."""
+    parsers = {entity: xml_parser(partner, spec) for entity, spec in config.entities.items()}
+    return FeedAdapter(
+        partner,
+        config,
+        parsers,
+        accept=ACCEPT,
+        content_types=CONTENT_TYPES,
+        transport=transport,
+        clock=clock,
+    )
+
+
+def factory(
+    partner: str, config: PartnerBase, transport: httpx.AsyncBaseTransport | None
+) -> FeedAdapter:
+    if not isinstance(config, XmlFeedPartner):
+        raise TypeError(f"{partner}: an xml_feed adapter needs an XmlFeedPartner block")
+    return create(partner, config, transport)
+
+
+KIND = Kind("xml_feed", XmlFeedPartner, factory)
+
+__all__ = ["ACCEPT", "CONTENT_TYPES", "KIND", "RecordBuilder", "create", "factory", "xml_parser"]

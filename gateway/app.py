@@ -1,0 +1,92 @@
+"""The Starlette application: GraphQL, health, readiness, metrics.
+
+``create_app`` takes the settings and the partners file (and, for tests, an httpx transport
+per partner) and returns an ASGI app whose lifespan opens the cache and the partner clients and
+closes them on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.partners_file import PartnersFile
+from gateway.cache import HubCache
+from gateway.graphql_view import HubGraphQL
+from gateway.limits import RequestLimits
+from gateway.metrics import render
+from gateway.settings import Settings
+from gateway.sources import SourceRegistry
+
+log = logging.getLogger("alternance_hub")
+READINESS_TIMEOUT_S = 2.0
+
+
+def create_app(
+    settings: Settings,
+    partners: PartnersFile,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> Starlette:
+    cache = HubCache.from_url(
+        settings.cache_url,
+        local_max_entries=settings.cache_local_max_entries,
+        shared_timeout_s=settings.cache_shared_timeout_s,
+    )
+    registry = SourceRegistry.from_partners(
+        partners, cache, transports, caching=settings.cache_enabled
+    )
+    graphql = HubGraphQL(registry, settings)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with asyncio.timeout(READINESS_TIMEOUT_S):
+                codes = await asyncio.gather(*(registry.probe(s) for s in registry.sources))
+        except TimeoutError:
+            return JSONResponse({"status": "unavailable", "reason": "probe timeout"}, 503)
+        partners_state = {
+            s.partner: (code or "UP") for s, code in zip(registry.sources, codes, strict=True)
+        }
+        ready = all(code is None for code in codes)
+        return JSONResponse(
+            {"status": "ready" if ready else "degraded", "partners": partners_state},
+            200 if ready else 503,
+        )
+
+    async def metrics(request: Request) -> Response:
+        return Response(render(registry), media_type="text/plain; version=0.0.4")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        log.info("gateway started", extra={"partners": [s.partner for s in registry.sources]})
+        try:
+            yield
+        finally:
+            await registry.aclose()
+            await cache.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    app.state.cache = cache
+    app.add_middleware(
+        RequestLimits, max_body_bytes=settings.max_body_bytes, json_paths=("/graphql",)
+    )
+    return app

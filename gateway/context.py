@@ -1,0 +1,11 @@
+"""Per-request context factory (the gateway's side of :class:`resolvers.context.Context`)."""
+
+from __future__ import annotations
+
+from gateway.settings import Settings
+from gateway.sources import SourceRegistry
+from resolvers.context import Context
+
+
+def new_context(registry: SourceRegistry, settings: Settings) -> Context:
+    return Context(registry=registry, max_page_size=settings.max_page_size)

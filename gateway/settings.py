@@ -1,0 +1,30 @@
+"""Gateway settings, read from ``HUB_*`` environment variables (pydantic-settings).
+
+Production defaults are the safe ones: no GraphiQL, no introspection, no field suggestions.
+``alternance-hub demo`` turns the developer conveniences on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore", frozen=True)
+
+    partners_file: Path | None = Field(None, description="partners TOML (HUB_PARTNERS_FILE)")
+    cache_enabled: bool = Field(True, description="off: every query goes to the partners")
+    cache_url: str = Field("memory://", description="memory:// or redis://host:port/db")
+    cache_local_max_entries: Annotated[int, Field(ge=0)] = 10_000
+    cache_shared_timeout_s: Annotated[float, Field(gt=0, le=5)] = 0.05
+    database_url: str = Field("sqlite+aiosqlite:///./alternance-hub.sqlite3")
+    development: bool = Field(False, description="GraphiQL, introspection, suggestions on")
+    request_deadline_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    max_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
+    log_level: str = "INFO"
+    http_transport: str = Field("httpx", pattern="^(httpx|aiohttp)$")

@@ -1,0 +1,372 @@
+"""The source registry: every configured partner, and how the gateway talks to them.
+
+Each partner is wrapped in a :class:`Source` that owns its protection: an overall deadline per
+call (``asyncio.timeout``, retries included), a bulkhead (at most ``max_concurrency`` calls in
+flight, so one hung partner cannot starve the others), a circuit breaker and a health record.
+The :class:`SourceRegistry` fans a question out to every partner that can answer it, in
+parallel, caches each partner's answer by data class, merges what comes back, and turns each
+failure into a :class:`PartnerFailure` next to the data: a partner down is a partial answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+
+from adapters.base import Adapter
+from adapters.config import PartnerBase
+from adapters.errors import CircuitOpen, SourceError, SourceTimeout
+from adapters.partners_file import PartnersFile
+from adapters.registry import build_adapter
+from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS
+from adapters.types import DataClass, ListQuery, Page, Record
+from gateway.cache import HubCache
+from gateway.filtering import keep, normalise, predicates
+from gateway.merge import deduplicate, merge_group
+from gateway.resilience import Breaker, Health
+
+log = logging.getLogger("alternance_hub.sources")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerFailure:
+    partner: str
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Records plus the failures of the partners that could not contribute."""
+
+    records: list[Record] = field(default_factory=list)
+    failures: list[PartnerFailure] = field(default_factory=list)
+    complete: bool = True  # no partner truncated its answer
+
+
+def _failure(error: SourceError) -> PartnerFailure:
+    return PartnerFailure(error.partner, error.code, error.message)
+
+
+class Source:
+    def __init__(self, partner: str, config: PartnerBase, adapter: Adapter) -> None:
+        self.partner = partner
+        self.config = config
+        self.adapter = adapter
+        self.breaker = Breaker(config.breaker)
+        self.health = Health()
+        self._bulkhead = asyncio.Semaphore(config.max_concurrency)
+
+    async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run one partner operation under this partner's deadline, bulkhead and breaker."""
+        if not self.breaker.allow():
+            self.health.record_failure(CircuitOpen.code)
+            raise CircuitOpen(self.partner, "too many recent failures; partner not called")
+        try:
+            async with asyncio.timeout(self.config.deadline_s):
+                async with self._bulkhead:
+                    result = await operation()
+        except TimeoutError:
+            self._failed(SourceTimeout.code)
+            raise SourceTimeout(
+                self.partner, f"no answer within {self.config.deadline_s:g} s"
+            ) from None
+        except SourceError as error:
+            self._failed(error.code)
+            raise
+        except asyncio.CancelledError:
+            self.breaker.release()
+            raise
+        self.breaker.success()
+        self.health.record_success()
+        return result
+
+    def _failed(self, code: str) -> None:
+        self.breaker.failure()
+        self.health.record_failure(code)
+        log.warning("partner call failed", extra={"partner": self.partner, "code": code})
+
+
+def _encode_page(page: Page) -> Any:
+    return {"r": [r.to_json() for r in page.records], "n": page.total, "x": page.truncated}
+
+
+def _decode_page(data: Any) -> Page:
+    return Page([Record.from_json(r) for r in data["r"]], data["n"], data["x"])
+
+
+def _encode_records(records: list[Record]) -> Any:
+    return [r.to_json() for r in records]
+
+
+def _decode_records(data: Any) -> list[Record]:
+    return [Record.from_json(r) for r in data]
+
+
+def _mark_cached(records: list[Record]) -> None:
+    for record in records:
+        record.provenance = [dataclasses.replace(p, from_cache=True) for p in record.provenance]
+
+
+class SourceRegistry:
+    def __init__(self, sources: Sequence[Source], cache: HubCache, caching: bool = True) -> None:
+        self.sources = list(sources)
+        self.cache = cache
+        self.caching = caching
+        self._by_name = {s.partner: s for s in self.sources}
+
+    @classmethod
+    def from_partners(
+        cls,
+        partners: PartnersFile,
+        cache: HubCache,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        caching: bool = True,
+    ) -> SourceRegistry:
+        transports = transports or {}
+        sources = [
+            Source(name, config, build_adapter(name, config, transports.get(name)))
+            for name, config in partners.partners.items()
+            if config.enabled
+        ]
+        return cls(sources, cache, caching)
+
+    def source(self, partner: str) -> Source | None:
+        return self._by_name.get(partner)
+
+    def providers(self, entity: str, partners: Sequence[str] | None = None) -> list[Source]:
+        return [
+            s
+            for s in self.sources
+            if entity in s.adapter.entities() and (not partners or s.partner in partners)
+        ]
+
+    # -- lists ---------------------------------------------------------------------------
+
+    async def _list_one(self, source: Source, entity: str, filters: Mapping[str, Any]) -> Page:
+        pushed = source.adapter.pushed_filters(entity)
+        query = ListQuery(
+            entity, {k: v for k, v in filters.items() if k in pushed}, source.config.max_items
+        )
+
+        async def load() -> Page:
+            return await source.call(lambda: source.adapter.list(query))
+
+        if not (self.caching and source.config.cache.enabled):
+            return await load()
+        result = await self.cache.get_or_load(
+            DATA_CLASSES[entity],
+            "list",
+            (source.partner, *query.cache_key_parts()),
+            load,
+            encode=_encode_page,
+            decode=_decode_page,
+            ttl=source.config.cache.ttl_s,
+            stale_for=source.config.cache.stale_s,
+        )
+        if result.from_cache:
+            _mark_cached(result.value.records)
+        return result.value
+
+    async def search(
+        self,
+        entity: str,
+        filters: Mapping[str, Any],
+        partners: Sequence[str] | None = None,
+    ) -> Outcome:
+        """Every record of ``entity`` matching ``filters``, merged across partners."""
+        sources = self.providers(entity, partners)
+        answers = await asyncio.gather(
+            *(self._list_one(s, entity, filters) for s in sources), return_exceptions=True
+        )
+        outcome = Outcome()
+        streams: list[list[Record]] = []
+        checks = predicates(entity, filters)
+        for source, answer in zip(sources, answers, strict=True):
+            if isinstance(answer, SourceError):
+                outcome.failures.append(_failure(answer))
+                continue
+            if isinstance(answer, BaseException):
+                raise answer
+            for record in answer.records:
+                normalise(record)
+            streams.append(keep(answer.records, checks))
+            if answer.truncated:
+                outcome.complete = False
+                log.info("partner answer truncated", extra={"partner": source.partner})
+        outcome.records = deduplicate(entity, streams)
+        return outcome
+
+    async def search_offers(
+        self, filters: Mapping[str, Any], partners: Sequence[str] | None = None
+    ) -> Outcome:
+        """Offers, with the one filter that needs another entity: the employer's OPCO."""
+        opco = filters.get("opco")
+        outcome = await self.search("offer", filters, partners)
+        if not opco:
+            return outcome
+        sirets = [
+            s for r in outcome.records if (s := (r.fields.get("employer") or {}).get("siret"))
+        ]
+        employers, failures = await self.lookup("organisation", "siret", sirets)
+        outcome.failures.extend(failures)
+        outcome.records = [
+            r
+            for r in outcome.records
+            if (e := employers.get((r.fields.get("employer") or {}).get("siret", "")))
+            and e.fields.get("opco") == opco
+        ]
+        return outcome
+
+    # -- look-ups ------------------------------------------------------------------------
+
+    async def _lookup_one(
+        self, source: Source, entity: str, key: str, values: Sequence[str]
+    ) -> dict[str, list[Record]]:
+        """Look-ups of one partner: cached values served, the misses fetched in one batch."""
+        data_class = DATA_CLASSES[entity]
+        ttl = source.config.cache.ttl_s
+        use_cache = (
+            self.caching and source.config.cache.enabled and data_class != DataClass.PERSONAL
+        )
+        wanted = list(dict.fromkeys(values))
+        found: dict[str, list[Record]] = {}
+        if use_cache:
+            hits = await self.cache.get_many(
+                data_class,
+                "lookup",
+                [(source.partner, entity, key, v) for v in wanted],
+                decode=_decode_records,
+                ttl=ttl,
+            )
+            for value, hit in zip(wanted, hits, strict=True):
+                if hit is not None:
+                    _mark_cached(hit.value)
+                    found[value] = hit.value
+        missing = [v for v in wanted if v not in found]
+        if not missing:
+            return found
+
+        async def load() -> dict[str, list[Record]]:
+            return await source.call(lambda: source.adapter.lookup(entity, key, missing))
+
+        fetched = await self.cache.single_flight(
+            "lookup_batch", (source.partner, entity, key, sorted(missing)), load
+        )
+        for value in missing:
+            found[value] = [Record.from_json(r.to_json()) for r in fetched.get(value, [])]
+        if use_cache:
+            await self.cache.set_many(
+                data_class,
+                "lookup",
+                [((source.partner, entity, key, v), found[v]) for v in missing],
+                encode=_encode_records,
+                ttl=ttl,
+            )
+        return found
+
+    async def lookup(
+        self,
+        entity: str,
+        key: str,
+        values: Sequence[str],
+        partners: Sequence[str] | None = None,
+        enrich: bool = True,
+    ) -> tuple[dict[str, Record], list[PartnerFailure]]:
+        """The merged record of each value of ``key`` (absent values are missing).
+
+        With ``enrich``, a record found by one key is completed by the partners that know the
+        entity by another of its keys (an organisation found by SIRET is enriched by the
+        register that knows it by UAI, or by the OPCO that knows its SIREN).
+        """
+        values = [v for v in dict.fromkeys(values) if v]
+        failures: list[PartnerFailure] = []
+        sources = [
+            s for s in self.providers(entity, partners) if key in s.adapter.lookup_keys(entity)
+        ]
+        per_source = await self._gather_lookups(sources, entity, key, values, failures)
+        merged: dict[str, Record] = {}
+        for value in values:
+            group = [r for answer in per_source for r in answer.get(value, [])]
+            if group:
+                merged[value] = merge_group(group)
+        if enrich and merged:
+            await self._enrich(entity, key, merged, {s.partner for s in sources}, failures)
+        for record in merged.values():
+            normalise(record)
+        return merged, failures
+
+    async def _gather_lookups(
+        self,
+        sources: Sequence[Source],
+        entity: str,
+        key: str,
+        values: Sequence[str],
+        failures: list[PartnerFailure],
+    ) -> list[dict[str, list[Record]]]:
+        if not values or not sources:
+            return []
+        answers = await asyncio.gather(
+            *(self._lookup_one(s, entity, key, values) for s in sources), return_exceptions=True
+        )
+        out = []
+        for answer in answers:
+            if isinstance(answer, SourceError):
+                failures.append(_failure(answer))
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                out.append(answer)
+        return out
+
+    async def _enrich(
+        self,
+        entity: str,
+        used_key: str,
+        merged: dict[str, Record],
+        asked: set[str],
+        failures: list[PartnerFailure],
+    ) -> None:
+        for other_key in LOOKUP_KEYS.get(entity, ()):
+            if other_key in (used_key, "id"):
+                continue
+            sources = [
+                s
+                for s in self.providers(entity)
+                if s.partner not in asked and other_key in s.adapter.lookup_keys(entity)
+            ]
+            wanted: dict[str, str] = {
+                value: other
+                for value, r in merged.items()
+                if isinstance(other := r.fields.get(other_key), str)
+            }
+            if not sources or not wanted:
+                continue
+            answers = await self._gather_lookups(
+                sources, entity, other_key, sorted(set(wanted.values())), failures
+            )
+            for value, other_value in wanted.items():
+                extra = [r for answer in answers for r in answer.get(other_value, [])]
+                if extra:
+                    merged[value] = merge_group([merged[value], *extra])
+            asked.update(s.partner for s in sources)
+
+    # -- status ----------------------------------------------------------------------------
+
+    async def probe(self, source: Source) -> str | None:
+        """None when the partner answers its probe, else the error code."""
+        try:
+            await source.call(source.adapter.probe)
+        except SourceError as error:
+            return error.code
+        return None
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(s.adapter.aclose() for s in self.sources), return_exceptions=True)

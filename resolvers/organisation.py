@@ -1,0 +1,141 @@
+"""Organisation — one type, several roles (employer, training centre, OPCO...)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from adapters.types import Provenance as ProvenanceRecord
+from adapters.types import Record
+from reference.codes import naf_label
+from resolvers.common import Address, Provenance, text
+from resolvers.enums import Opco, OrganisationRole, member, members
+from resolvers.ids import global_id
+from resolvers.node import Node
+
+if TYPE_CHECKING:
+    from resolvers.offer import OfferConnection
+    from resolvers.training import TrainingProgramConnection
+
+
+@strawberry.type(description="Naf — activité principale (NAF rév. 2).")
+class Naf:
+    code: str = strawberry.field(description="NAF rév. 2 code, e.g. 62.02A.")
+    label: str | None = strawberry.field(description="Libellé of the NAF code.")
+
+
+@strawberry.federation.type(
+    keys=["id", "siret"],
+    description=(
+        "Organisation — organisme / établissement. One type, several roles: employer "
+        "(employeur), training centre (CFA, organisme de formation responsable / formateur), "
+        "OPCO, public employment service, education authority. Contact people are PERSONAL "
+        "and not exposed here."
+    ),
+)
+class Organisation(Node):
+    siret: str | None = strawberry.field(description="SIRET of the establishment (14 digits).")
+    siren: str | None = strawberry.field(description="SIREN of the legal unit (9 digits).")
+    uai: str | None = strawberry.field(description="UAI of a training centre (e.g. 0731549M).")
+    name: str | None = strawberry.field(description="Raison sociale / dénomination.")
+    trade_name: str | None = strawberry.field(description="Enseigne (trade name).")
+    naf: Naf | None = strawberry.field(description="Main activity (NAF rév. 2).")
+    address: Address | None = strawberry.field(description="Adresse de l'établissement.")
+    opco: Opco | None = strawberry.field(description="The OPCO the employer belongs to.")
+    idcc: str | None = strawberry.field(description="Collective agreement (IDCC) applied.")
+    kind: str | None = strawberry.field(description="Kind of centre from the education register.")
+    roles: list[OrganisationRole] = strawberry.field(description="Roles it plays here.")
+    qualiopi: bool | None = strawberry.field(description="Holds the Qualiopi certification.")
+    active: bool | None = strawberry.field(description="Open (not closed) in the register.")
+    provenance: list[Provenance] = strawberry.field(description="Every source of this record.")
+    record: strawberry.Private[Record]
+
+    @strawberry.field(description="Offers published by this organisation (as employer).")
+    async def offers(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Annotated[OfferConnection, strawberry.lazy("resolvers.offer")]:
+        from resolvers.offer import offers_connection
+
+        if not self.siret:
+            return await offers_connection(info, {"employerSiret": ["-"]}, first, after, None)
+        return await offers_connection(info, {"employerSiret": [self.siret]}, first, after, None)
+
+    @strawberry.field(description="Training programmes this organisation is responsible for.")
+    async def training_programs(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Annotated[TrainingProgramConnection, strawberry.lazy("resolvers.training")]:
+        from resolvers.training import programs_connection
+
+        if self.uai:
+            filters = {"responsibleUai": [self.uai]}
+        else:
+            filters = {"responsibleSiret": [self.siret or "-"]}
+        return await programs_connection(info, filters, first, after, None)
+
+    @classmethod
+    def from_record(cls, record: Record) -> Organisation:
+        fields = record.fields
+        naf = fields.get("naf") or {}
+        naf_code = naf.get("code") if isinstance(naf, dict) else None
+        owner = record.owner
+        return cls(
+            id=strawberry.ID(global_id("organisation", owner.partner, owner.partner_id)),
+            siret=text(fields, "siret"),
+            siren=text(fields, "siren") or (fields["siret"][:9] if text(fields, "siret") else None),
+            uai=text(fields, "uai"),
+            name=text(fields, "name"),
+            trade_name=text(fields, "tradeName"),
+            naf=Naf(code=naf_code, label=naf.get("label") or naf_label(naf_code))
+            if naf_code
+            else None,
+            address=Address.from_fields(fields.get("address")),
+            opco=member(Opco, fields.get("opco")),  # type: ignore[arg-type]
+            idcc=text(fields, "idcc"),
+            kind=text(fields, "kind"),
+            roles=members(OrganisationRole, fields.get("roles")),  # type: ignore[arg-type]
+            qualiopi=fields.get("qualiopi"),
+            active=fields.get("active"),
+            provenance=Provenance.of(record.provenance),
+            record=record,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organisation | None:
+        from resolvers.query import resolve_node
+
+        found = await resolve_node(info, str(id))
+        return found if isinstance(found, Organisation) else None
+
+
+async def organisation_for(
+    info: Info, embedded: dict[str, object] | None, provenance: list[ProvenanceRecord], role: str
+) -> Organisation | None:
+    """The organisation a record points to: looked up by SIRET or UAI (batched per request),
+    completed with what the pointing record itself says about it."""
+    if not isinstance(embedded, dict):
+        return None
+    context = info.context
+    found: Record | None = None
+    siret, uai = embedded.get("siret"), embedded.get("uai")
+    if isinstance(siret, str) and siret:
+        found = await context.loader("organisation", "siret").load(siret)
+    if found is None and isinstance(uai, str) and uai:
+        found = await context.loader("organisation", "uai").load(uai)
+    if found is None:
+        if not embedded.get("name") and not siret and not uai:
+            return None
+        partner_id = str(siret or uai or provenance[0].partner_id)
+        found = Record(
+            "organisation",
+            dict(embedded),
+            [
+                ProvenanceRecord(p.partner, partner_id, p.fetched_at, p.from_cache)
+                for p in provenance[:1]
+            ],
+        )
+    roles = list(found.fields.get("roles") or [])
+    if role not in roles:
+        found = Record(found.entity, {**found.fields, "roles": [*roles, role]}, found.provenance)
+    return Organisation.from_record(found)

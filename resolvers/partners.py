@@ -1,0 +1,62 @@
+"""PartnerStatus — what the hub knows of each configured source."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import strawberry
+
+from gateway.sources import Source, SourceRegistry
+from resolvers.enums import PartnerHealth
+
+
+@strawberry.type(description="PartnerStatus — one configured source (système partenaire).")
+class PartnerStatus:
+    id: str = strawberry.field(description="Partner id, as in the partners file and in provenance.")
+    label: str | None = strawberry.field(description="Human name of the partner.")
+    kind: str = strawberry.field(
+        description="Kind of system: rest, sql, xml_feed, csv_feed, graphql."
+    )
+    entities: list[str] = strawberry.field(description="Entities it provides (offer, ...).")
+    health: PartnerHealth = strawberry.field(description="Health from recent calls, or a probe.")
+    last_error_code: str | None = strawberry.field(
+        description="SOURCE_TIMEOUT, SOURCE_UNAVAILABLE..."
+    )
+    last_success_at: datetime | None = strawberry.field(description="Last successful call.")
+    last_failure_at: datetime | None = strawberry.field(description="Last failed call.")
+
+
+def _when(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+
+
+def _status(source: Source, probe_code: str | None, probed: bool) -> PartnerStatus:
+    health = source.health
+    if source.breaker.state == "open":
+        state = PartnerHealth.CIRCUIT_OPEN
+    elif probed:
+        state = PartnerHealth.UP if probe_code is None else PartnerHealth.DOWN
+    elif health.last_success_at is None and health.last_failure_at is None:
+        state = PartnerHealth.UNKNOWN
+    elif (health.last_failure_at or 0) > (health.last_success_at or 0):
+        state = PartnerHealth.DOWN
+    else:
+        state = PartnerHealth.UP
+    return PartnerStatus(
+        id=source.partner,
+        label=source.config.label,
+        kind=source.config.kind,
+        entities=sorted(source.adapter.entities()),
+        health=state,
+        last_error_code=probe_code if probed and probe_code else health.last_error_code,
+        last_success_at=_when(health.last_success_at),
+        last_failure_at=_when(health.last_failure_at),
+    )
+
+
+async def partner_statuses(registry: SourceRegistry, probe: bool) -> list[PartnerStatus]:
+    if not probe:
+        return [_status(s, None, False) for s in registry.sources]
+    codes = await asyncio.gather(*(registry.probe(s) for s in registry.sources))
+    return [_status(s, code, True) for s, code in zip(registry.sources, codes, strict=True)]

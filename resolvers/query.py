@@ -1,0 +1,126 @@
+"""The query root of the common syntax."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from reference import identifiers
+from resolvers import validation as check
+from resolvers.errors import BadUserInput
+from resolvers.ids import decode_global_id
+from resolvers.node import Node
+from resolvers.offer import Offer, OfferConnection, OfferFilter, offer_filters, offers_connection
+from resolvers.organisation import Organisation
+from resolvers.partners import PartnerStatus, partner_statuses
+from resolvers.territory import Commune, Departement, commune_by_code, departement_by_code
+from resolvers.training import (
+    Certification,
+    TrainingFilter,
+    TrainingProgram,
+    TrainingProgramConnection,
+    programs_connection,
+    training_filters,
+)
+
+
+async def resolve_node(info: Info, id: str) -> Node | None:
+    """Route a global id straight to its owner: no central index."""
+    gid = decode_global_id(id)
+    registry = info.context.registry
+    if registry.source(gid.partner) is None:
+        return None
+    found, failures = await registry.lookup(gid.entity, "id", [gid.partner_id], [gid.partner])
+    info.context.record_failures(failures)
+    record = found.get(gid.partner_id)
+    if record is None:
+        return None
+    builders = {"offer": Offer, "training_program": TrainingProgram, "organisation": Organisation}
+    return builders[gid.entity].from_record(record)  # type: ignore[attr-defined, no-any-return]
+
+
+@strawberry.type(description="Query — the public half of the common syntax.")
+class Query:
+    @strawberry.field(description="Alternance job offers (offres), merged across publishers.")
+    async def offers(
+        self,
+        info: Info,
+        filter: OfferFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> OfferConnection:
+        filters, sources = offer_filters(filter)
+        return await offers_connection(info, filters, first, after, sources)
+
+    @strawberry.field(description="Apprenticeship training programmes (formations).")
+    async def training_programs(
+        self,
+        info: Info,
+        filter: TrainingFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> TrainingProgramConnection:
+        filters, sources = training_filters(filter)
+        return await programs_connection(info, filters, first, after, sources)
+
+    @strawberry.field(description="One organisation by SIRET or by UAI (exactly one of them).")
+    async def organisation(
+        self, info: Info, siret: str | None = None, uai: str | None = None
+    ) -> Organisation | None:
+        if (siret is None) == (uai is None):
+            raise BadUserInput("siret", "give exactly one of `siret` and `uai`")
+        key, value = (
+            ("siret", check.one("siret", siret, identifiers.siret))
+            if siret is not None
+            else ("uai", check.one("uai", uai or "", identifiers.uai))
+        )
+        found = await info.context.loader("organisation", key).load(value)
+        return Organisation.from_record(found) if found is not None else None
+
+    @strawberry.field(description="A commune of the reference territory by INSEE code.")
+    def commune(self, insee_code: str) -> Commune | None:
+        return commune_by_code(check.one("inseeCode", insee_code, identifiers.insee_commune))
+
+    @strawberry.field(description="A département by code (73, 74...).")
+    def departement(self, code: str) -> Departement | None:
+        return departement_by_code(check.one("code", code, identifiers.departement))
+
+    @strawberry.field(
+        description="A certification by RNCP or CFD, as the training catalogues describe it."
+    )
+    async def certification(
+        self, info: Info, rncp: str | None = None, cfd: str | None = None
+    ) -> Certification | None:
+        if (rncp is None) == (cfd is None):
+            raise BadUserInput("rncp", "give exactly one of `rncp` and `cfd`")
+        filters = (
+            {"rncp": [check.one("rncp", rncp, identifiers.rncp)]}
+            if rncp is not None
+            else {"cfd": [check.one("cfd", cfd or "", identifiers.cfd)]}
+        )
+        outcome = await info.context.registry.search("training_program", filters)
+        info.context.record_failures(outcome.failures)
+        for record in outcome.records:
+            found = Certification.from_fields(record.fields.get("certification"))
+            if found is not None:
+                return found
+        return None
+
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, str(id))
+
+    @strawberry.field(description="Every configured partner with its health.")
+    async def partners(
+        self,
+        info: Info,
+        probe: Annotated[
+            bool,
+            strawberry.argument(
+                description="Call each partner now instead of reporting recent calls."
+            ),
+        ] = False,
+    ) -> list[PartnerStatus]:
+        return await partner_statuses(info.context.registry, probe)

@@ -1,0 +1,78 @@
+"""The schema: the common syntax, as a federation-ready Strawberry schema.
+
+``build_schema(development=...)``: production refuses introspection; development (the demo)
+allows it so GraphiQL can explore. Parsing and validation are cached per document, because
+front-ends send the same few documents again and again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from resolvers.offer import Offer
+from resolvers.organisation import Organisation
+from resolvers.query import Query
+from resolvers.training import TrainingProgram
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
+
+
+class PartnerErrors(SchemaExtension):
+    """Adds one error per failed partner next to the data: a partial answer, never an outage.
+
+    Each error names the partner and a stable code in ``extensions``::
+
+        {"message": "apprentissage: no answer within 2 s",
+         "extensions": {"code": "SOURCE_TIMEOUT", "partner": "apprentissage"}}
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        result = self.execution_context.result
+        failures = getattr(context, "failures", None)
+        if not failures or result is None:
+            return
+        errors = list(result.errors or [])
+        for failure in failures:
+            errors.append(
+                GraphQLError(
+                    f"{failure.partner}: {failure.message}",
+                    extensions={"code": failure.code, "partner": failure.partner},
+                )
+            )
+        result.errors = errors
+
+
+def build_schema(development: bool = False) -> strawberry.Schema:
+    # Factories, not instances: Strawberry builds fresh extensions per request; the parser and
+    # validation caches live at module level, so they are still shared across requests.
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        lambda: MaxTokensLimiter(MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        PartnerErrors,
+    ]
+    if not development:
+        extensions.insert(0, DisableIntrospection)
+    return strawberry.federation.Schema(
+        query=Query,
+        types=[Offer, TrainingProgram, Organisation],
+        extensions=extensions,
+    )

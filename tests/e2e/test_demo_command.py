@@ -1,0 +1,85 @@
+"""The README's first command, end to end: `alternance-hub demo` over real loopback HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from demo.run import free_port
+
+STARTUP_S = 90
+
+
+@pytest.fixture(scope="module")
+def demo_url() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "demo", "--port", str(port), "--partner-port-base", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "HUB_DEMO_POSTGRES_URL": ""},  # the demo needs no external service
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the demo did not start in time")
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+        if process.stdout:
+            process.stdout.close()
+
+
+def post(url: str, query: str) -> dict:  # type: ignore[type-arg]
+    response = httpx.post(f"{url}/graphql", json={"query": query}, timeout=30)
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_the_demo_answers_the_readme_query_with_employers_and_provenance(demo_url: str) -> None:
+    answer = post(
+        demo_url,
+        """{ offers(filter: {near: {latitude: 45.5646, longitude: 5.9178, radiusKm: 15},
+                             romeCodes: ["G1602"]}, first: 5) {
+               totalCount edges { node { title employer { name } provenance { partner } } } } }""",
+    )
+    offers = answer["data"]["offers"]
+    assert offers["totalCount"] >= 5
+    assert all(edge["node"]["provenance"] for edge in offers["edges"])
+    assert any(edge["node"]["employer"]["name"] for edge in offers["edges"])
+
+
+def test_the_demo_serves_graphiql_and_every_partner_is_up(demo_url: str) -> None:
+    page = httpx.get(f"{demo_url}/graphql", headers={"accept": "text/html"}, timeout=10)
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    answer = post(demo_url, "{ partners(probe: true) { id health } }")
+    health = {p["id"]: p["health"] for p in answer["data"]["partners"]}
+    assert health and set(health.values()) == {"UP"}, health
+
+
+def test_the_demo_refuses_an_invalid_siret_clearly(demo_url: str) -> None:
+    answer = post(demo_url, '{ organisation(siret: "12345678901234") { name } }')
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert answer["data"]["organisation"] is None

@@ -1,0 +1,84 @@
+"""A gateway wired to the real simulated partners, in-process (httpx.ASGITransport).
+
+``Hub`` holds the gateway app, the partner apps (whose ``state.calls`` counters tell how many
+calls each partner served) and a client; ``hub.query(...)`` posts a GraphQL document.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from demo.faults import FaultInjector
+from demo.partner_servers import PARTNER_APPS
+from demo.secrets import DEMO_SECRETS
+from starlette.applications import Starlette
+
+from adapters.partners_file import parse_partners
+from demo.run import partners_file
+from gateway.app import create_app
+from gateway.settings import Settings
+
+SKELETON_PARTNERS = ("francetravail", "apprentissage", "sirene")
+
+
+def demo_partner_blocks(names: Iterable[str]) -> dict[str, Any]:
+    data = tomllib.loads(partners_file().read_text(encoding="utf-8"))
+    wanted = set(names)
+    return {**data, "partners": {k: v for k, v in data["partners"].items() if k in wanted}}
+
+
+@dataclass
+class Hub:
+    app: Starlette
+    partner_apps: dict[str, Any]
+    faults: dict[str, FaultInjector]
+    client: httpx.AsyncClient
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def query(self, document: str, variables: Mapping[str, Any] | None = None) -> Any:
+        response = await self.client.post(
+            "/graphql", json={"query": document, "variables": dict(variables or {})}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def calls(self, partner: str) -> int:
+        return sum(self.partner_apps[partner].state.calls.values())
+
+    def all_calls(self) -> dict[str, int]:
+        return {name: self.calls(name) for name in self.partner_apps}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.app.state.registry.aclose()
+        await self.app.state.cache.aclose()
+
+
+async def start_hub(
+    monkeypatch: Any,
+    partners: Iterable[str] = SKELETON_PARTNERS,
+    settings: Settings | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Hub:
+    for name, value in DEMO_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    names = list(partners)
+    document = demo_partner_blocks(names)
+    for partner, changes in (overrides or {}).items():
+        document["partners"][partner] = {**document["partners"][partner], **changes}
+    config = parse_partners(document)
+    apps = {n: PARTNER_APPS[n]() for n in names if n in PARTNER_APPS}
+    faults = {n: FaultInjector(app) for n, app in apps.items()}
+    transports = {
+        n: httpx.ASGITransport(app=fault)  # type: ignore[arg-type]
+        for n, fault in faults.items()
+    }
+    app = create_app(settings or Settings(development=True), config, transports)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub.test", timeout=30
+    )
+    return Hub(app, apps, faults, client)
