@@ -24,6 +24,11 @@ class Adapter(Protocol):
         """Entities this partner provides (``offer``, ``training_program``, ...)."""
         ...
 
+    def listable(self, entity: str) -> bool:
+        """Whether ``entity`` can be listed here, or only looked up to complete other records
+        (an OPCO's funding levels complete the catalogue's programmes; they are not programmes)."""
+        ...
+
     def lookup_keys(self, entity: str) -> frozenset[str]:
         """Keys this partner can look ``entity`` up by (``id`` always included)."""
         ...

@@ -479,7 +479,10 @@ def _document_model() -> type[BaseModel]:
     return create_model(
         "PartnersFile",
         __config__=ConfigDict(extra="forbid", title="alternance-hub partners file"),
-        version=(Literal[1], Field(1, description="version of the partners file format")),
+        version=(
+            cast(Any, Literal[1]),
+            Field(1, description="version of the partners file format"),
+        ),
         partners=(
             dict[str, partner],
             Field(description="one block per partner system, keyed by the partner's id"),

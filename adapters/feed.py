@@ -43,10 +43,10 @@ import httpx
 
 from adapters.config import EntityMapping, FieldMappingType, PartnerBase
 from adapters.errors import SourceBadResponse, SourceError
-from adapters.feed_config import FeedEntity, FeedPartnerBase, key_field
+from adapters.feed_config import FeedEntity, FeedPartnerBase
 from adapters.http import HttpAnswer, PartnerHttp, make_client
 from adapters.mapping import Mapper, as_spec, now_instant, to_instant
-from adapters.syntax import ENTITIES
+from adapters.syntax import ENTITIES, lookup_key_path
 from adapters.types import Fields, GeoFilter, ListQuery, LookupResult, Page, Provenance, Record
 from reference.geo import distance_km
 from reference.territory import commune
@@ -120,7 +120,7 @@ def _read(fields: Fields, dotted: str) -> Any:
 def _index(records: Sequence[Record], keys: Sequence[str]) -> dict[str, dict[str, tuple[int, ...]]]:
     indexes: dict[str, dict[str, tuple[int, ...]]] = {}
     for key in keys:
-        field = key_field(key)
+        field = lookup_key_path(key)
         positions: dict[str, builtins.list[int]] = {}
         for position, record in enumerate(records):
             value = _read(record.fields, field)

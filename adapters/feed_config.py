@@ -46,19 +46,11 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from adapters.config import EntityMapping, HttpPartnerBase
-from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS
+from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass
 
 FEEDABLE = frozenset({DataClass.PUBLIC, DataClass.REFERENCE})
 """Data classes a feed may carry: the snapshot is a shared in-memory copy of the partner's data."""
-
-KEY_FIELDS: dict[str, str] = {"rncp": "certification.rncp"}
-"""Look-up key -> the common-syntax field it reads, where the two names differ."""
-
-
-def key_field(key: str) -> str:
-    return KEY_FIELDS.get(key, key)
-
 
 Seconds = Annotated[float, Field(ge=0, le=30 * 86_400)]
 
@@ -92,7 +84,7 @@ class FeedEntity(EntityMapping):
         if self.lookups is not None:
             return ["id", *(k for k in self.lookups if k != "id")]
         mapped = set(self.fields)
-        return ["id", *(k for k in LOOKUP_KEYS.get(entity, ()) if key_field(k) in mapped)]
+        return ["id", *(k for k in LOOKUP_KEYS.get(entity, ()) if lookup_key_path(k) in mapped)]
 
 
 class FeedPartnerBase(HttpPartnerBase):
@@ -135,9 +127,9 @@ def _check_feed_entities(entities: Mapping[str, FeedEntity]) -> None:
         for key in spec.lookups or ():
             if key not in known:
                 raise ValueError(f"{entity}: {key!r} is not a look-up key ({', '.join(known)})")
-            if key != "id" and key_field(key) not in spec.fields:
+            if key != "id" and lookup_key_path(key) not in spec.fields:
                 raise ValueError(
-                    f"{entity}: look-up key {key!r} needs the mapped field {key_field(key)!r}"
+                    f"{entity}: look-up key {key!r} needs the mapped field {lookup_key_path(key)!r}"
                 )
 
 
@@ -259,5 +251,4 @@ __all__ = [
     "FeedPartnerBase",
     "XmlFeedEntity",
     "XmlFeedPartner",
-    "key_field",
 ]

@@ -219,7 +219,9 @@ class GraphqlList(Strict):
             filled[("pagination", "limit_variable")] = self.pagination.limit_variable
         problems = [
             _problem(
-                loc, "graphql_variable", f"the query declares no variable ${name}",
+                loc,
+                "graphql_variable",
+                f"the query declares no variable ${name}",
                 f"declare it, e.g. `query Q(${name}: ...)`",
             )
             for loc, name in filled.items()
@@ -230,7 +232,8 @@ class GraphqlList(Strict):
         }
         problems.extend(
             _problem(
-                ("query",), "graphql_variable",
+                ("query",),
+                "graphql_variable",
                 f"the required variable ${name} is never filled",
                 "give it in `variables`, make it nullable, or give it a default",
             )
@@ -265,7 +268,8 @@ class GraphqlLookup(Strict):
         if node is None:
             problems.append(
                 _problem(
-                    ("variable",), "graphql_variable",
+                    ("variable",),
+                    "graphql_variable",
                     f"the query declares no variable ${self.variable}",
                     f"declare it, e.g. `query Q(${self.variable}: [String!]!)`",
                 )
@@ -273,22 +277,26 @@ class GraphqlLookup(Strict):
         elif not _is_list(node.type):
             problems.append(
                 _problem(
-                    ("variable",), "graphql_variable",
+                    ("variable",),
+                    "graphql_variable",
                     f"${self.variable} must be a list: many values go in one request",
                     "declare it as `[String!]!`",
                 )
             )
         problems.extend(
             _problem(
-                ("variables", name), "graphql_variable",
-                f"the query declares no variable ${name}", "remove it or declare it",
+                ("variables", name),
+                "graphql_variable",
+                f"the query declares no variable ${name}",
+                "remove it or declare it",
             )
             for name in self.variables
             if name not in declared
         )
         problems.extend(
             _problem(
-                ("query",), "graphql_variable",
+                ("query",),
+                "graphql_variable",
                 f"the required variable ${name} is never filled",
                 "give it in `variables`, make it nullable, or give it a default",
             )
@@ -322,7 +330,8 @@ class GraphqlPartner(HttpPartnerBase):
             if spec.list is not None:
                 problems.extend(
                     _problem(
-                        ("entities", entity, "list", "filters", name), "unknown_filter",
+                        ("entities", entity, "list", "filters", name),
+                        "unknown_filter",
                         f"not a filter of {entity}",
                         f"one of: {', '.join(FILTERS[entity]) or '(none)'}",
                     )
@@ -334,14 +343,17 @@ class GraphqlPartner(HttpPartnerBase):
                 if key not in LOOKUP_KEYS[entity]:
                     problems.append(
                         _problem(
-                            where, "unknown_lookup_key", f"{entity} cannot be looked up by {key}",
+                            where,
+                            "unknown_lookup_key",
+                            f"{entity} cannot be looked up by {key}",
                             f"one of: {', '.join(LOOKUP_KEYS[entity])}",
                         )
                     )
                 elif key != "id" and _key_field(key) not in spec.fields and lookup.key is None:
                     problems.append(
                         _problem(
-                            where, "unread_lookup_key",
+                            where,
+                            "unread_lookup_key",
                             f"the mapping of {entity} does not read {_key_field(key)}",
                             f"map `fields.{_key_field(key)}`, or set `key` to its path in a record",
                         )
@@ -370,8 +382,11 @@ def _read(data: Any, path: str | None) -> Any:
 
 def _variable_value(value: Any) -> Any:
     if isinstance(value, GeoFilter):
-        return {"latitude": value.latitude, "longitude": value.longitude,
-                "radiusKm": value.radius_km}
+        return {
+            "latitude": value.latitude,
+            "longitude": value.longitude,
+            "radiusKm": value.radius_km,
+        }
     if isinstance(value, set | frozenset | tuple):
         return sorted(value)
     return value
@@ -410,6 +425,10 @@ class GraphqlAdapter:
 
     def entities(self) -> frozenset[str]:
         return frozenset(self.graphql.entities)
+
+    def listable(self, entity: str) -> bool:
+        spec = self.graphql.entities.get(entity)
+        return spec is not None and spec.list is not None
 
     def lookup_keys(self, entity: str) -> frozenset[str]:
         spec = self.graphql.entities.get(entity)

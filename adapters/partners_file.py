@@ -232,6 +232,14 @@ def _hint(item: ErrorDetails) -> str:
         return f"one of: {ctx['expected']}"
     if item["type"] == "string_pattern_mismatch" and "pattern" in ctx:
         return f"must match {ctx['pattern']}"
+    for bound, words in (
+        ("ge", "at least"),
+        ("gt", "more than"),
+        ("le", "at most"),
+        ("lt", "less than"),
+    ):
+        if bound in ctx:
+            return f"{words} {ctx[bound]}"
     return _HINTS.get(item["type"], "")
 
 

@@ -120,6 +120,10 @@ class RestAdapter:
     def entities(self) -> frozenset[str]:
         return frozenset(self.rest.entities)
 
+    def listable(self, entity: str) -> bool:
+        spec = self.rest.entities.get(entity)
+        return spec is not None and spec.list is not None
+
     def lookup_keys(self, entity: str) -> frozenset[str]:
         spec = self.rest.entities.get(entity)
         if spec is None:
@@ -276,9 +280,7 @@ class RestAdapter:
                 self._revalidable[key] = _Revalidable(etag, answer, len(raw.body))
         return answer
 
-    def _map_answers(
-        self, entity: str, answers: Sequence[Sequence[Any]]
-    ) -> builtins.list[Record]:
+    def _map_answers(self, entity: str, answers: Sequence[Sequence[Any]]) -> builtins.list[Record]:
         fetched_at = now_instant()
         records: builtins.list[Record] = []
         rejected = 0

@@ -169,6 +169,9 @@ class SqlAdapter:
     def entities(self) -> frozenset[str]:
         return frozenset(self.sql.entities)
 
+    def listable(self, entity: str) -> bool:
+        return entity in self.sql.entities
+
     def lookup_keys(self, entity: str) -> frozenset[str]:
         spec = self.sql.entities.get(entity)
         return frozenset() if spec is None else frozenset({"id", *spec.lookups})
@@ -256,7 +259,7 @@ class SqlAdapter:
                 continue
             try:
                 value = _convert(column_value, kind)
-            except (ValueError, TypeError):
+            except ValueError:
                 continue
             try:
                 record = mapper.map(raw, fetched_at)
@@ -421,6 +424,8 @@ def _condition(plan: _Plan, name: str, how: SqlFilter, value: Any) -> ColumnElem
     assert how.column is not None  # checked by the config model
     kind = _bound_type(plan, name, how)
     values = _as_list(value)
+    if not values:
+        return None  # an empty list is no filter (as the REST kind reads it)
     if how.values is not None:
         values = [how.values.get(str(v), str(v)) for v in values]
     if how.op in ("gte", "lte"):
@@ -500,6 +505,13 @@ def _as_list(value: Any) -> builtins.list[Any]:
 
 def _convert(value: Any, kind: ColumnType) -> Any:
     """``value`` as a Python value of the column's type; ``ValueError`` when it cannot be."""
+    try:
+        return _convert_or_fail(value, kind)
+    except TypeError:
+        raise ValueError("not a value of this type") from None
+
+
+def _convert_or_fail(value: Any, kind: ColumnType) -> Any:
     if kind == "str":
         return value if isinstance(value, str) else str(value)
     if kind == "int":

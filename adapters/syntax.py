@@ -169,6 +169,14 @@ LOOKUP_KEYS: dict[str, tuple[str, ...]] = {
 }
 """Keys a record may be looked up by; ``id`` is always the partner's own id.
 
-A key names the field of the same name, except ``rncp``, which reads ``certification.rncp``
-(funding levels are known per certification: an OPCO's feed is looked up by RNCP).
+A key names the field of the same name, except those in :data:`LOOKUP_KEY_PATHS` (``rncp``
+reads ``certification.rncp``: funding levels are known per certification, so an OPCO's feed is
+looked up by RNCP).
 """
+
+LOOKUP_KEY_PATHS: dict[str, str] = {"rncp": "certification.rncp"}
+"""The field a look-up key reads, where it is not the field of the same name."""
+
+
+def lookup_key_path(key: str) -> str:
+    return LOOKUP_KEY_PATHS.get(key, key)

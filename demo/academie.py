@@ -44,9 +44,14 @@ TOKEN = "demo-token-academie"  # the hub reads it from HUB_ACADEMIE_TOKEN (demo/
 MAX_FIRST = 500
 
 _ACADEMIES = {
-    "01": ("10", "Lyon"), "07": ("08", "Grenoble"), "26": ("08", "Grenoble"),
-    "38": ("08", "Grenoble"), "42": ("10", "Lyon"), "69": ("10", "Lyon"),
-    "73": ("08", "Grenoble"), "74": ("08", "Grenoble"),
+    "01": ("10", "Lyon"),
+    "07": ("08", "Grenoble"),
+    "26": ("08", "Grenoble"),
+    "38": ("08", "Grenoble"),
+    "42": ("10", "Lyon"),
+    "69": ("10", "Lyon"),
+    "73": ("08", "Grenoble"),
+    "74": ("08", "Grenoble"),
 }
 # The register's own reading of a centre's role in apprenticeship.
 _FONCTIONS = {

@@ -17,6 +17,7 @@ Calls are counted in ``app.state.calls["entreprises"]`` / ``["niveaux"]``, 304s 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 from collections.abc import Iterable, Sequence
@@ -125,8 +126,13 @@ def funding_csv(programs: Iterable[ProgramSeed] | None = None) -> bytes:
     return _encoded(header, rows)
 
 
+@functools.cache
+def _demo_exports() -> tuple[bytes, bytes]:
+    return companies_csv(), funding_csv()
+
+
 def create_app(latency_ms: float = 0) -> Starlette:
-    companies, funding = companies_csv(), funding_csv()
+    companies, funding = _demo_exports()  # built once per process: the dataset is deterministic
     companies_etag, funding_etag = strong_etag(companies), strong_etag(funding)
 
     @counted("entreprises")

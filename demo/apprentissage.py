@@ -44,9 +44,16 @@ MAX_PAGE_SIZE = 100
 CONTRACT_TYPES = {"APPRENTICESHIP": "Apprentissage", "PROFESSIONALISATION": "Professionnalisation"}
 # How La bonne alternance names the OPCOs (not the hub's codes).
 OPCO_LABELS = {
-    "AFDAS": "AFDAS", "AKTO": "AKTO", "ATLAS": "ATLAS", "CONSTRUCTYS": "Constructys",
-    "OPCOMMERCE": "L'Opcommerce", "OCAPIAT": "OCAPIAT", "OPCO2I": "OPCO 2i",
-    "OPCO_EP": "OPCO EP", "OPCO_MOBILITES": "OPCO Mobilités", "OPCO_SANTE": "OPCO Santé",
+    "AFDAS": "AFDAS",
+    "AKTO": "AKTO",
+    "ATLAS": "ATLAS",
+    "CONSTRUCTYS": "Constructys",
+    "OPCOMMERCE": "L'Opcommerce",
+    "OCAPIAT": "OCAPIAT",
+    "OPCO2I": "OPCO 2i",
+    "OPCO_EP": "OPCO EP",
+    "OPCO_MOBILITES": "OPCO Mobilités",
+    "OPCO_SANTE": "OPCO Santé",
     "UNIFORMATION": "Uniformation",
 }
 DIPLOMA_LABELS = {
@@ -67,8 +74,9 @@ def _error(message: str) -> BadRequest:
 
 
 def _not_found(message: str) -> Response:
-    return JSONResponse({"statusCode": 404, "error": "Not Found", "message": message},
-                        status_code=404)
+    return JSONResponse(
+        {"statusCode": 404, "error": "Not Found", "message": message}, status_code=404
+    )
 
 
 def _instant(moment: datetime) -> str:
@@ -96,8 +104,11 @@ def render_job(seed: OfferSeed, employer: Establishment) -> dict[str, Any]:
     job_id = seed.publishers[PARTNER]
     where = seed.address
     return {
-        "identifier": {"id": job_id, "partner_label": "La bonne alternance",
-                       "partner_job_id": job_id},
+        "identifier": {
+            "id": job_id,
+            "partner_label": "La bonne alternance",
+            "partner_job_id": job_id,
+        },
         "workplace": {
             "siret": employer.siret,
             "name": employer.trade_name or employer.name,
@@ -113,9 +124,10 @@ def render_job(seed: OfferSeed, employer: Establishment) -> dict[str, Any]:
                 "city": where.city,
                 "geopoint": _point(where),
             },
-            "domain": {"idcc": int(employer.idcc) if employer.idcc else None,
-                       "naf": {"code": employer.naf_code.replace(".", ""),
-                               "label": employer.naf_label}},
+            "domain": {
+                "idcc": int(employer.idcc) if employer.idcc else None,
+                "naf": {"code": employer.naf_code.replace(".", ""), "label": employer.naf_label},
+            },
             "opco": OPCO_LABELS.get(employer.opco or ""),
         },
         "contract": {
@@ -131,8 +143,10 @@ def render_job(seed: OfferSeed, employer: Establishment) -> dict[str, Any]:
             "desired_skills": list(_SKILLS.get(seed.rome_code, ())),
             "to_be_acquired_skills": [f"{seed.rome_label} : savoir-faire du métier"],
             "access_conditions": [],
-            "publication": {"creation": _instant(seed.published_at),
-                            "expiration": _instant(seed.expires_at)},
+            "publication": {
+                "creation": _instant(seed.published_at),
+                "expiration": _instant(seed.expires_at),
+            },
             "opening_count": seed.positions,
             "status": "Active",
             "target_diploma": {"european": str(seed.level), "label": DIPLOMA_LABELS[seed.level]},
@@ -149,17 +163,27 @@ def render_job(seed: OfferSeed, employer: Establishment) -> dict[str, Any]:
 def _organisme(centre: TrainingCentre) -> dict[str, Any]:
     return {
         "identifiant": {"siret": centre.siret, "uai": centre.uai},
-        "etablissement": {"siret": centre.siret, "ouvert": True, "enseigne": centre.name,
-                          "raison_sociale": centre.name.upper()},
-        "renseignements_specifiques": {"qualiopi": centre.qualiopi,
-                                       "numero_activite": f"84{centre.siret[:9]}"},
+        "etablissement": {
+            "siret": centre.siret,
+            "ouvert": True,
+            "enseigne": centre.name,
+            "raison_sociale": centre.name.upper(),
+        },
+        "renseignements_specifiques": {
+            "qualiopi": centre.qualiopi,
+            "numero_activite": f"84{centre.siret[:9]}",
+        },
         "statut": {"referentiel": "présent"},
     }
 
 
 def render_organisation(centre: TrainingCentre) -> dict[str, Any]:
-    return {**_organisme(centre), "type": centre.kind, "adresse": _adresse(centre.address),
-            "geopoint": _point(centre.address)}
+    return {
+        **_organisme(centre),
+        "type": centre.kind,
+        "adresse": _adresse(centre.address),
+        "geopoint": _point(centre.address),
+    }
 
 
 def render_formation(seed: ProgramSeed) -> dict[str, Any]:
@@ -171,30 +195,52 @@ def render_formation(seed: ProgramSeed) -> dict[str, Any]:
             "identifiant": {"cfd": seed.cfd, "rncp": seed.rncp, "rncp_anterieur_2019": False},
             "valeur": {
                 "identifiant": {"cfd": seed.cfd, "rncp": seed.rncp},
-                "intitule": {"cfd": {"long": seed.certification_title.upper(),
-                                     "court": seed.certification_title[:30].upper()},
-                             "rncp": seed.certification_title},
-                "continuite": {"cfd": {"ouverture": "2019-09-01", "fermeture": None},
-                               "rncp": {"activation": "2019-09-01", "fin_enregistrement": None}},
+                "intitule": {
+                    "cfd": {
+                        "long": seed.certification_title.upper(),
+                        "court": seed.certification_title[:30].upper(),
+                    },
+                    "rncp": seed.certification_title,
+                },
+                "continuite": {
+                    "cfd": {"ouverture": "2019-09-01", "fermeture": None},
+                    "rncp": {"activation": "2019-09-01", "fin_enregistrement": None},
+                },
                 "niveau": {"europeen": level},
             },
         },
-        "responsable": {"organisme": _organisme(seed.responsible),
-                        "adresse": _adresse(seed.responsible.address)},
-        "formateur": {"organisme": _organisme(seed.provider),
-                      "adresse": _adresse(seed.provider.address)},
-        "lieu": {"adresse": _adresse(seed.address), "geolocalisation": _point(seed.address),
-                 "siret": seed.provider.siret, "uai": seed.provider.uai},
+        "responsable": {
+            "organisme": _organisme(seed.responsible),
+            "adresse": _adresse(seed.responsible.address),
+        },
+        "formateur": {
+            "organisme": _organisme(seed.provider),
+            "adresse": _adresse(seed.provider.address),
+        },
+        "lieu": {
+            "adresse": _adresse(seed.address),
+            "geolocalisation": _point(seed.address),
+            "siret": seed.provider.siret,
+            "uai": seed.provider.uai,
+        },
         "intitule": seed.title,
         "contenu_educatif": {
             "contenu": f"Formation en alternance préparant au {seed.certification_title}.",
             "objectif": f"Obtenir la certification {seed.rncp} (niveau {level}).",
         },
-        "modalite": {"duree_indicative": seed.duration_months // 12,
-                     "entierement_a_distance": seed.fully_remote, "annee_cycle": None},
+        "modalite": {
+            "duree_indicative": seed.duration_months // 12,
+            "entierement_a_distance": seed.fully_remote,
+            "annee_cycle": None,
+        },
         "sessions": [
-            {"debut_date": _day(s.start), "fin_date": _day(s.end), "capacite": s.capacity,
-             "inscrits": s.enrolled, "recrutement_ouvert": s.recruitment_open}
+            {
+                "debut_date": _day(s.start),
+                "fin_date": _day(s.end),
+                "capacite": s.capacity,
+                "inscrits": s.enrolled,
+                "recrutement_ouvert": s.recruitment_open,
+            }
             for s in seed.sessions
         ],
         "onisep": {"url": None, "intitule": seed.certification_title},
@@ -261,16 +307,19 @@ def create_app(latency_ms: float = 0) -> Starlette:
     def refused(request: Request) -> Response | None:
         if bearer_token(request) == API_KEY:
             return None
-        return JSONResponse({"statusCode": 401, "error": "Unauthorized",
-                             "message": "Jeton d'accès invalide"}, status_code=401)
+        return JSONResponse(
+            {"statusCode": 401, "error": "Unauthorized", "message": "Jeton d'accès invalide"},
+            status_code=401,
+        )
 
     @counted("job_search")
     async def job_search(request: Request) -> Response:
         if (answer := refused(request)) is not None:
             return answer
         matches = _job_matcher(request)
-        return JSONResponse({"jobs": [body for seed, body in jobs if matches(seed)],
-                             "warnings": []})
+        return JSONResponse(
+            {"jobs": [body for seed, body in jobs if matches(seed)], "warnings": []}
+        )
 
     @counted("job")
     async def job(request: Request) -> Response:
@@ -290,12 +339,17 @@ def create_app(latency_ms: float = 0) -> Starlette:
         matches = _formation_matcher(request)
         found = [body for seed, body in formations if matches(seed)]
         start = page_index * page_size
-        return JSONResponse({
-            "data": found[start : start + page_size],
-            "pagination": {"page_index": page_index, "page_size": page_size,
-                           "page_count": math.ceil(len(found) / page_size),
-                           "total": len(found)},
-        })
+        return JSONResponse(
+            {
+                "data": found[start : start + page_size],
+                "pagination": {
+                    "page_index": page_index,
+                    "page_size": page_size,
+                    "page_count": math.ceil(len(found) / page_size),
+                    "total": len(found),
+                },
+            }
+        )
 
     @counted("formation")
     async def formation(request: Request) -> Response:
@@ -322,11 +376,13 @@ def create_app(latency_ms: float = 0) -> Starlette:
         [
             Route("/job/v1/search", job_search, methods=["GET"], name="job_search"),
             Route("/job/v1/offer/{id}", job, methods=["GET"], name="job"),
-            Route("/formation/v1/search", formation_search, methods=["GET"],
-                  name="formation_search"),
+            Route(
+                "/formation/v1/search", formation_search, methods=["GET"], name="formation_search"
+            ),
             Route("/formation/v1/{id}", formation, methods=["GET"], name="formation"),
-            Route("/organisme/v1/search", organisme_search, methods=["GET"],
-                  name="organisme_search"),
+            Route(
+                "/organisme/v1/search", organisme_search, methods=["GET"], name="organisme_search"
+            ),
         ],
         latency_ms,
     )

@@ -58,9 +58,8 @@ DSN_ENV = {BTP: "HUB_CFA_BTP_DSN", HOTELLERIE: "HUB_CFA_HOTELLERIE_DSN"}
 DEMO_POSTGRES_ENV = "HUB_DEMO_POSTGRES_URL"
 DEMO_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 _PROBE_TIMEOUT_S = 2.0
-_UPDATED = datetime(
-    2026, 1, 5, 6, 30, tzinfo=UTC
-)  # a fixed "last update": the dataset is deterministic
+# A fixed "last update": the dataset is deterministic.
+_UPDATED = datetime(2026, 1, 5, 6, 30, tzinfo=UTC)
 
 
 # -- cfa-btp: SQLite, numeric level, 'O'/'N' ---------------------------------------------------
@@ -341,14 +340,27 @@ async def seed_demo_databases(
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     btp = sqlite_dsn(data_dir / "cfa-btp.sqlite3")
     await seed_cfa_btp(btp)
+    if postgres_dsn is not None and await _seeded_on_postgres(postgres_dsn):
+        return {DSN_ENV[BTP]: btp, DSN_ENV[HOTELLERIE]: postgres_dsn}
+    logger.warning("%s: no usable PostgreSQL, seeded into SQLite instead", HOTELLERIE)
     hotellerie = sqlite_dsn(data_dir / "cfa-hotellerie.sqlite3")
-    if postgres_dsn and make_url(postgres_dsn).get_backend_name() == "postgresql":
-        if await postgres_answers(postgres_dsn):
-            hotellerie = postgres_dsn
-        else:
-            logger.warning("%s: no PostgreSQL answering, seeded into SQLite instead", HOTELLERIE)
     await seed_cfa_hotellerie(hotellerie)
     return {DSN_ENV[BTP]: btp, DSN_ENV[HOTELLERIE]: hotellerie}
+
+
+async def _seeded_on_postgres(dsn: str) -> bool:
+    try:
+        if make_url(dsn).get_backend_name() != "postgresql":
+            return False
+    except SQLAlchemyError:
+        return False
+    if not await postgres_answers(dsn):
+        return False
+    try:
+        await seed_cfa_hotellerie(dsn)
+    except (SQLAlchemyError, OSError):  # e.g. no right to create the schema
+        return False
+    return True
 
 
 def prepare_demo_databases(data_dir: Path | None = None) -> dict[str, str]:

@@ -39,12 +39,24 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MODES = (
-    "ok", "slow", "drip", "error_once", "unavailable", "bad_json", "truncated_json", "html",
-    "wrong_content_type", "empty", "huge", "wrong_types",
+    "ok",
+    "slow",
+    "drip",
+    "error_once",
+    "unavailable",
+    "bad_json",
+    "truncated_json",
+    "html",
+    "wrong_content_type",
+    "empty",
+    "huge",
+    "wrong_types",
 )
-_HTML = (b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
-         b"<body><h1>Service temporairement indisponible</h1></body></html>")
-_HUGE_RECORD = (b'{"id":"000XXXX","intitule":"' + b"x" * 900 + b'","nombrePostes":1},')
+_HTML = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>Service temporairement indisponible</h1></body></html>"
+)
+_HUGE_RECORD = b'{"id":"000XXXX","intitule":"' + b"x" * 900 + b'","nombrePostes":1},'
 _CHUNK = 64 * 1024
 
 
@@ -88,15 +100,25 @@ class FaultInjector:
             await _start(send, 200, b"application/json")
             for index in range(len(self.drip_body)):
                 await asyncio.sleep(self.drip_interval_s)
-                await send({"type": "http.response.body",
-                            "body": self.drip_body[index : index + 1], "more_body": True})
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": self.drip_body[index : index + 1],
+                        "more_body": True,
+                    }
+                )
             await send({"type": "http.response.body", "body": b""})
         elif mode == "error_once":
             self.mode = "ok"
             await _whole(send, 500, b"application/json", b'{"error": "internal error"}')
         elif mode == "unavailable":
-            await _whole(send, 503, b"application/json", b'{"error": "maintenance"}',
-                         [(b"retry-after", f"{self.retry_after_s:g}".encode())])
+            await _whole(
+                send,
+                503,
+                b"application/json",
+                b'{"error": "maintenance"}',
+                [(b"retry-after", f"{self.retry_after_s:g}".encode())],
+            )
         elif mode == "bad_json":
             await _whole(send, 200, b"application/json", b'{"resultats": [{"id": 1,,]')
         elif mode == "html":
@@ -125,21 +147,33 @@ class FaultInjector:
         await _whole(send, status, content_type, body, kept)
 
 
-async def _start(send: Send, status: int, content_type: bytes,
-                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), *(extra or [])]})
+async def _start(
+    send: Send, status: int, content_type: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), *(extra or [])],
+        }
+    )
 
 
-async def _whole(send: Send, status: int, content_type: bytes, body: bytes,
-                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _whole(
+    send: Send,
+    status: int,
+    content_type: bytes,
+    body: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     headers = [(b"content-length", str(len(body)).encode()), *(extra or [])]
     await _start(send, status, content_type, headers)
     await send({"type": "http.response.body", "body": body})
 
 
-async def _capture(app: ASGIApp, scope: Scope, receive: Receive
-                   ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+async def _capture(
+    app: ASGIApp, scope: Scope, receive: Receive
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     status, headers, parts = 500, [], []
 
     async def collect(message: Message) -> None:

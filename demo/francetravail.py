@@ -52,12 +52,34 @@ MAX_START = 3000
 SEARCH_PATH = "/partenaire/offresdemploi/v2/offres/search"
 OFFER_PATH = "/partenaire/offresdemploi/v2/offres/{id}"
 TOKEN_PATH = "/connexion/oauth2/access_token"
-NATURES = {"APPRENTICESHIP": ("E2", "Contrat apprentissage"),
-           "PROFESSIONALISATION": ("FS", "Cont. professionnalisation")}
+NATURES = {
+    "APPRENTICESHIP": ("E2", "Contrat apprentissage"),
+    "PROFESSIONALISATION": ("FS", "Cont. professionnalisation"),
+}
 # Every nature code of the real referential is accepted; only E2 and FS occur in the demo.
 KNOWN_NATURES = frozenset(
-    ("E1", "E2", "FA", "FJ", "FS", "FT", "FU", "FV", "FW", "FX", "FY", "I1", "NS", "PS", "PR",
-     "CC", "CI", "CU", "EE", "ER")
+    (
+        "E1",
+        "E2",
+        "FA",
+        "FJ",
+        "FS",
+        "FT",
+        "FU",
+        "FV",
+        "FW",
+        "FX",
+        "FY",
+        "I1",
+        "NS",
+        "PS",
+        "PR",
+        "CC",
+        "CI",
+        "CU",
+        "EE",
+        "ER",
+    )
 )
 LEVEL_LABELS = {
     3: "CAP, BEP et équivalents",
@@ -66,10 +88,23 @@ LEVEL_LABELS = {
     6: "Bac+3, Bac+4 ou équivalents",
     7: "Bac+5 et plus ou équivalents",
 }
-QUALIFICATIONS = {3: "Employé qualifié", 4: "Employé qualifié", 5: "Technicien",
-                  6: "Agent de maîtrise", 7: "Cadre"}
-SEARCH_PARAMS = ("codeROME", "departement", "commune", "distance", "natureContrat", "range",
-                 "minCreationDate", "maxCreationDate")
+QUALIFICATIONS = {
+    3: "Employé qualifié",
+    4: "Employé qualifié",
+    5: "Technicien",
+    6: "Agent de maîtrise",
+    7: "Cadre",
+}
+SEARCH_PARAMS = (
+    "codeROME",
+    "departement",
+    "commune",
+    "distance",
+    "natureContrat",
+    "range",
+    "minCreationDate",
+    "maxCreationDate",
+)
 _RANGE = re.compile(r"(\d{1,5})-(\d{1,5})")
 _NATURE = re.compile(r"[A-Z0-9]{2}")
 _APPELLATIONS = {o.rome: o.appellation for o in OCCUPATIONS}
@@ -92,8 +127,10 @@ def render_offer(seed: OfferSeed, employer: Establishment) -> dict[str, Any]:
     ft_id = seed.publishers[PARTNER]
     nature = NATURES[seed.contract_kind][1]
     address = seed.address
-    company: dict[str, Any] = {"nom": employer.trade_name or employer.name,
-                               "entrepriseAdaptee": False}
+    company: dict[str, Any] = {
+        "nom": employer.trade_name or employer.name,
+        "entrepriseAdaptee": False,
+    }
     # Some employers publish anonymously on France Travail: no SIRET (offers it alone holds).
     if not (set(seed.publishers) - {PARTNER}) and int(seed.key[-5:]) % 8 == 0:
         company.pop("nom")
@@ -121,8 +158,13 @@ def render_offer(seed: OfferSeed, employer: Establishment) -> dict[str, Any]:
         "natureContrat": nature,
         "experienceExige": "D",
         "experienceLibelle": "Débutant accepté",
-        "formations": [{"domaineLibelle": seed.rome_label,
-                        "niveauLibelle": LEVEL_LABELS[seed.level], "exigence": "S"}],
+        "formations": [
+            {
+                "domaineLibelle": seed.rome_label,
+                "niveauLibelle": LEVEL_LABELS[seed.level],
+                "exigence": "S",
+            }
+        ],
         "salaire": {"commentaire": "Selon la réglementation de l'alternance"},
         "dureeTravailLibelle": "35H Travail en journée",
         "dureeTravailLibelleConverti": "Temps plein",
@@ -144,8 +186,11 @@ class _Catalogue:
 
     def __init__(self) -> None:
         data = dataset()
-        seeds = sorted(data.offers_published_on(PARTNER),
-                       key=lambda s: (s.published_at, s.publishers[PARTNER]), reverse=True)
+        seeds = sorted(
+            data.offers_published_on(PARTNER),
+            key=lambda s: (s.published_at, s.publishers[PARTNER]),
+            reverse=True,
+        )
         self.entries: list[tuple[OfferSeed, dict[str, Any]]] = []
         for seed in seeds:
             employer = data.employer_by_siret(seed.employer_siret)
@@ -225,16 +270,23 @@ def create_app(latency_ms: float = 0) -> Starlette:
         if form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
-            return JSONResponse({"error": "invalid_client",
-                                 "error_description": "Client authentication failed"},
-                                status_code=401)
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+                status_code=401,
+            )
         value = secrets.token_urlsafe(24)
         tokens: dict[str, float] = request.app.state.tokens
         if len(tokens) >= 1000:  # bounded: forget the oldest
             tokens.pop(next(iter(tokens)))
         tokens[value] = time.monotonic() + TOKEN_LIFETIME_S
-        return JSONResponse({"scope": form.get("scope", ""), "expires_in": TOKEN_LIFETIME_S,
-                             "token_type": "Bearer", "access_token": value})
+        return JSONResponse(
+            {
+                "scope": form.get("scope", ""),
+                "expires_in": TOKEN_LIFETIME_S,
+                "token_type": "Bearer",
+                "access_token": value,
+            }
+        )
 
     def authorised(request: Request) -> bool:
         value = bearer_token(request)
@@ -242,8 +294,11 @@ def create_app(latency_ms: float = 0) -> Starlette:
         return expiry is not None and expiry > time.monotonic()
 
     def refused() -> Response:
-        return JSONResponse({"message": "Invalid or expired token"}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"message": "Invalid or expired token"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     @counted("search")
     async def search(request: Request) -> Response:
@@ -260,8 +315,10 @@ def create_app(latency_ms: float = 0) -> Starlette:
         return JSONResponse(
             {"resultats": page, "filtresPossibles": []},
             status_code=200 if len(page) == total else 206,
-            headers={"Content-Range": f"offres {first}-{last}/{total}",
-                     "Accept-Range": f"offres {MAX_PAGE}"},
+            headers={
+                "Content-Range": f"offres {first}-{last}/{total}",
+                "Accept-Range": f"offres {MAX_PAGE}",
+            },
         )
 
     @counted("offer")
@@ -270,8 +327,7 @@ def create_app(latency_ms: float = 0) -> Starlette:
             return refused()
         body = catalogue.by_id.get(request.path_params["id"])
         if body is None:  # a malformed id is simply not found
-            return JSONResponse({"codeHttp": 404, "message": "Offre non trouvée"},
-                                status_code=404)
+            return JSONResponse({"codeHttp": 404, "message": "Offre non trouvée"}, status_code=404)
         return JSONResponse(body)
 
     app = new_app(

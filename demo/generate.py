@@ -217,10 +217,18 @@ def _publisher_plan(rng: random.Random) -> list[tuple[str, ...]]:
     return plan
 
 
-def _description(employer: Establishment, appellation: str, kind: ContractKind, level: int,
-                 skills: tuple[str, ...]) -> str:
-    contract = "contrat d'apprentissage" if kind == "APPRENTICESHIP" else (
-        "contrat de professionnalisation")
+def _description(
+    employer: Establishment,
+    appellation: str,
+    kind: ContractKind,
+    level: int,
+    skills: tuple[str, ...],
+) -> str:
+    contract = (
+        "contrat d'apprentissage"
+        if kind == "APPRENTICESHIP"
+        else ("contrat de professionnalisation")
+    )
     who = employer.trade_name or employer.name
     return (
         f"{who} ({employer.naf_label.lower()}, {employer.address.city}) recrute en {contract} "
@@ -272,8 +280,9 @@ def build_offers(
             OfferSeed(
                 key=f"offer-{number:05d}",
                 title=title,
-                description=_description(employer, occupation.appellation, kind, level,
-                                         occupation.skills),
+                description=_description(
+                    employer, occupation.appellation, kind, level, occupation.skills
+                ),
                 rome_code=occupation.rome,
                 rome_label=rome_labels[occupation.rome],
                 contract_kind=kind,
@@ -309,9 +318,7 @@ def _francetravail_id(rng: random.Random) -> str:
     return f"{rng.randint(180, 199)}{letters}"
 
 
-def _unique_ids(
-    rng: random.Random, count: int, make: Callable[[random.Random], str]
-) -> list[str]:
+def _unique_ids(rng: random.Random, count: int, make: Callable[[random.Random], str]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     while len(out) < count:
@@ -356,9 +363,7 @@ def _program_duration(rng: random.Random, level: int) -> int:
 
 def _candidates(blueprint: CentreBlueprint) -> list[Certification]:
     low, high = KIND_LEVELS[blueprint.kind]
-    return [
-        c for c in CERTIFICATIONS if c.family in blueprint.families and low <= c.level <= high
-    ]
+    return [c for c in CERTIFICATIONS if c.family in blueprint.families and low <= c.level <= high]
 
 
 def build_programs(t: Territory, centres: list[TrainingCentre]) -> list[ProgramSeed]:
@@ -377,9 +382,7 @@ def build_programs(t: Territory, centres: list[TrainingCentre]) -> list[ProgramS
             and set(other_bp.families) & set(blueprint.families)
         ]
         for cert in t.rng.sample(candidates, count):
-            provider = (
-                t.rng.choice(partners) if partners and t.rng.random() < 0.2 else centre
-            )
+            provider = t.rng.choice(partners) if partners and t.rng.random() < 0.2 else centre
             kinds: tuple[ContractKind, ...] = (
                 ("APPRENTICESHIP", "PROFESSIONALISATION")
                 if t.rng.random() < 0.25

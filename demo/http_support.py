@@ -73,8 +73,9 @@ def new_app(routes: Sequence[BaseRoute], latency_ms: float) -> Starlette:
     return app
 
 
-def check_params(request: Request, allowed: Sequence[str], error: Callable[[str], BadRequest]
-                 ) -> None:
+def check_params(
+    request: Request, allowed: Sequence[str], error: Callable[[str], BadRequest]
+) -> None:
     for name in request.query_params:
         if name not in allowed:
             raise error(f"unknown parameter {name}")

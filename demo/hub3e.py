@@ -84,8 +84,11 @@ def render_mission(seed: OfferSeed, employer: Establishment) -> dict[str, Any]:
         "nb_postes": seed.positions,
         "date_publication": _day(seed.published_at),
         "date_fin_diffusion": _day(seed.expires_at),
-        "entreprise": {"siret": employer.siret, "raison_sociale": employer.name,
-                       "enseigne": employer.trade_name},
+        "entreprise": {
+            "siret": employer.siret,
+            "raison_sociale": employer.name,
+            "enseigne": employer.trade_name,
+        },
         "adresse": where.label,
         "cp": where.postal_code,
         "ville": where.city,
@@ -113,8 +116,7 @@ def create_app(latency_ms: float = 0) -> Starlette:
         given = request.headers.get(API_KEY_HEADER, "").encode()
         if secrets.compare_digest(given, API_KEY.encode()):
             return None
-        return JSONResponse({"erreur": "clé API absente ou invalide", "code": 401},
-                            status_code=401)
+        return JSONResponse({"erreur": "clé API absente ou invalide", "code": 401}, status_code=401)
 
     @counted("missions")
     async def search(request: Request) -> Response:
@@ -132,8 +134,14 @@ def create_app(latency_ms: float = 0) -> Starlette:
             if (romes is None or seed.rome_code in romes)
             and (depts is None or seed.address.departement in depts)
         ]
-        return JSONResponse({"items": found[offset : offset + size], "total": len(found),
-                             "offset": offset, "limit": size})
+        return JSONResponse(
+            {
+                "items": found[offset : offset + size],
+                "total": len(found),
+                "offset": offset,
+                "limit": size,
+            }
+        )
 
     @counted("mission")
     async def one(request: Request) -> Response:

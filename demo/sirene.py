@@ -27,8 +27,18 @@ API_KEY = "demo-key-sirene"
 MAX_BATCH = 100
 _STREET_CODES = dict(STREET_TYPES)
 _LABEL = re.compile(r"(\d+) (\S+) (.+)")
-_CATEGORIES = {"01": "PME", "02": "PME", "03": "PME", "11": "PME", "12": "PME", "21": "PME",
-               "22": "PME", "31": "PME", "32": "ETI", "41": "ETI"}
+_CATEGORIES = {
+    "01": "PME",
+    "02": "PME",
+    "03": "PME",
+    "11": "PME",
+    "12": "PME",
+    "21": "PME",
+    "22": "PME",
+    "31": "PME",
+    "32": "ETI",
+    "41": "ETI",
+}
 
 
 def _sirene_text(text: str) -> str:
@@ -77,14 +87,14 @@ def render_establishment(record: Establishment) -> dict[str, Any]:
 
 
 def create_app(latency_ms: float = 0) -> Starlette:
-    rendered = {record.siret: render_establishment(record)
-                for record in dataset().establishments()}
+    rendered = {record.siret: render_establishment(record) for record in dataset().establishments()}
 
     def refused(request: Request) -> Response | None:
         if request.headers.get(API_KEY_HEADER) == API_KEY:
             return None
-        return JSONResponse({"header": _header(401, "Clé d'API invalide ou absente")},
-                            status_code=401)
+        return JSONResponse(
+            {"header": _header(401, "Clé d'API invalide ou absente")}, status_code=401
+        )
 
     def bad(message: str) -> Response:
         return JSONResponse({"header": _header(400, message)}, status_code=400)
@@ -98,8 +108,7 @@ def create_app(latency_ms: float = 0) -> Starlette:
             return bad("Le numéro SIRET doit comporter 14 chiffres")
         body = rendered.get(siret)
         if body is None:
-            return JSONResponse({"header": _header(404, "Aucun élément trouvé")},
-                                status_code=404)
+            return JSONResponse({"header": _header(404, "Aucun élément trouvé")}, status_code=404)
         return JSONResponse({"header": _header(200, "ok"), "etablissement": body})
 
     @counted("siret_batch")
@@ -112,7 +121,7 @@ def create_app(latency_ms: float = 0) -> Starlette:
             return bad("Corps JSON invalide")
         sirets = payload.get("sirets") if isinstance(payload, dict) else None
         if not isinstance(sirets, list) or not all(isinstance(s, str) for s in sirets):
-            return bad("Le corps doit être {\"sirets\": [...]}")
+            return bad('Le corps doit être {"sirets": [...]}')
         if not sirets or len(sirets) > MAX_BATCH:
             return bad(f"Entre 1 et {MAX_BATCH} numéros SIRET par appel")
         if not all(SIRET.fullmatch(s) for s in sirets):

@@ -50,6 +50,9 @@ class CentreBlueprint:
     erp: str | None = None  # the partner name of the centre's own ERP
 
 
+# The tables below are data, aligned by hand for reading: the formatter would put each
+# argument on its own line and triple their length.
+# fmt: off
 _SMALL = ("01", "02", "03", "11")
 _MEDIUM = ("03", "11", "12", "21")
 _LARGE = ("21", "22", "31", "32", "41")
@@ -445,3 +448,4 @@ STREET_NAMES: tuple[str, ...] = (
     "de la Paix", "des Tilleuls", "du Parc", "des Marronniers", "de la Fontaine", "du Moulin",
     "des Fleurs", "du Pré", "de l'Église", "des Cerisiers", "du Commerce", "de la Poste",
 )
+# fmt: on

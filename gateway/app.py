@@ -27,7 +27,6 @@ from gateway.settings import Settings
 from gateway.sources import SourceRegistry
 
 log = logging.getLogger("alternance_hub")
-READINESS_TIMEOUT_S = 2.0
 
 
 def create_app(
@@ -37,6 +36,7 @@ def create_app(
 ) -> Starlette:
     cache = HubCache.from_url(
         settings.cache_url,
+        namespace=settings.cache_namespace,
         local_max_entries=settings.cache_local_max_entries,
         shared_timeout_s=settings.cache_shared_timeout_s,
     )
@@ -49,18 +49,18 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        try:
-            async with asyncio.timeout(READINESS_TIMEOUT_S):
-                codes = await asyncio.gather(*(registry.probe(s) for s in registry.sources))
-        except TimeoutError:
-            return JSONResponse({"status": "unavailable", "reason": "probe timeout"}, 503)
+        # Each probe is bounded by its partner's own deadline (Source.call), so a hung partner
+        # shows as SOURCE_TIMEOUT here instead of hanging the probe.
+        codes = await asyncio.gather(*(registry.probe(s) for s in registry.sources))
         partners_state = {
             s.partner: (code or "UP") for s, code in zip(registry.sources, codes, strict=True)
         }
-        ready = all(code is None for code in codes)
+        # A partner down is a partial answer, not an outage: the replica stays in rotation
+        # ("degraded", 200) while any partner answers; 503 only when none does.
+        up = sum(code is None for code in codes)
+        status = "ready" if up == len(codes) else ("degraded" if up else "unavailable")
         return JSONResponse(
-            {"status": "ready" if ready else "degraded", "partners": partners_state},
-            200 if ready else 503,
+            {"status": status, "partners": partners_state}, 503 if status == "unavailable" else 200
         )
 
     async def metrics(request: Request) -> Response:

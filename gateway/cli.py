@@ -77,6 +77,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 def _config_schema(args: argparse.Namespace) -> int:
     import orjson
+
     from adapters.config_check import partners_json_schema
 
     sys.stdout.write(orjson.dumps(partners_json_schema(), option=orjson.OPT_INDENT_2).decode())

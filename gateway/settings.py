@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     partners_file: Path | None = Field(None, description="partners TOML (HUB_PARTNERS_FILE)")
     cache_enabled: bool = Field(True, description="off: every query goes to the partners")
     cache_url: str = Field("memory://", description="memory:// or redis://host:port/db")
+    cache_namespace: str = Field(
+        "hub", pattern=r"^[a-z][a-z0-9_]*$", description="key prefix: one per deployment"
+    )
     cache_local_max_entries: Annotated[int, Field(ge=0)] = 10_000
     cache_shared_timeout_s: Annotated[float, Field(gt=0, le=5)] = 0.05
     database_url: str = Field("sqlite+aiosqlite:///./alternance-hub.sqlite3")

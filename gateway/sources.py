@@ -24,11 +24,11 @@ from adapters.config import PartnerBase
 from adapters.errors import CircuitOpen, SourceError, SourceTimeout
 from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
-from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS
+from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass, ListQuery, Page, Record
 from gateway.cache import HubCache
 from gateway.filtering import keep, normalise, predicates
-from gateway.merge import deduplicate, merge_group
+from gateway.merge import deduplicate, fill_missing, merge_group
 from gateway.resilience import Breaker, Health
 
 log = logging.getLogger("alternance_hub.sources")
@@ -148,6 +148,13 @@ class SourceRegistry:
             if entity in s.adapter.entities() and (not partners or s.partner in partners)
         ]
 
+    def listing_providers(self, entity: str, partners: Sequence[str] | None = None) -> list[Source]:
+        return [s for s in self.providers(entity, partners) if s.adapter.listable(entity)]
+
+    def completing_providers(self, entity: str) -> list[Source]:
+        """Partners that cannot list ``entity`` but complete its records by look-up."""
+        return [s for s in self.providers(entity) if not s.adapter.listable(entity)]
+
     # -- lists ---------------------------------------------------------------------------
 
     async def _list_one(self, source: Source, entity: str, filters: Mapping[str, Any]) -> Page:
@@ -182,7 +189,7 @@ class SourceRegistry:
         partners: Sequence[str] | None = None,
     ) -> Outcome:
         """Every record of ``entity`` matching ``filters``, merged across partners."""
-        sources = self.providers(entity, partners)
+        sources = self.listing_providers(entity, partners)
         answers = await asyncio.gather(
             *(self._list_one(s, entity, filters) for s in sources), return_exceptions=True
         )
@@ -202,7 +209,40 @@ class SourceRegistry:
                 outcome.complete = False
                 log.info("partner answer truncated", extra={"partner": source.partner})
         outcome.records = deduplicate(entity, streams)
+        if outcome.records:
+            outcome.failures.extend(await self._complete(entity, outcome.records))
         return outcome
+
+    async def _complete(self, entity: str, records: list[Record]) -> list[PartnerFailure]:
+        """Complete listed records from the partners that only look ``entity`` up (in place).
+
+        One batched look-up per (partner, key) for the whole list, cached like any look-up.
+        """
+        failures: list[PartnerFailure] = []
+        for source in self.completing_providers(entity):
+            for key in sorted(source.adapter.lookup_keys(entity) - {"id"}):
+                path = lookup_key_path(key).split(".")
+                by_value: dict[str, list[Record]] = {}
+                for record in records:
+                    value: Any = record.fields
+                    for part in path:
+                        value = value.get(part) if isinstance(value, dict) else None
+                    if isinstance(value, str) and value:
+                        by_value.setdefault(value, []).append(record)
+                if not by_value:
+                    continue
+                answers = await self._gather_lookups(
+                    [source], entity, key, sorted(by_value), failures
+                )
+                for answer in answers:
+                    for value, found in answer.items():
+                        for record in by_value.get(value, []):
+                            for extra in found:
+                                fill_missing(record.fields, extra.fields)
+                                record.provenance.extend(
+                                    p for p in extra.provenance if p not in record.provenance
+                                )
+        return failures
 
     async def search_offers(
         self, filters: Mapping[str, Any], partners: Sequence[str] | None = None

@@ -29,20 +29,70 @@ CENTRES = [
         qualiopi=True,
     )
     for uai, siret, name, kind, label, postal, insee, city, lat, lon in [
-        ("0731549M", "19730000100014", "Lycée professionnel Louis Armand", "Lycée professionnel",
-         "321 rue du Grand Champ", "73000", "73065", "Chambéry", 45.57, 5.92),
-        ("0741451A", "78430000200021", "CFA BTP Haute-Savoie", "CFA",
-         "12 avenue de Genève", "74000", "74010", "Annecy", 45.90, 6.13),
-        ("0730001B", "78430000300011", "CFA des métiers de Savoie", "CFA",
-         "4 rue Métropole", "73100", "73008", "Aix-les-Bains", 45.69, 5.91),
-        ("0740002D", "19740000400017", "Université Savoie Mont Blanc", "Université",
-         "27 rue Marcoz", "74940", "74011", "Annecy-le-Vieux", 45.91, 6.16),
-        ("0730003C", "78430000500019", "CFA d'entreprise Alpes Industrie", "CFA d'entreprise",
-         "1 rue de l'Industrie", "73200", "73011", "Albertville", 45.67, 6.39),
+        (
+            "0731549M",
+            "19730000100014",
+            "Lycée professionnel Louis Armand",
+            "Lycée professionnel",
+            "321 rue du Grand Champ",
+            "73000",
+            "73065",
+            "Chambéry",
+            45.57,
+            5.92,
+        ),
+        (
+            "0741451A",
+            "78430000200021",
+            "CFA BTP Haute-Savoie",
+            "CFA",
+            "12 avenue de Genève",
+            "74000",
+            "74010",
+            "Annecy",
+            45.90,
+            6.13,
+        ),
+        (
+            "0730001B",
+            "78430000300011",
+            "CFA des métiers de Savoie",
+            "CFA",
+            "4 rue Métropole",
+            "73100",
+            "73008",
+            "Aix-les-Bains",
+            45.69,
+            5.91,
+        ),
+        (
+            "0740002D",
+            "19740000400017",
+            "Université Savoie Mont Blanc",
+            "Université",
+            "27 rue Marcoz",
+            "74940",
+            "74011",
+            "Annecy-le-Vieux",
+            45.91,
+            6.16,
+        ),
+        (
+            "0730003C",
+            "78430000500019",
+            "CFA d'entreprise Alpes Industrie",
+            "CFA d'entreprise",
+            "1 rue de l'Industrie",
+            "73200",
+            "73011",
+            "Albertville",
+            45.67,
+            6.39,
+        ),
     ]
 ]
 
-ORGANISATION_FIELDS = '''
+ORGANISATION_FIELDS = """
 [partners.academie.entities.organisation]
 id = "uai"
 fields.uai = "uai"
@@ -56,10 +106,12 @@ fields."address.city" = "adresse.commune"
 fields."address.inseeCode" = "adresse.codeInsee"
 fields."address.latitude" = "latitude"
 fields."address.longitude" = "longitude"
-'''  # noqa: E501
+"""  # noqa: E501
 
-NODE = "uai siret appellationOfficielle nature fonctions latitude longitude " \
+NODE = (
+    "uai siret appellationOfficielle nature fonctions latitude longitude "
     "adresse { ligne codePostal commune codeInsee }"
+)
 
 CURSOR_LIST = f'''
 [partners.academie.entities.organisation.list]
@@ -91,7 +143,11 @@ query ParUai($uais: [String!]!) {{
 '''
 
 
-def partner_block(*sections: str, max_size: int = 100, token_env: str = "HUB_TEST_ACADEMIE") -> str:
+def partner_block(
+    *sections: str,
+    max_size: int = 100,
+    token_env: str = "HUB_TEST_ACADEMIE",  # noqa: S107
+) -> str:
     head = f'''
 [partners.academie]
 kind = "graphql"
@@ -136,8 +192,12 @@ async def connect(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Connect]:
 # -- look-ups ------------------------------------------------------------------------------------
 
 
-async def test_many_uais_are_looked_up_in_one_request(academie: Starlette, connect: Connect) -> None:
+async def test_many_uais_are_looked_up_in_one_request(
+    academie: Starlette, connect: Connect
+) -> None:
     adapter = connect(academie, partner_block(ORGANISATION_FIELDS, UAI_LOOKUP))
+    assert not adapter.listable("organisation")  # looked up only: it completes organisations
+    assert adapter.lookup_keys("organisation") == {"uai"}
     wanted = ["0741451A", "0731549M", "0730003C", "0999999W"]  # the last one is not registered
 
     found = await adapter.lookup("organisation", "uai", wanted)
@@ -161,7 +221,9 @@ async def test_many_uais_are_looked_up_in_one_request(academie: Starlette, conne
     assert lycee.owner.partner_id == "0731549M"
 
 
-async def test_a_long_list_of_keys_is_cut_at_max_size(academie: Starlette, connect: Connect) -> None:
+async def test_a_long_list_of_keys_is_cut_at_max_size(
+    academie: Starlette, connect: Connect
+) -> None:
     adapter = connect(academie, partner_block(ORGANISATION_FIELDS, UAI_LOOKUP, max_size=2))
     wanted = [c.uai for c in CENTRES]
 
@@ -183,6 +245,7 @@ async def test_id_without_an_id_look_up_walks_the_list(
 ) -> None:
     adapter = connect(academie, partner_block(ORGANISATION_FIELDS, CURSOR_LIST, UAI_LOOKUP))
     assert adapter.lookup_keys("organisation") == {"id", "uai"}
+    assert adapter.listable("organisation")
 
     found = await adapter.lookup("organisation", "id", ["0740002D"])
 
@@ -323,8 +386,9 @@ def test_a_missing_token_stops_the_build(monkeypatch: pytest.MonkeyPatch) -> Non
 
 async def test_records_that_do_not_fit_are_dropped(academie: Starlette, connect: Connect) -> None:
     # `fonctions` is a list: read as a single latitude it cannot fit a number
-    broken = ORGANISATION_FIELDS.replace('fields."address.latitude" = "latitude"',
-                                         'fields."address.latitude" = "fonctions[0]"')
+    broken = ORGANISATION_FIELDS.replace(
+        'fields."address.latitude" = "latitude"', 'fields."address.latitude" = "fonctions[0]"'
+    )
     adapter = connect(academie, partner_block(broken, UAI_LOOKUP))
 
     with pytest.raises(SourceBadResponse, match="no organisation record fits"):

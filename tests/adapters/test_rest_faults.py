@@ -316,8 +316,11 @@ async def test_probe_of_a_look_up_only_partner_accepts_any_answer_but_a_refusal(
         return Response(status_code=door["status"])
 
     app = recorded([Route("/", root)])
-    entity = {"id": "siret", "fields": {"siret": "siret"},
-              "lookups": {"siret": {"path": "/siret/{value}"}}}
+    entity = {
+        "id": "siret",
+        "fields": {"siret": "siret"},
+        "lookups": {"siret": {"path": "/siret/{value}"}},
+    }
     adapter = connect_rest(app, rest_config({"organisation": entity}))
 
     await adapter.probe()  # a 404 at the root still says the partner is there

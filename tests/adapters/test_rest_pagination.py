@@ -149,8 +149,13 @@ async def test_page_style_without_total_stops_on_an_empty_page(connect_rest: Con
     app = page_app(offers=OFFERS[:20], with_total=False)
     entity = offer_entity(
         list={"path": "/jobs", "items": "data"},
-        pagination={"style": "page", "page_param": "page_index", "size_param": "page_size",
-                    "page_size": 10, "first_page": 1},
+        pagination={
+            "style": "page",
+            "page_param": "page_index",
+            "size_param": "page_size",
+            "page_size": 10,
+            "first_page": 1,
+        },
     )
     adapter = connect_rest(app, rest_config({"offer": entity}))
 

@@ -247,7 +247,7 @@ async def _drop_schema(dsn: str, schema: str) -> None:
     engine = create_async_engine(dsn)
     try:
         async with engine.begin() as connection:
-            await connection.execute(DropSchema(schema, cascade=True))
+            await connection.execute(DropSchema(schema, cascade=True, if_exists=True))
     finally:
         await engine.dispose()
 
@@ -265,9 +265,9 @@ async def database(
     else:
         schema = f"hub_test_sql_{uuid.uuid4().hex[:10]}"
         db = Database("postgres", asyncpg_url(postgres_url()), schema)
-    await _create(db.dsn, db.schema)
     monkeypatch.setenv(DSN_ENV, db.dsn)
     try:
+        await _create(db.dsn, db.schema)
         yield db
     finally:
         if db.schema is not None:
@@ -401,6 +401,15 @@ async def test_a_filter_the_block_does_not_declare_is_not_pushed(connect: Any) -
     page = await adapter.list(ListQuery("training_program", {"romeCodes": ["F1703"]}, 100))
     assert len(page.records) == PROGRAMME_COUNT  # the gateway applies what was not pushed
     assert "WHERE" not in statements.sql[0].split("FROM", 2)[1].upper()
+
+
+async def test_empty_and_impossible_filter_values(connect: Any) -> None:
+    adapter, statements = connect()
+    empty = await adapter.list(ListQuery("training_program", {"rncp": []}, limit=100))
+    impossible = await adapter.list(ListQuery("training_program", {"levels": ["abc"]}, 100))
+    assert len(empty.records) == PROGRAMME_COUNT  # an empty list is no filter
+    assert impossible.records == []  # no integer column holds "abc": nothing matches
+    assert not any("abc" in str(p) for p in statements.parameters)
 
 
 # -- keyset pagination --------------------------------------------------------------------------
@@ -686,19 +695,19 @@ async def slow_postgres(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     """A schema whose one view takes 3 s to answer (PostgreSQL only: SQLite cannot sleep)."""
     dsn = asyncpg_url(postgres_url())
     schema = f"hub_test_slow_{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv(DSN_ENV, dsn)
     engine = create_async_engine(dsn)
     try:
         async with engine.begin() as connection:
             await connection.execute(CreateSchema(schema))
+            # SQLAlchemy has no CREATE VIEW construct; `schema` is this test's own name.
             await connection.exec_driver_sql(
-                f"CREATE VIEW {schema}.lente AS SELECT 1 AS id, 'x' AS titre FROM pg_sleep(3)"
+                f"CREATE VIEW {schema}.lente AS SELECT 1 AS id, 'x' AS titre FROM pg_sleep(3)"  # noqa: S608
             )
-    finally:
-        await engine.dispose()
-    monkeypatch.setenv(DSN_ENV, dsn)
-    try:
+        await engine.dispose()  # the test's adapter holds the only connection it needs
         yield schema
     finally:
+        await engine.dispose()
         await _drop_schema(dsn, schema)
 
 

@@ -82,15 +82,15 @@ async def seeded(
         dsns = {name: url for name in blocks}
         run = uuid.uuid4().hex[:8]
         schemas = {BTP: f"hub_test_btp_{run}", HOTELLERIE: f"hub_test_hot_{run}"}
-    await seed_cfa_btp(dsns[BTP], schemas[BTP])
-    await seed_cfa_hotellerie(dsns[HOTELLERIE], schemas[HOTELLERIE])
-    adapters = {}
-    for name, block in blocks.items():
-        monkeypatch.setenv(DSN_ENV[name], dsns[name])
-        if schemas[name] is not None:
-            block = block.model_copy(update={"db_schema": schemas[name]})
-        adapters[name] = SqlAdapter(name, block)
+    adapters: dict[str, SqlAdapter] = {}
     try:
+        await seed_cfa_btp(dsns[BTP], schemas[BTP])
+        await seed_cfa_hotellerie(dsns[HOTELLERIE], schemas[HOTELLERIE])
+        for name, block in blocks.items():
+            monkeypatch.setenv(DSN_ENV[name], dsns[name])
+            if schemas[name] is not None:
+                block = block.model_copy(update={"db_schema": schemas[name]})
+            adapters[name] = SqlAdapter(name, block)
         yield Seeded(adapters)
     finally:
         for adapter in adapters.values():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import httpx
 import pytest
@@ -13,12 +13,12 @@ ClientFor = Callable[..., httpx.AsyncClient]
 
 @pytest.fixture
 async def client_for() -> AsyncIterator[ClientFor]:
-    """``client_for(app, **client_options)``: an ``httpx.AsyncClient`` on ``app``, closed after."""
+    """``client_for(app, headers=None)``: an ``httpx.AsyncClient`` on ``app``, closed after."""
     made: list[httpx.AsyncClient] = []
 
-    def connect(app: ASGIApp, **options: object) -> httpx.AsyncClient:
+    def connect(app: ASGIApp, headers: Mapping[str, str] | None = None) -> httpx.AsyncClient:
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://partner.test", **options
+            transport=httpx.ASGITransport(app=app), base_url="http://partner.test", headers=headers
         )
         made.append(client)
         return client

@@ -33,7 +33,7 @@ def labels(filename: str) -> dict[str, str]:
 def fresh_hashes(*hash_seeds: str) -> list[str]:
     """The dataset's hash in one new interpreter per hash seed, run side by side."""
     runs = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter, a fixed snippet
+        subprocess.Popen(
             [sys.executable, "-c", HASH_SNIPPET],
             cwd=ROOT,
             env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
@@ -91,8 +91,10 @@ def test_addresses_are_on_real_communes() -> None:
         commune = places[address.insee_code]
         assert address.city == commune.name
         assert address.postal_code in commune.postal_codes
-        assert distance_km(commune.latitude, commune.longitude, address.latitude,
-                           address.longitude) < 2
+        assert (
+            distance_km(commune.latitude, commune.longitude, address.latitude, address.longitude)
+            < 2
+        )
         assert re.fullmatch(r"\d+ \S+ .+", address.label)
 
 
@@ -107,8 +109,11 @@ def test_codes_are_real_and_consistent() -> None:
     by_naf = {e.naf_code: (e.opco, e.idcc) for e in data.employers}
     assert by_naf["56.10A"] == ("AKTO", "1979")
     assert by_naf["62.02A"] == ("ATLAS", "1486")
-    assert all(e.opco == "CONSTRUCTYS" and e.idcc in ("1596", "1597")
-               for e in data.employers if e.naf_code.startswith("43."))
+    assert all(
+        e.opco == "CONSTRUCTYS" and e.idcc in ("1596", "1597")
+        for e in data.employers
+        if e.naf_code.startswith("43.")
+    )
     for offer in data.offers:
         assert rome[offer.rome_code] == offer.rome_label
         assert 3 <= offer.level <= 7
@@ -167,10 +172,13 @@ def test_two_centres_have_their_own_erp() -> None:
 def test_the_demo_query_near_chambery_finds_a_few_dozen_cooks() -> None:
     chambery = communes()["73065"]
     near = [
-        o for o in dataset().offers
+        o
+        for o in dataset().offers
         if o.rome_code == "G1602"
-        and distance_km(chambery.latitude, chambery.longitude, o.address.latitude,
-                        o.address.longitude) <= 15
+        and distance_km(
+            chambery.latitude, chambery.longitude, o.address.latitude, o.address.longitude
+        )
+        <= 15
     ]
     assert 24 <= len(near) <= 80
 

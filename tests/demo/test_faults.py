@@ -1,4 +1,4 @@
-"""FaultInjector: each mode changes the partner's answer the way TEST-PLAN "Partner faults" needs."""
+"""FaultInjector: each mode alters the partner's answer as TEST-PLAN "Partner faults" needs."""
 
 from __future__ import annotations
 

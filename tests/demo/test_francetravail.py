@@ -40,7 +40,8 @@ async def client(app: Starlette, client_for: ClientFor) -> httpx.AsyncClient:
 
 def ft_seeds(departement: str | None = None) -> list[OfferSeed]:
     return [
-        s for s in dataset().offers_published_on("francetravail")
+        s
+        for s in dataset().offers_published_on("francetravail")
         if departement is None or s.address.departement == departement
     ]
 
@@ -116,7 +117,8 @@ async def test_filters_match_the_dataset(client: httpx.AsyncClient) -> None:
     answer = await client.get(SEARCH, params=params)
     expected = {
         s.publishers["francetravail"]
-        for s in ft_seeds("73") if s.contract_kind == "PROFESSIONALISATION"
+        for s in ft_seeds("73")
+        if s.contract_kind == "PROFESSIONALISATION"
     }
     assert answer.headers["content-range"].endswith(f"/{len(expected)}")
     got = answer.json()["resultats"]
@@ -126,14 +128,17 @@ async def test_filters_match_the_dataset(client: httpx.AsyncClient) -> None:
 
 async def test_distance_around_a_single_commune(client: httpx.AsyncClient) -> None:
     centre = communes()["73065"]
-    answer = await client.get(SEARCH, params={"commune": "73065", "distance": "10",
-                                              "codeROME": "G1602,G1803"})
+    answer = await client.get(
+        SEARCH, params={"commune": "73065", "distance": "10", "codeROME": "G1602,G1803"}
+    )
     got = answer.json()["resultats"]
     assert any(o["lieuTravail"]["commune"] != "73065" for o in got)
     for offer in got:
         place = offer["lieuTravail"]
-        assert distance_km(centre.latitude, centre.longitude, place["latitude"],
-                           place["longitude"]) <= 10
+        assert (
+            distance_km(centre.latitude, centre.longitude, place["latitude"], place["longitude"])
+            <= 10
+        )
 
 
 async def test_offer_by_id_and_its_real_field_names(client: httpx.AsyncClient) -> None:

@@ -54,9 +54,7 @@ async def test_training_centres_are_in_the_directory(client: httpx.AsyncClient) 
     assert {e["siret"] for e in found} == set(sirets)
 
 
-async def test_batch_returns_only_the_found_ones(
-    app: Starlette, client: httpx.AsyncClient
-) -> None:
+async def test_batch_returns_only_the_found_ones(app: Starlette, client: httpx.AsyncClient) -> None:
     known = [e.siret for e in dataset().employers[:99]]
     answer = await client.post("/siret", json={"sirets": [*known, "73282932000074"]})
     assert answer.status_code == 200
@@ -77,8 +75,7 @@ async def test_batch_returns_only_the_found_ones(
     ],
 )
 async def test_bad_batches_are_400(client: httpx.AsyncClient, body: bytes) -> None:
-    answer = await client.post("/siret", content=body,
-                               headers={"content-type": "application/json"})
+    answer = await client.post("/siret", content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 400
 
 

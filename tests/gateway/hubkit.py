@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from demo.faults import FaultInjector
-from demo.partner_servers import PARTNER_APPS
-from demo.secrets import DEMO_SECRETS
 from starlette.applications import Starlette
 
 from adapters.partners_file import parse_partners
+from demo.faults import FaultInjector
+from demo.partner_servers import PARTNER_APPS
 from demo.run import partners_file
+from demo.secrets import DEMO_SECRETS
 from gateway.app import create_app
 from gateway.settings import Settings
 

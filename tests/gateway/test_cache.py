@@ -127,10 +127,12 @@ def test_unsupported_url_is_refused_without_echoing_it() -> None:
 
 async def test_miss_then_hit(memory_cache: HubCache) -> None:
     load = Loader({"offers": [{"id": "o1"}]})
-    first = await memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load,
-                                           encode=same, decode=same)
-    second = await memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load,
-                                            encode=same, decode=same)
+    first = await memory_cache.get_or_load(
+        PUBLIC, "offer_page", ("q",), load, encode=same, decode=same
+    )
+    second = await memory_cache.get_or_load(
+        PUBLIC, "offer_page", ("q",), load, encode=same, decode=same
+    )
     assert (first.from_cache, second.from_cache) == (False, True)
     assert first.value == second.value == {"offers": [{"id": "o1"}]}
     assert load.calls == 1
@@ -141,23 +143,27 @@ async def test_miss_then_hit(memory_cache: HubCache) -> None:
 async def test_value_expires_after_its_ttl(memory_cache: HubCache) -> None:
     load = Loader()
     for _ in range(2):
-        await memory_cache.get_or_load(AGGREGATE, "cell", (1,), load, encode=same, decode=same,
-                                       ttl=0.2)
+        await memory_cache.get_or_load(
+            AGGREGATE, "cell", (1,), load, encode=same, decode=same, ttl=0.2
+        )
     assert load.calls == 1
     await asyncio.sleep(0.3)
-    again = await memory_cache.get_or_load(AGGREGATE, "cell", (1,), load, encode=same,
-                                           decode=same, ttl=0.2)
+    again = await memory_cache.get_or_load(
+        AGGREGATE, "cell", (1,), load, encode=same, decode=same, ttl=0.2
+    )
     assert again.from_cache is False
     assert load.calls == 2
 
 
 async def test_a_returned_value_cannot_poison_the_cache(memory_cache: HubCache) -> None:
     load = Loader({"offers": [{"id": "o1"}]})
-    first = await memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load,
-                                           encode=same, decode=same)
+    first = await memory_cache.get_or_load(
+        PUBLIC, "offer_page", ("q",), load, encode=same, decode=same
+    )
     first.value["offers"].append({"id": "injected"})
-    second = await memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load,
-                                            encode=same, decode=same)
+    second = await memory_cache.get_or_load(
+        PUBLIC, "offer_page", ("q",), load, encode=same, decode=same
+    )
     assert second.value == {"offers": [{"id": "o1"}]}
 
 
@@ -175,8 +181,9 @@ async def test_records_round_trip_with_provenance(memory_cache: HubCache) -> Non
         return [Record.from_json(r) for r in data]
 
     await memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load, encode=encode, decode=decode)
-    hit = await memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load, encode=encode,
-                                         decode=decode)
+    hit = await memory_cache.get_or_load(
+        PUBLIC, "offer_page", ("q",), load, encode=encode, decode=decode
+    )
     assert hit.from_cache
     assert hit.value == [record]
 
@@ -187,8 +194,9 @@ async def test_local_tier_stays_bounded(make_cache: CacheFactory) -> None:
     for i in range(20_000):
         await cache.get_or_load(REFERENCE, "commune", (i,), load, encode=same, decode=same)
     assert cache.local_entries <= 1000
-    latest = await cache.get_or_load(REFERENCE, "commune", (19_999,), load, encode=same,
-                                     decode=same)
+    latest = await cache.get_or_load(
+        REFERENCE, "commune", (19_999,), load, encode=same, decode=same
+    )
     oldest = await cache.get_or_load(REFERENCE, "commune", (0,), load, encode=same, decode=same)
     assert (latest.from_cache, oldest.from_cache) == (True, False)
 
@@ -214,15 +222,17 @@ async def test_personal_data_is_never_cached_nor_shared_between_callers(
         return {"email": CANARIES[0]}
 
     callers = [
-        asyncio.create_task(memory_cache.get_or_load(PERSONAL, "candidate", ("c1",), load,
-                                                     encode=same, decode=same))
+        asyncio.create_task(
+            memory_cache.get_or_load(PERSONAL, "candidate", ("c1",), load, encode=same, decode=same)
+        )
         for _ in range(3)
     ]
     await asyncio.sleep(0)
     gate.set()
     results = await asyncio.gather(*callers)
-    again = await memory_cache.get_or_load(PERSONAL, "candidate", ("c1",), load, encode=same,
-                                           decode=same)
+    again = await memory_cache.get_or_load(
+        PERSONAL, "candidate", ("c1",), load, encode=same, decode=same
+    )
     assert calls == 4
     assert not any(r.from_cache for r in [*results, again])
     assert memory_cache.local_entries == 0
@@ -243,8 +253,9 @@ async def test_concurrent_cold_requests_call_the_partner_once(memory_cache: HubC
         return {"total": 42}
 
     callers = [
-        asyncio.create_task(memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load,
-                                                     encode=same, decode=same))
+        asyncio.create_task(
+            memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load, encode=same, decode=same)
+        )
         for _ in range(100)
     ]
     for _ in range(100):
@@ -272,8 +283,9 @@ async def test_followers_are_answered_when_the_leader_is_cancelled(
         return {"total": 7}
 
     def ask() -> asyncio.Task[Any]:
-        return asyncio.create_task(memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load,
-                                                            encode=same, decode=same))
+        return asyncio.create_task(
+            memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), load, encode=same, decode=same)
+        )
 
     leader = ask()
     await asyncio.sleep(0)
@@ -293,15 +305,20 @@ async def test_a_failed_load_reaches_every_waiter_and_is_not_cached(
 ) -> None:
     failing = Loader(fails_with=SourceUnavailable("francetravail", "503"))
     results = await asyncio.gather(
-        *(memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), failing, encode=same,
-                                   decode=same) for _ in range(5)),
+        *(
+            memory_cache.get_or_load(
+                PUBLIC, "offer_page", ("q",), failing, encode=same, decode=same
+            )
+            for _ in range(5)
+        ),
         return_exceptions=True,
     )
     assert all(isinstance(r, SourceUnavailable) for r in results)
     assert failing.calls == 1
     good = Loader({"total": 1})
-    result = await memory_cache.get_or_load(PUBLIC, "offer_page", ("q",), good, encode=same,
-                                            decode=same)
+    result = await memory_cache.get_or_load(
+        PUBLIC, "offer_page", ("q",), good, encode=same, decode=same
+    )
     assert (result.value, result.from_cache, good.calls) == ({"total": 1}, False, 1)
 
 
@@ -314,8 +331,7 @@ async def test_public_data_is_served_stale_when_the_partner_fails(
     cache = make_cache(ttls={PUBLIC: 0.2}, stale_windows={PUBLIC: 30.0})
 
     async def ask(load: Loader) -> Any:
-        return await cache.get_or_load(PUBLIC, "offer_page", ("q",), load, encode=same,
-                                       decode=same)
+        return await cache.get_or_load(PUBLIC, "offer_page", ("q",), load, encode=same, decode=same)
 
     await ask(Loader({"version": 1}))
     await asyncio.sleep(0.3)
@@ -338,9 +354,14 @@ async def test_nothing_is_served_past_the_stale_window(make_cache: CacheFactory)
     await cache.get_or_load(PUBLIC, "offer_page", ("q",), Loader(), encode=same, decode=same)
     await asyncio.sleep(0.4)
     with pytest.raises(SourceUnavailable):
-        await cache.get_or_load(PUBLIC, "offer_page", ("q",),
-                                Loader(fails_with=SourceUnavailable("francetravail", "503")),
-                                encode=same, decode=same)
+        await cache.get_or_load(
+            PUBLIC,
+            "offer_page",
+            ("q",),
+            Loader(fails_with=SourceUnavailable("francetravail", "503")),
+            encode=same,
+            decode=same,
+        )
 
 
 async def test_reference_data_has_no_stale_window_by_default(make_cache: CacheFactory) -> None:
@@ -348,9 +369,14 @@ async def test_reference_data_has_no_stale_window_by_default(make_cache: CacheFa
     await cache.get_or_load(REFERENCE, "commune", ("73008",), Loader(), encode=same, decode=same)
     await asyncio.sleep(0.2)
     with pytest.raises(SourceUnavailable):
-        await cache.get_or_load(REFERENCE, "commune", ("73008",),
-                                Loader(fails_with=SourceUnavailable("insee", "down")),
-                                encode=same, decode=same)
+        await cache.get_or_load(
+            REFERENCE,
+            "commune",
+            ("73008",),
+            Loader(fails_with=SourceUnavailable("insee", "down")),
+            encode=same,
+            decode=same,
+        )
 
 
 # --- shared tier: a real Redis ----------------------------------------------------------------
@@ -392,16 +418,19 @@ async def test_two_replicas_share_a_hit(
 ) -> None:
     first, second = replica(redis_url(), namespace), replica(redis_url(), namespace)
     first_load, second_load = Loader({"total": 12}), Loader({"total": 99})
-    loaded = await first.get_or_load(PUBLIC, "offer_page", ("q",), first_load, encode=same,
-                                     decode=same)
-    shared = await second.get_or_load(PUBLIC, "offer_page", ("q",), second_load, encode=same,
-                                      decode=same)
+    loaded = await first.get_or_load(
+        PUBLIC, "offer_page", ("q",), first_load, encode=same, decode=same
+    )
+    shared = await second.get_or_load(
+        PUBLIC, "offer_page", ("q",), second_load, encode=same, decode=same
+    )
     assert loaded.from_cache is False
     assert (shared.value, shared.from_cache) == ({"total": 12}, True)
     assert second_load.calls == 0
     assert second.stats.hits_shared == 1
-    local = await second.get_or_load(PUBLIC, "offer_page", ("q",), second_load, encode=same,
-                                     decode=same)
+    local = await second.get_or_load(
+        PUBLIC, "offer_page", ("q",), second_load, encode=same, decode=same
+    )
     assert local.from_cache and second.stats.hits_local == 1
 
 
@@ -412,15 +441,23 @@ async def test_every_redis_key_is_hashed_with_a_ttl_and_no_personal_data(
     cache = replica(redis_url(), namespace)
     email, name, birth = CANARIES
     scope = f"principal:{email}"
-    await cache.get_or_load(REFERENCE, "commune", (name,), Loader({"name": "Chambéry"}),
-                            encode=same, decode=same)
-    await cache.get_or_load(PUBLIC, "offer_page", (scope, {"q": name}), Loader(),
-                            encode=same, decode=same)
-    await cache.get_or_load(AGGREGATE, "observatory_cell", (scope, birth), Loader({"n": 11}),
-                            encode=same, decode=same)
-    await cache.get_or_load(PERSONAL, "candidate", (email,),
-                            Loader({"email": email, "name": name, "birth_date": birth}),
-                            encode=same, decode=same)
+    await cache.get_or_load(
+        REFERENCE, "commune", (name,), Loader({"name": "Chambéry"}), encode=same, decode=same
+    )
+    await cache.get_or_load(
+        PUBLIC, "offer_page", (scope, {"q": name}), Loader(), encode=same, decode=same
+    )
+    await cache.get_or_load(
+        AGGREGATE, "observatory_cell", (scope, birth), Loader({"n": 11}), encode=same, decode=same
+    )
+    await cache.get_or_load(
+        PERSONAL,
+        "candidate",
+        (email,),
+        Loader({"email": email, "name": name, "birth_date": birth}),
+        encode=same,
+        decode=same,
+    )
 
     keys = await namespace_keys(redis_client, namespace)
     assert len(keys) == 3  # the PERSONAL answer is not there
@@ -447,12 +484,14 @@ async def test_a_stale_value_from_another_replica_covers_a_partner_failure(
     policy: dict[str, Any] = {"ttls": {PUBLIC: 0.2}, "stale_windows": {PUBLIC: 30.0}}
     first = replica(redis_url(), namespace, **policy)
     second = replica(redis_url(), namespace, **policy)
-    await first.get_or_load(PUBLIC, "offer_page", ("q",), Loader({"v": 1}), encode=same,
-                            decode=same)
+    await first.get_or_load(
+        PUBLIC, "offer_page", ("q",), Loader({"v": 1}), encode=same, decode=same
+    )
     await asyncio.sleep(0.3)
     failing = Loader(fails_with=SourceUnavailable("francetravail", "503"))
-    result = await second.get_or_load(PUBLIC, "offer_page", ("q",), failing, encode=same,
-                                      decode=same)
+    result = await second.get_or_load(
+        PUBLIC, "offer_page", ("q",), failing, encode=same, decode=same
+    )
     assert (result.value, result.stale, failing.calls) == ({"v": 1}, True, 1)
 
 
@@ -475,8 +514,9 @@ async def test_unreachable_redis_fails_open_and_backs_off(
     caplog.set_level(logging.WARNING, logger="gateway.cache")
     for i in range(3):
         load = Loader({"n": i})
-        result = await cache.get_or_load(PUBLIC, "offer_page", (CANARIES[0], i), load,
-                                         encode=same, decode=same)
+        result = await cache.get_or_load(
+            PUBLIC, "offer_page", (CANARIES[0], i), load, encode=same, decode=same
+        )
         assert (result.value, result.from_cache, load.calls) == ({"n": i}, False, 1)
     assert cache.stats.shared_errors == 1  # then the back-off spares the dead Redis
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -495,9 +535,20 @@ class PrivateRedis:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed program and arguments
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -547,8 +598,9 @@ async def test_redis_killed_mid_test_then_restarted(
     second = replica(private_redis.url, "hub", shared_backoff_s=0.2)
 
     async def ask(cache: HubCache, query: str, load: Loader) -> Any:
-        return await cache.get_or_load(PUBLIC, "offer_page", (query,), load, encode=same,
-                                       decode=same)
+        return await cache.get_or_load(
+            PUBLIC, "offer_page", (query,), load, encode=same, decode=same
+        )
 
     await ask(first, "before", Loader({"v": "before"}))
     assert (await ask(second, "before", Loader())).from_cache
@@ -567,7 +619,10 @@ async def test_redis_killed_mid_test_then_restarted(
     recovered_load = Loader()
     recovered = await ask(second, "after", recovered_load)
     assert (recovered.value, recovered.from_cache, recovered_load.calls) == (
-        {"v": "after"}, True, 0)
+        {"v": "after"},
+        True,
+        0,
+    )
 
 
 @pytest.mark.redis
@@ -579,15 +634,15 @@ async def test_frozen_redis_fails_open_then_recovers(
 
     private_redis.freeze(True)
     load = Loader({"v": "frozen"})
-    result = await cache.get_or_load(PUBLIC, "offer_page", ("cold",), load, encode=same,
-                                     decode=same)
+    result = await cache.get_or_load(
+        PUBLIC, "offer_page", ("cold",), load, encode=same, decode=same
+    )
     assert (result.value, load.calls) == ({"v": "frozen"}, 1)
     assert cache.stats.shared_errors >= 1
 
     private_redis.freeze(False)
     await asyncio.sleep(0.3)  # past the back-off
-    await cache.get_or_load(PUBLIC, "offer_page", ("thawed",), Loader(), encode=same,
-                            decode=same)
+    await cache.get_or_load(PUBLIC, "offer_page", ("thawed",), Loader(), encode=same, decode=same)
     client = aioredis.Redis.from_url(private_redis.url)
     assert await client.exists(cache.key("offer_page", "thawed")) == 1
     await client.aclose()
@@ -630,9 +685,13 @@ def replica_script(tmp_path: Path) -> Iterator[Path]:
 
 def run_replica(script: Path, url: str, namespace: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(  # noqa: S603 - this interpreter, a script the test wrote
+    done = subprocess.run(
         [sys.executable, "-W", "error", str(script), url, namespace],
-        capture_output=True, env=env, cwd=ROOT, timeout=120, check=True,
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
     )
     answer: dict[str, Any] = json.loads(done.stdout)
     return answer

@@ -64,10 +64,17 @@ async def test_health_readiness_and_metrics(hub: Hub) -> None:
     assert (await hub.client.get("/healthz")).json() == {"status": "ok"}
     ready = await hub.client.get("/readyz")
     assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
     assert set(ready.json()["partners"]) == {"francetravail", "apprentissage", "sirene"}
     hub.faults["sirene"].set("unavailable")
     degraded = await hub.client.get("/readyz")
-    assert degraded.status_code == 503
+    assert degraded.status_code == 200  # partial answers are still answers
+    assert degraded.json()["status"] == "degraded"
     assert degraded.json()["partners"]["sirene"] == "SOURCE_UNAVAILABLE"
+    for fault in hub.faults.values():
+        fault.set("unavailable", retry_after_s=0)
+    down = await hub.client.get("/readyz")
+    assert down.status_code == 503
+    assert down.json()["status"] == "unavailable"
     metrics = await hub.client.get("/metrics")
     assert 'hub_partner_calls_total{outcome="failure",partner="sirene"}' in metrics.text

@@ -20,7 +20,9 @@ PROGRAMS = """query($filter: TrainingFilter, $first: Int!, $after: String) {
 async def test_training_programmes_in_haute_savoie_with_their_sessions(hub: Hub) -> None:
     nodes, after = [], None
     for _ in range(50):
-        answer = await hub.query(PROGRAMS, {"filter": {"departements": ["74"]}, "first": 40, "after": after})
+        answer = await hub.query(
+            PROGRAMS, {"filter": {"departements": ["74"]}, "first": 40, "after": after}
+        )
         assert "errors" not in answer, answer.get("errors")
         connection = answer["data"]["trainingPrograms"]
         nodes.extend(edge["node"] for edge in connection["edges"])
@@ -28,7 +30,8 @@ async def test_training_programmes_in_haute_savoie_with_their_sessions(hub: Hub)
             break
         after = connection["pageInfo"]["endCursor"]
     expected = [
-        p for p in dataset().programs
+        p
+        for p in dataset().programs
         if p.address.insee_code.startswith("74") and "apprentissage" in p.publishers
     ]
     assert len(nodes) == len(expected)

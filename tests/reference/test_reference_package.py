@@ -71,7 +71,7 @@ def test_importing_needs_no_code_list_file(tmp_path: Path) -> None:
         "except FileNotFoundError:\n"
         "    print('missing file reported')\n"
     )
-    done = subprocess.run(  # noqa: S603  # our own interpreter and a fixed script
+    done = subprocess.run(  # our own interpreter and a fixed script
         [sys.executable, "-c", script],
         cwd=tmp_path,
         capture_output=True,

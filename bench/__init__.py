@@ -1,0 +1,1 @@
+"""The benchmark of the gateway: ``python -m bench`` (see bench/README.md)."""

@@ -1,0 +1,60 @@
+"""serve_partners: every partner on real uvicorn servers on loopback, stopped by cancelling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import httpx
+import pytest
+
+from demo import sirene
+from demo.data import dataset
+from demo.partner_servers import DEFAULT_PORTS, PARTNER_APPS, serve_partners
+
+
+def test_default_ports_and_factories() -> None:
+    mine = {name: DEFAULT_PORTS[name] for name in ("francetravail", "apprentissage", "sirene")}
+    assert mine == {"francetravail": 8101, "apprentissage": 8102, "sirene": 8103}
+    assert set(DEFAULT_PORTS) == set(PARTNER_APPS)
+    assert len(set(DEFAULT_PORTS.values())) == len(DEFAULT_PORTS)
+
+
+async def test_serves_every_partner_on_loopback_until_cancelled() -> None:
+    ready, bound = asyncio.Event(), dict[str, int]()
+    ports = dict.fromkeys(("francetravail", "apprentissage", "sirene"), 0)
+    task = asyncio.create_task(serve_partners(ports, ready=ready, bound_ports=bound))
+    try:
+        async with asyncio.timeout(30):
+            await ready.wait()
+        assert set(bound) == set(ports) and all(bound.values())
+        async with httpx.AsyncClient(trust_env=False) as client:
+            siret = dataset().employers[0].siret
+            answer = await client.get(
+                f"http://127.0.0.1:{bound['sirene']}/siret/{siret}",
+                headers={sirene.API_KEY_HEADER: sirene.API_KEY},
+            )
+            assert answer.status_code == 200
+            refused = await client.get(f"http://127.0.0.1:{bound['apprentissage']}/job/v1/search")
+            assert refused.status_code == 401
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", bound["sirene"])) != 0
+
+
+async def test_a_busy_port_names_the_partner() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(OSError, match="sirene"):
+            await serve_partners({"sirene": port})
+
+
+async def test_an_unknown_partner_is_refused() -> None:
+    with pytest.raises(ValueError, match="nowhere"):
+        await serve_partners({"nowhere": 0})
