@@ -23,6 +23,17 @@ from gateway.app import create_app
 from gateway.settings import Settings
 
 SKELETON_PARTNERS = ("francetravail", "apprentissage", "sirene")
+ALL_PARTNERS = (
+    "francetravail",
+    "apprentissage",
+    "sirene",
+    "cfa-btp",
+    "cfa-hotellerie",
+    "hub3e",
+    "academie",
+    "carif",
+    "akto",
+)
 
 
 def demo_partner_blocks(names: Iterable[str]) -> dict[str, Any]:
