@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from adapters.partners_file import PartnersFile
 from gateway.cache import HubCache
+from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
 from gateway.metrics import render
@@ -89,4 +90,5 @@ def create_app(
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, json_paths=("/graphql",)
     )
+    app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
     return app

@@ -24,10 +24,8 @@ class Settings(BaseSettings):
     )
     cache_local_max_entries: Annotated[int, Field(ge=0)] = 10_000
     cache_shared_timeout_s: Annotated[float, Field(gt=0, le=5)] = 0.05
-    database_url: str = Field("sqlite+aiosqlite:///./alternance-hub.sqlite3")
     development: bool = Field(False, description="GraphiQL, introspection, suggestions on")
     request_deadline_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     max_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
     log_level: str = "INFO"
-    http_transport: str = Field("httpx", pattern="^(httpx|aiohttp)$")

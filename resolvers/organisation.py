@@ -14,10 +14,14 @@ from resolvers.common import Address, Provenance, text
 from resolvers.enums import Opco, OrganisationRole, member, members
 from resolvers.ids import global_id
 from resolvers.node import Node
+from resolvers.pagination import PageInfo
 
 if TYPE_CHECKING:
     from resolvers.offer import OfferConnection
     from resolvers.training import TrainingProgramConnection
+
+
+NO_PAGE = PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
 
 
 @strawberry.type(description="Naf — activité principale (NAF rév. 2).")
@@ -56,22 +60,24 @@ class Organisation(Node):
     async def offers(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Annotated[OfferConnection, strawberry.lazy("resolvers.offer")]:
-        from resolvers.offer import offers_connection
+        from resolvers.offer import OfferConnection, offers_connection
 
-        if not self.siret:
-            return await offers_connection(info, {"employerSiret": ["-"]}, first, after, None)
+        if not self.siret:  # only an establishment (SIRET) employs
+            return OfferConnection(edges=[], page_info=NO_PAGE, total_count=0)
         return await offers_connection(info, {"employerSiret": [self.siret]}, first, after, None)
 
     @strawberry.field(description="Training programmes this organisation is responsible for.")
     async def training_programs(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Annotated[TrainingProgramConnection, strawberry.lazy("resolvers.training")]:
-        from resolvers.training import programs_connection
+        from resolvers.training import TrainingProgramConnection, programs_connection
 
         if self.uai:
             filters = {"responsibleUai": [self.uai]}
+        elif self.siret:
+            filters = {"responsibleSiret": [self.siret]}
         else:
-            filters = {"responsibleSiret": [self.siret or "-"]}
+            return TrainingProgramConnection(edges=[], page_info=NO_PAGE, total_count=0)
         return await programs_connection(info, filters, first, after, None)
 
     @classmethod

@@ -78,3 +78,22 @@ async def test_health_readiness_and_metrics(hub: Hub) -> None:
     assert down.json()["status"] == "unavailable"
     metrics = await hub.client.get("/metrics")
     assert 'hub_partner_calls_total{outcome="failure",partner="sirene"}' in metrics.text
+
+
+async def test_the_request_deadline_is_a_backstop_answering_503(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub = await start_hub(
+        monkeypatch,
+        settings=Settings(development=True, request_deadline_s=0.3),
+        overrides={"francetravail": {"deadline_s": 5.0}},
+    )
+    try:
+        hub.faults["francetravail"].set("slow", delay_s=3)
+        response = await hub.client.post(
+            "/graphql", json={"query": '{ offers(filter: {departements: ["73"]}) { totalCount } }'}
+        )
+        assert response.status_code == 503
+        assert response.json()["errors"][0]["extensions"]["code"] == "DEADLINE_EXCEEDED"
+    finally:
+        await hub.aclose()

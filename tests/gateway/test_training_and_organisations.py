@@ -96,3 +96,21 @@ async def test_a_certification_by_rncp(hub: Hub) -> None:
     )
     assert answer["data"]["certification"]["rncp"] == program.rncp
     assert answer["data"]["certification"]["level"] == program.level
+
+
+async def test_an_employer_lists_its_own_offers(hub: Hub) -> None:
+    seed = next(s for s in dataset().offers if "apprentissage" in s.publishers)
+    answer = await hub.query(
+        "query($s: String!) { organisation(siret: $s) { offers(first: 100) { totalCount "
+        "edges { node { employer { siret } } } } } }",
+        {"s": seed.employer_siret},
+    )
+    offers = answer["data"]["organisation"]["offers"]
+    expected = {
+        s.key
+        for s in dataset().offers
+        if s.employer_siret == seed.employer_siret
+        and set(s.publishers) & {"francetravail", "apprentissage"}
+    }
+    assert offers["totalCount"] == len(expected) >= 1
+    assert {e["node"]["employer"]["siret"] for e in offers["edges"]} == {seed.employer_siret}

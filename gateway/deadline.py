@@ -1,0 +1,70 @@
+"""The request's overall deadline, and one access-log line per request.
+
+Every partner call has its own, shorter deadline, so a request normally ends with a partial
+answer well before this one; this is the backstop for everything else (a slow client, a huge
+merge). Past it the client gets 503 with a GraphQL-shaped error, never a hung connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("alternance_hub.access")
+
+_DEADLINE_BODY = orjson.dumps(
+    {
+        "errors": [
+            {"message": "request deadline exceeded", "extensions": {"code": "DEADLINE_EXCEEDED"}}
+        ]
+    }
+)
+
+
+class RequestDeadline:
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            if status == 0:
+                status = 503
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 503,
+                        "headers": [(b"content-type", b"application/json")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": _DEADLINE_BODY})
+        finally:
+            # Method, path and status only: the query string and body may carry personal data.
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
