@@ -228,6 +228,10 @@ class HubCache:
     def local_entries(self) -> int:
         return len(self._local)
 
+    def fresh_for(self, data_class: DataClass, ttl: float | None = None) -> float:
+        """How long a value of ``data_class`` stays fresh (``ttl`` overrides the default)."""
+        return self._ttls.get(data_class, 0.0) if ttl is None else ttl
+
     def key(self, kind: str, *parts: object) -> str:
         """The storage key: namespaced, versioned, hashed; ``kind`` is a snake_case constant."""
         if not _NAME.match(kind):

@@ -67,6 +67,9 @@ class HubGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
     @property
     def graphql_ide_html(self) -> str:
         html = super().graphql_ide_html

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
+from cachetools import TLRUCache
 
 from adapters.base import Adapter
 from adapters.config import PartnerBase
@@ -32,6 +34,7 @@ from gateway.merge import deduplicate, fill_missing, merge_group
 from gateway.resilience import Breaker, Health
 
 log = logging.getLogger("alternance_hub.sources")
+MEMO_ENTRIES = 256
 T = TypeVar("T")
 
 
@@ -110,6 +113,33 @@ def _decode_records(data: Any) -> list[Record]:
     return [Record.from_json(r) for r in data]
 
 
+@dataclass(frozen=True, slots=True)
+class _Memo:
+    records: list[Record]
+    complete: bool
+    expires_at: float  # monotonic
+
+
+def _memo_expiry(_key: Any, memo: _Memo, now: float) -> float:
+    return memo.expires_at
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _as_cached(records: list[Record]) -> list[Record]:
+    """Copies saying they came from the cache (the fields themselves are shared)."""
+    return [
+        Record(r.entity, r.fields, [dataclasses.replace(p, from_cache=True) for p in r.provenance])
+        for r in records
+    ]
+
+
 def _mark_cached(records: list[Record]) -> None:
     for record in records:
         record.provenance = [dataclasses.replace(p, from_cache=True) for p in record.provenance]
@@ -120,6 +150,10 @@ class SourceRegistry:
         self.sources = list(sources)
         self.cache = cache
         self.caching = caching
+        # Bounded, and each entry expires with the freshest of its inputs.
+        self._memo: TLRUCache[Any, _Memo] = TLRUCache(
+            MEMO_ENTRIES, _memo_expiry, timer=time.monotonic
+        )
         self._by_name = {s.partner: s for s in self.sources}
 
     @classmethod
@@ -157,7 +191,10 @@ class SourceRegistry:
 
     # -- lists ---------------------------------------------------------------------------
 
-    async def _list_one(self, source: Source, entity: str, filters: Mapping[str, Any]) -> Page:
+    async def _list_one(
+        self, source: Source, entity: str, filters: Mapping[str, Any]
+    ) -> tuple[Page, float | None]:
+        """One partner's answer, and how many seconds it stays fresh (None: not cached)."""
         pushed = source.adapter.pushed_filters(entity)
         query = ListQuery(
             entity, {k: v for k, v in filters.items() if k in pushed}, source.config.max_items
@@ -167,7 +204,7 @@ class SourceRegistry:
             return await source.call(lambda: source.adapter.list(query))
 
         if not (self.caching and source.config.cache.enabled):
-            return await load()
+            return await load(), None
         result = await self.cache.get_or_load(
             DATA_CLASSES[entity],
             "list",
@@ -180,7 +217,10 @@ class SourceRegistry:
         )
         if result.from_cache:
             _mark_cached(result.value.records)
-        return result.value
+        if result.stale:
+            return result.value, None
+        fresh = self.cache.fresh_for(DATA_CLASSES[entity], source.config.cache.ttl_s)
+        return result.value, fresh - result.age_s
 
     async def search(
         self,
@@ -188,7 +228,16 @@ class SourceRegistry:
         filters: Mapping[str, Any],
         partners: Sequence[str] | None = None,
     ) -> Outcome:
-        """Every record of ``entity`` matching ``filters``, merged across partners."""
+        """Every record of ``entity`` matching ``filters``, merged across partners.
+
+        A complete merged answer is memoised in process while all its inputs stay fresh, so a
+        warm query neither decodes nor re-merges the partners' answers. The memoised records
+        are shared read-only between requests (resolvers never mutate a record).
+        """
+        memo_key = (entity, _frozen(filters), tuple(sorted(partners or ())))
+        memoised = self._memo.get(memo_key)
+        if memoised is not None:
+            return Outcome(memoised.records, [], memoised.complete)
         sources = self.listing_providers(entity, partners)
         answers = await asyncio.gather(
             *(self._list_one(s, entity, filters) for s in sources), return_exceptions=True
@@ -196,21 +245,30 @@ class SourceRegistry:
         outcome = Outcome()
         streams: list[list[Record]] = []
         checks = predicates(entity, filters)
+        fresh_for: list[float | None] = []
         for source, answer in zip(sources, answers, strict=True):
             if isinstance(answer, SourceError):
                 outcome.failures.append(_failure(answer))
                 continue
             if isinstance(answer, BaseException):
                 raise answer
-            for record in answer.records:
+            page, fresh = answer
+            fresh_for.append(fresh)
+            for record in page.records:
                 normalise(record)
-            streams.append(keep(answer.records, checks))
-            if answer.truncated:
+            streams.append(keep(page.records, checks))
+            if page.truncated:
                 outcome.complete = False
                 log.info("partner answer truncated", extra={"partner": source.partner})
         outcome.records = deduplicate(entity, streams)
         if outcome.records:
             outcome.failures.extend(await self._complete(entity, outcome.records))
+        if not outcome.failures and fresh_for and all(f is not None for f in fresh_for):
+            remaining = min(f for f in fresh_for if f is not None)
+            if remaining > 0:
+                self._memo[memo_key] = _Memo(
+                    _as_cached(outcome.records), outcome.complete, time.monotonic() + remaining
+                )
         return outcome
 
     async def _complete(self, entity: str, records: list[Record]) -> list[PartnerFailure]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    DisableIntrospection,
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
 
 from resolvers.offer import Offer
 from resolvers.organisation import Organisation
@@ -58,19 +58,36 @@ class PartnerErrors(SchemaExtension):
         result.errors = errors
 
 
+# The rule classes are built once: ValidationCache keys on the rules too, so rules built per
+# request (as QueryDepthLimiter and MaxAliasesLimiter do) would re-validate every request.
+_DEPTH_RULE = depth_limit(MAX_DEPTH, None, None)
+_ALIAS_RULE = alias_limit(MAX_ALIASES)
+
+
+class HubLimits(AddValidationRules):
+    """Depth and alias limits, checked at validation, before any resolver runs."""
+
+    def __init__(self) -> None:
+        super().__init__([_DEPTH_RULE, _ALIAS_RULE])
+
+
+class ProductionLimits(AddValidationRules):
+    """The same limits, and no introspection (production settings)."""
+
+    def __init__(self) -> None:
+        super().__init__([_DEPTH_RULE, _ALIAS_RULE, NoSchemaIntrospectionCustomRule])
+
+
 def build_schema(development: bool = False) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions per request; the parser and
     # validation caches live at module level, so they are still shared across requests.
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        HubLimits if development else ProductionLimits,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         PartnerErrors,
     ]
-    if not development:
-        extensions.insert(0, DisableIntrospection)
     return strawberry.federation.Schema(
         query=Query,
         types=[Offer, TrainingProgram, Organisation],
