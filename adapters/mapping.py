@@ -156,7 +156,13 @@ def to_date(value: Any, fmt: str | None = None) -> str:
 
 
 def to_instant(value: Any, fmt: str | None = None) -> str:
-    """An instant as a UTC ISO string; a naive time is taken as Europe/Paris-agnostic UTC."""
+    """An instant as a UTC ISO string; a naive time is taken as UTC, a bare day as its midnight.
+
+    Drivers hand over ``date`` objects for DATE columns (asyncpg) where others give text
+    (SQLite): both mean the same day.
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
     parsed = value if isinstance(value, datetime) else _parse_datetime(value, fmt)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)

@@ -148,6 +148,7 @@ FILTERS: dict[str, dict[str, FieldType]] = {
         "near": _t("object"),
         "publishedSince": _t("datetime"),
         "opco": _t("str", OPCOS),
+        "employerSiret": _t("[str]"),
     },
     "training_program": {
         "romeCodes": _t("[str]"),
@@ -157,6 +158,8 @@ FILTERS: dict[str, dict[str, FieldType]] = {
         "near": _t("object"),
         "rncp": _t("[str]"),
         "responsibleUai": _t("[str]"),
+        "responsibleSiret": _t("[str]"),
+        "cfd": _t("[str]"),
     },
     "organisation": {},
 }
