@@ -97,3 +97,32 @@ async def test_the_request_deadline_is_a_backstop_answering_503(
         assert response.json()["errors"][0]["extensions"]["code"] == "DEADLINE_EXCEEDED"
     finally:
         await hub.aclose()
+
+
+async def test_batched_operations_are_refused(hub: Hub) -> None:
+    response = await hub.client.post(
+        "/graphql", json=[{"query": "{ partners { id } }"}, {"query": "{ partners { id } }"}]
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ " + " ".join(f"a{i}: offers(first: 1) {{ totalCount }}" for i in range(40)) + " }",
+        "{ offers(first: 1) { edges { node { employer { offers(first: 1) { edges { node { employer"
+        " { offers(first: 1) { edges { node { employer { offers(first: 1) { edges { node { id }"
+        " } } } } } } } } } } } } } } }",
+        "{ partners { id " + "kind " * 6000 + "} }",
+    ],
+    ids=["aliases", "depth", "tokens"],
+)
+async def test_abusive_documents_are_rejected_before_any_partner_call(
+    hub: Hub, document: str
+) -> None:
+    before = hub.all_calls()
+    response = await hub.client.post("/graphql", json={"query": document})
+    assert response.status_code in (200, 400)
+    assert response.json()["errors"]
+    assert response.json().get("data") is None
+    assert hub.all_calls() == before
