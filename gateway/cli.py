@@ -35,7 +35,6 @@ def _serve(args: argparse.Namespace) -> int:
     if path is None:
         print("serve: give --config FILE or set HUB_PARTNERS_FILE", file=sys.stderr)
         return 2
-    configure(settings.log_level)
     try:
         partners = load_partners(path)
         app = create_app(settings, partners)
@@ -49,6 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
     except LookupError as error:
         print(f"{path}: missing environment secret {error}", file=sys.stderr)
         return 1
+    configure(settings.log_level)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 

@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -64,6 +64,12 @@ class Source:
         self.config = config
         self.adapter = adapter
         self.breaker = Breaker(config.breaker)
+        # Top-level common-syntax fields this partner fills, per entity: the planner asks a
+        # partner only for what it can add.
+        self.provides = {
+            entity: frozenset(name.split(".")[0] for name in mapping.fields)
+            for entity, mapping in config.entity_mappings().items()
+        }
         self.health = Health()
         self._bulkhead = asyncio.Semaphore(config.max_concurrency)
 
@@ -140,6 +146,21 @@ def _as_cached(records: list[Record]) -> list[Record]:
     ]
 
 
+def _useful(source: Source, entity: str, wanted: frozenset[str] | None) -> bool:
+    return wanted is None or bool(source.provides.get(entity, frozenset()) & wanted)
+
+
+def _still_missing(
+    records: Iterable[Record], wanted: frozenset[str] | None
+) -> frozenset[str] | None:
+    """The wanted fields that some record still lacks (None: every field is wanted)."""
+    if wanted is None:
+        return None
+    return frozenset(
+        name for name in wanted if any(r.fields.get(name) in (None, "", [], {}) for r in records)
+    )
+
+
 def _mark_cached(records: list[Record]) -> None:
     for record in records:
         record.provenance = [dataclasses.replace(p, from_cache=True) for p in record.provenance]
@@ -185,9 +206,16 @@ class SourceRegistry:
     def listing_providers(self, entity: str, partners: Sequence[str] | None = None) -> list[Source]:
         return [s for s in self.providers(entity, partners) if s.adapter.listable(entity)]
 
-    def completing_providers(self, entity: str) -> list[Source]:
-        """Partners that cannot list ``entity`` but complete its records by look-up."""
-        return [s for s in self.providers(entity) if not s.adapter.listable(entity)]
+    def completing_providers(
+        self, entity: str, wanted: frozenset[str] | None = None
+    ) -> list[Source]:
+        """Partners that cannot list ``entity`` but complete its records by look-up (only
+        those providing one of the ``wanted`` fields, when given)."""
+        return [
+            s
+            for s in self.providers(entity)
+            if not s.adapter.listable(entity) and _useful(s, entity, wanted)
+        ]
 
     # -- lists ---------------------------------------------------------------------------
 
@@ -227,6 +255,7 @@ class SourceRegistry:
         entity: str,
         filters: Mapping[str, Any],
         partners: Sequence[str] | None = None,
+        wanted: frozenset[str] | None = None,
     ) -> Outcome:
         """Every record of ``entity`` matching ``filters``, merged across partners.
 
@@ -234,7 +263,13 @@ class SourceRegistry:
         warm query neither decodes nor re-merges the partners' answers. The memoised records
         are shared read-only between requests (resolvers never mutate a record).
         """
-        memo_key = (entity, _frozen(filters), tuple(sorted(partners or ())))
+        completing = self.completing_providers(entity, wanted)
+        memo_key = (
+            entity,
+            _frozen(filters),
+            tuple(sorted(partners or ())),
+            tuple(s.partner for s in completing),
+        )
         memoised = self._memo.get(memo_key)
         if memoised is not None:
             return Outcome(memoised.records, [], memoised.complete)
@@ -262,7 +297,7 @@ class SourceRegistry:
                 log.info("partner answer truncated", extra={"partner": source.partner})
         outcome.records = deduplicate(entity, streams)
         if outcome.records:
-            outcome.failures.extend(await self._complete(entity, outcome.records))
+            outcome.failures.extend(await self._complete(entity, outcome.records, completing))
         if not outcome.failures and fresh_for and all(f is not None for f in fresh_for):
             remaining = min(f for f in fresh_for if f is not None)
             if remaining > 0:
@@ -271,13 +306,15 @@ class SourceRegistry:
                 )
         return outcome
 
-    async def _complete(self, entity: str, records: list[Record]) -> list[PartnerFailure]:
+    async def _complete(
+        self, entity: str, records: list[Record], completing: Sequence[Source]
+    ) -> list[PartnerFailure]:
         """Complete listed records from the partners that only look ``entity`` up (in place).
 
         One batched look-up per (partner, key) for the whole list, cached like any look-up.
         """
         failures: list[PartnerFailure] = []
-        for source in self.completing_providers(entity):
+        for source in completing:
             for key in sorted(source.adapter.lookup_keys(entity) - {"id"}):
                 path = lookup_key_path(key).split(".")
                 by_value: dict[str, list[Record]] = {}
@@ -303,17 +340,22 @@ class SourceRegistry:
         return failures
 
     async def search_offers(
-        self, filters: Mapping[str, Any], partners: Sequence[str] | None = None
+        self,
+        filters: Mapping[str, Any],
+        partners: Sequence[str] | None = None,
+        wanted: frozenset[str] | None = None,
     ) -> Outcome:
         """Offers, with the one filter that needs another entity: the employer's OPCO."""
         opco = filters.get("opco")
-        outcome = await self.search("offer", filters, partners)
+        outcome = await self.search("offer", filters, partners, wanted)
         if not opco:
             return outcome
         sirets = [
             s for r in outcome.records if (s := (r.fields.get("employer") or {}).get("siret"))
         ]
-        employers, failures = await self.lookup("organisation", "siret", sirets)
+        employers, failures = await self.lookup(
+            "organisation", "siret", sirets, wanted=frozenset({"opco"})
+        )
         outcome.failures.extend(failures)
         outcome.records = [
             r
@@ -334,21 +376,21 @@ class SourceRegistry:
         use_cache = (
             self.caching and source.config.cache.enabled and data_class != DataClass.PERSONAL
         )
-        wanted = list(dict.fromkeys(values))
+        unique = list(dict.fromkeys(values))
         found: dict[str, list[Record]] = {}
         if use_cache:
             hits = await self.cache.get_many(
                 data_class,
                 "lookup",
-                [(source.partner, entity, key, v) for v in wanted],
+                [(source.partner, entity, key, v) for v in unique],
                 decode=_decode_records,
                 ttl=ttl,
             )
-            for value, hit in zip(wanted, hits, strict=True):
+            for value, hit in zip(unique, hits, strict=True):
                 if hit is not None:
                     _mark_cached(hit.value)
                     found[value] = hit.value
-        missing = [v for v in wanted if v not in found]
+        missing = [v for v in unique if v not in found]
         if not missing:
             return found
 
@@ -377,6 +419,7 @@ class SourceRegistry:
         values: Sequence[str],
         partners: Sequence[str] | None = None,
         enrich: bool = True,
+        wanted: frozenset[str] | None = None,
     ) -> tuple[dict[str, Record], list[PartnerFailure]]:
         """The merged record of each value of ``key`` (absent values are missing).
 
@@ -396,7 +439,7 @@ class SourceRegistry:
             if group:
                 merged[value] = merge_group(group)
         if enrich and merged:
-            await self._enrich(entity, key, merged, {s.partner for s in sources}, failures)
+            await self._enrich(entity, key, merged, {s.partner for s in sources}, failures, wanted)
         for record in merged.values():
             normalise(record)
         return merged, failures
@@ -431,6 +474,7 @@ class SourceRegistry:
         merged: dict[str, Record],
         asked: set[str],
         failures: list[PartnerFailure],
+        wanted: frozenset[str] | None,
     ) -> None:
         for other_key in LOOKUP_KEYS.get(entity, ()):
             if other_key in (used_key, "id"):
@@ -438,19 +482,21 @@ class SourceRegistry:
             sources = [
                 s
                 for s in self.providers(entity)
-                if s.partner not in asked and other_key in s.adapter.lookup_keys(entity)
+                if s.partner not in asked
+                and other_key in s.adapter.lookup_keys(entity)
+                and _useful(s, entity, _still_missing(merged.values(), wanted))
             ]
-            wanted: dict[str, str] = {
+            other_values: dict[str, str] = {
                 value: other
                 for value, r in merged.items()
                 if isinstance(other := r.fields.get(other_key), str)
             }
-            if not sources or not wanted:
+            if not sources or not other_values:
                 continue
             answers = await self._gather_lookups(
-                sources, entity, other_key, sorted(set(wanted.values())), failures
+                sources, entity, other_key, sorted(set(other_values.values())), failures
             )
-            for value, other_value in wanted.items():
+            for value, other_value in other_values.items():
                 extra = [r for answer in answers for r in answer.get(other_value, [])]
                 if extra:
                     merged[value] = merge_group([merged[value], *extra])

@@ -20,23 +20,28 @@ class Context:
     registry: SourceRegistry
     max_page_size: int = 100
     failures: list[PartnerFailure] = field(default_factory=list)
-    _loaders: dict[tuple[str, str], DataLoader[str, Record | None]] = field(default_factory=dict)
+    _loaders: dict[tuple[str, str, frozenset[str] | None], DataLoader[str, Record | None]] = field(
+        default_factory=dict
+    )
 
     def record_failures(self, failures: Sequence[PartnerFailure]) -> None:
         for failure in failures:
             if failure not in self.failures:
                 self.failures.append(failure)
 
-    def loader(self, entity: str, key: str) -> DataLoader[str, Record | None]:
-        """The request's batching loader of ``entity`` records by ``key``."""
-        found = self._loaders.get((entity, key))
+    def loader(
+        self, entity: str, key: str, wanted: frozenset[str] | None = None
+    ) -> DataLoader[str, Record | None]:
+        """The request's batching loader of ``entity`` records by ``key``; ``wanted`` (the
+        fields the client asked for) limits which partners complete the records."""
+        found = self._loaders.get((entity, key, wanted))
         if found is None:
 
             async def load(values: list[str]) -> list[Record | None]:
-                records, failures = await self.registry.lookup(entity, key, values)
+                records, failures = await self.registry.lookup(entity, key, values, wanted=wanted)
                 self.record_failures(failures)
                 return [records.get(v) for v in values]
 
             found = DataLoader(load_fn=load, max_batch_size=500)
-            self._loaders[(entity, key)] = found
+            self._loaders[(entity, key, wanted)] = found
         return found

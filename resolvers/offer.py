@@ -26,6 +26,7 @@ from resolvers.pagination import (
     page,
     page_info,
 )
+from resolvers.selection import requested
 
 
 @strawberry.type(description="Occupation — métier (ROME 4.0 fiche).")
@@ -202,7 +203,8 @@ async def offers_connection(
         )
     if after is not None:
         decode_cursor(after, 3)  # a bad cursor is refused before any partner call
-    outcome = await context.registry.search_offers(filters, sources)
+    wanted = requested(info, "edges", "node")
+    outcome = await context.registry.search_offers(filters, sources, wanted)
     context.record_failures(outcome.failures)
     chunk = page(outcome.records, _offer_key, first, after, arity=3, descending=True)
     edges = [OfferEdge(cursor=encode_cursor(k), node=Offer.from_record(r)) for k, r in chunk.items]

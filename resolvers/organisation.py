@@ -15,6 +15,7 @@ from resolvers.enums import Opco, OrganisationRole, member, members
 from resolvers.ids import global_id
 from resolvers.node import Node
 from resolvers.pagination import PageInfo
+from resolvers.selection import requested
 
 if TYPE_CHECKING:
     from resolvers.offer import OfferConnection
@@ -115,20 +116,35 @@ class Organisation(Node):
         return found if isinstance(found, Organisation) else None
 
 
+# Fields answered without looking the organisation up: what the pointing record embeds, plus
+# what the resolver derives (siren from siret, the role from where it is pointed at).
+_DERIVED = frozenset({"roles", "offers", "trainingPrograms"})
+
+
+def _answered_by(embedded: dict[str, object], wanted: frozenset[str]) -> bool:
+    present = {k for k, v in embedded.items() if v not in (None, "", [], {})}
+    if "siret" in present:
+        present.add("siren")
+    return wanted - _DERIVED <= present
+
+
 async def organisation_for(
     info: Info, embedded: dict[str, object] | None, provenance: list[ProvenanceRecord], role: str
 ) -> Organisation | None:
-    """The organisation a record points to: looked up by SIRET or UAI (batched per request),
-    completed with what the pointing record itself says about it."""
+    """The organisation a record points to: looked up by SIRET or UAI (batched per request)
+    unless the pointing record already holds every field asked for, and completed with what
+    the pointing record says about it."""
     if not isinstance(embedded, dict):
         return None
-    context = info.context
+    wanted = requested(info)
     found: Record | None = None
     siret, uai = embedded.get("siret"), embedded.get("uai")
-    if isinstance(siret, str) and siret:
-        found = await context.loader("organisation", "siret").load(siret)
-    if found is None and isinstance(uai, str) and uai:
-        found = await context.loader("organisation", "uai").load(uai)
+    if not _answered_by(embedded, wanted):
+        context = info.context
+        if isinstance(siret, str) and siret:
+            found = await context.loader("organisation", "siret", wanted).load(siret)
+        if found is None and isinstance(uai, str) and uai:
+            found = await context.loader("organisation", "uai", wanted).load(uai)
     if found is None:
         if not embedded.get("name") and not siret and not uai:
             return None

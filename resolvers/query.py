@@ -15,6 +15,7 @@ from resolvers.node import Node
 from resolvers.offer import Offer, OfferConnection, OfferFilter, offer_filters, offers_connection
 from resolvers.organisation import Organisation
 from resolvers.partners import PartnerStatus, partner_statuses
+from resolvers.selection import requested
 from resolvers.territory import Commune, Departement, commune_by_code, departement_by_code
 from resolvers.training import (
     Certification,
@@ -76,7 +77,7 @@ class Query:
             if siret is not None
             else ("uai", check.one("uai", uai or "", identifiers.uai))
         )
-        found = await info.context.loader("organisation", key).load(value)
+        found = await info.context.loader("organisation", key, requested(info)).load(value)
         return Organisation.from_record(found) if found is not None else None
 
     @strawberry.field(description="A commune of the reference territory by INSEE code.")

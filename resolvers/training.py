@@ -26,6 +26,7 @@ from resolvers.pagination import (
     page,
     page_info,
 )
+from resolvers.selection import requested
 
 
 @strawberry.type(description="Certification — diplôme ou titre (RNCP fiche, code diplôme CFD).")
@@ -225,7 +226,8 @@ async def programs_connection(
         )
     if after is not None:
         decode_cursor(after, 3)
-    outcome = await context.registry.search("training_program", filters, sources)
+    wanted = requested(info, "edges", "node")
+    outcome = await context.registry.search("training_program", filters, sources, wanted)
     context.record_failures(outcome.failures)
     chunk = page(outcome.records, _program_key, first, after, arity=3)
     return TrainingProgramConnection(

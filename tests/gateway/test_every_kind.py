@@ -140,3 +140,22 @@ async def test_every_partner_is_up(every_partner: Hub) -> None:
         "graphql",
     }
     assert {health for _, health in partners.values()} == {"UP"}
+
+
+async def test_only_the_partners_providing_asked_fields_are_called(every_partner: Hub) -> None:
+    document = """query { offers(filter: {sources: ["apprentissage"], departements: ["73"]},
+      first: 30) { edges { node { employer { %s } } } } }"""
+
+    async def calls_for(selection: str) -> dict[str, int]:
+        before = every_partner.all_calls()
+        answer = await every_partner.query(document % selection)
+        assert "errors" not in answer, answer.get("errors")
+        after = every_partner.all_calls()
+        return {name: after[name] - before[name] for name in after if after[name] > before[name]}
+
+    # what the offer itself says about its employer needs no look-up
+    assert "sirene" not in await calls_for("name siret")
+    # the directory's fields: one batched directory call, nobody else
+    assert set(await calls_for("naf { code }")) == {"sirene"}
+    # the OPCO's export, found by the SIREN the (now cached) directory answer gave
+    assert set(await calls_for("opco idcc")) == {"akto"}
