@@ -73,6 +73,41 @@ def read_path(data: Any, steps: tuple[PathStep, ...]) -> Any:
     return data
 
 
+Getter = Callable[[Any], Any]
+
+
+def compile_getter(steps: tuple[PathStep, ...]) -> Getter:
+    """A reader specialised for one path: plain keys are followed with ``dict.get`` only.
+
+    Mapping runs for every field of every record a partner returns, so the common case (a
+    dotted path of keys into plain dicts) avoids the general walk of :func:`read_path`.
+    """
+    if not all(isinstance(step, str) for step in steps):
+        return lambda raw: read_path(raw, steps)
+    keys = tuple(str(step) for step in steps)
+    if len(keys) == 1:
+        (only,) = keys
+
+        def one(raw: Any) -> Any:
+            if type(raw) is dict:
+                return raw.get(only, _MISSING)
+            return read_path(raw, steps)
+
+        return one
+
+    def walk(raw: Any) -> Any:
+        data = raw
+        for key in keys:
+            if type(data) is not dict:
+                return read_path(raw, steps)
+            data = data.get(key, _MISSING)
+            if data is _MISSING:
+                return _MISSING
+        return data
+
+    return walk
+
+
 def _to_str(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -211,12 +246,13 @@ def _scalar_converter(kind: FieldType, spec: FieldSpec) -> Converter:
 
 
 class _FieldReader:
-    __slots__ = ("convert", "default", "each", "is_list", "name", "path", "split", "steps")
+    __slots__ = ("convert", "default", "each", "get", "is_list", "name", "path", "split", "steps")
 
     def __init__(self, name: str, kind: FieldType, spec: FieldSpec, entity: str) -> None:
         self.name = tuple(name.split("."))
         self.path = spec.path
         self.steps = compile_path(spec.path) if spec.path else None
+        self.get: Getter | None = compile_getter(self.steps) if self.steps else None
         self.default = spec.default if spec.path else spec.const
         self.is_list = kind.is_list
         self.split = spec.split
@@ -233,7 +269,7 @@ class _FieldReader:
             self.convert = _scalar_converter(kind, spec)
 
     def read(self, raw: Any) -> Any:
-        value = read_path(raw, self.steps) if self.steps is not None else _MISSING
+        value = self.get(raw) if self.get is not None else _MISSING
         if value is _MISSING or value is None:
             value = self.default
             if value is None:

@@ -95,6 +95,7 @@ def run_demo(
     from demo.partner_servers import DEFAULT_PORTS
     from gateway.app import create_app
     from gateway.logs import configure
+    from gateway.runtime import tune_gc
     from gateway.settings import Settings
 
     for name, value in DEMO_SECRETS.items():
@@ -121,6 +122,7 @@ def run_demo(
         print(f"alternance-hub demo: http://{host}:{port}/graphql", flush=True)
         print(f"partners: {', '.join(f'{n} :{p}' for n, p in ports.items())}")
         print(EXAMPLES.format(host=host, port=port), flush=True)
+        tune_gc()
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     except RuntimeError as error:
         print(f"demo: {error}", file=sys.stderr)

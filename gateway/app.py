@@ -92,3 +92,19 @@ def create_app(
     )
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app of one `serve --workers N` worker process: settings and partners file from the
+    environment (the parent checked the file before starting the workers)."""
+    from adapters.partners_file import load_partners
+    from gateway.logs import configure
+    from gateway.runtime import tune_gc
+
+    settings = Settings()
+    if settings.partners_file is None:
+        raise RuntimeError("HUB_PARTNERS_FILE is not set")
+    app = create_app(settings, load_partners(settings.partners_file))
+    configure(settings.log_level)
+    tune_gc()
+    return app

@@ -10,6 +10,7 @@ alternance-hub export-schema                         the GraphQL SDL (schema.gra
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
     from adapters.partners_file import load_partners
     from gateway.app import create_app
     from gateway.logs import configure
+    from gateway.runtime import tune_gc
     from gateway.settings import Settings
 
     settings = Settings()
@@ -38,18 +40,24 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         partners = load_partners(path)
         app = create_app(settings, partners)
-    except ConfigError as error:
-        for where, message, hint in error.problems:
-            print(
-                f"{path}: {where}: {message}" + (f" (hint: {hint})" if hint else ""),
-                file=sys.stderr,
-            )
+    except (ConfigError, LookupError):
+        # The same report as check-config: every problem, with its line and a hint.
+        from adapters.config_check import check_file, format_problems
+
+        print(format_problems(check_file(path)), file=sys.stderr)
         return 1
-    except LookupError as error:
-        print(f"{path}: missing environment secret {error}", file=sys.stderr)
-        return 1
+    options = {"host": args.host, "port": args.port, "log_level": "warning", "access_log": False}
+    if args.workers > 1:
+        # Each worker process builds its own app from the environment (its own cache tier,
+        # partner clients and breakers); share the cache between them with HUB_CACHE_URL=redis://.
+        os.environ["HUB_PARTNERS_FILE"] = str(Path(path).resolve())
+        uvicorn.run(
+            "gateway.app:app_from_environment", factory=True, workers=args.workers, **options
+        )
+        return 0
     configure(settings.log_level)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    tune_gc()
+    uvicorn.run(app, **options)
     return 0
 
 
@@ -114,6 +122,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="partners TOML (default HUB_PARTNERS_FILE)")
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a container's port must be reachable
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (share a Redis cache between them)"
+    )
     serve.set_defaults(run=_serve)
 
     check = commands.add_parser("check-config", help="validate a partners file")
