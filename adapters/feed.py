@@ -18,10 +18,9 @@ bring a parser (document bytes -> raw records) and their usual media types:
 - **bad documents** — a document that does not parse, or of which no record fits the
   mapping, is ``SOURCE_BAD_RESPONSE`` (and the last good copy is served, as for any failure).
 
-Filters: the feed cannot take filters, so the ones in :data:`IN_MEMORY_FILTERS` are applied
-to the snapshot before ``limit`` (with the gateway's semantics: ``gateway.filtering``; a
-location given only by its INSEE code is placed at its commune's centre for ``near``);
-``pushed_filters`` declares them, and the gateway still re-applies every filter.
+Filters: the feed cannot take filters, so it applies to its snapshot, before ``limit``, the
+very predicates the gateway re-applies (:mod:`adapters.predicates`); ``pushed_filters``
+declares them, and the gateway still re-applies every filter.
 
 Provenance: ``fetched_at`` is the instant the partner last confirmed the document (a 200 or a
 304). Records handed out are copies: callers may merge into them freely.
@@ -36,7 +35,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -45,11 +43,10 @@ from adapters.config import EntityMapping, FieldMappingType, PartnerBase
 from adapters.errors import SourceBadResponse, SourceError
 from adapters.feed_config import FeedEntity, FeedPartnerBase
 from adapters.http import HttpAnswer, PartnerHttp, make_client
-from adapters.mapping import Mapper, as_spec, now_instant, to_instant
+from adapters.mapping import Mapper, as_spec, now_instant
+from adapters.predicates import FILTER_PREDICATES, predicates
 from adapters.syntax import ENTITIES, lookup_key_path
-from adapters.types import Fields, GeoFilter, ListQuery, LookupResult, Page, Provenance, Record
-from reference.geo import distance_km
-from reference.territory import commune
+from adapters.types import Fields, ListQuery, LookupResult, Page, Provenance, Record
 
 logger = logging.getLogger(__name__)
 
@@ -364,114 +361,6 @@ def _replace_validators(snapshot: Snapshot, etag: str) -> Snapshot:
     )
 
 
-# -- in-memory filters ----------------------------------------------------------------------
-
-Predicate = Callable[[Fields], bool]
-
-
-def _any_in(path: str, wanted: builtins.set[Any]) -> Predicate:
-    def check(fields: Fields) -> bool:
-        value = _read(fields, path)
-        if isinstance(value, list):
-            return any(v in wanted for v in value)
-        return value in wanted
-
-    return check
-
-
-def _departement(location: Any) -> str | None:
-    if not isinstance(location, dict):
-        return None
-    for code in (location.get("inseeCode"), location.get("postalCode")):
-        if isinstance(code, str) and len(code) == 5:
-            return code[:3] if code.startswith("97") else code[:2]
-    return None
-
-
-def _departements(path: str, wanted: builtins.set[str]) -> Predicate:
-    return lambda fields: _departement(_read(fields, path)) in wanted
-
-
-def _point(location: Any) -> tuple[float, float] | None:
-    if not isinstance(location, dict):
-        return None
-    lat, lon = location.get("latitude"), location.get("longitude")
-    if isinstance(lat, int | float) and isinstance(lon, int | float):
-        return float(lat), float(lon)
-    insee = location.get("inseeCode")
-    known = commune(insee) if isinstance(insee, str) else None
-    return None if known is None else (known.latitude, known.longitude)
-
-
-def _geo(value: Any) -> GeoFilter:
-    if isinstance(value, GeoFilter):
-        return value
-    radius = value.get("radius_km", value.get("radiusKm"))
-    return GeoFilter(float(value["latitude"]), float(value["longitude"]), float(radius))
-
-
-def _near(path: str, value: Any) -> Predicate:
-    geo = _geo(value)
-
-    def check(fields: Fields) -> bool:
-        point = _point(_read(fields, path))
-        if point is None:
-            return False
-        try:
-            return distance_km(geo.latitude, geo.longitude, *point) <= geo.radius_km
-        except ValueError:  # a partner's coordinates off the globe match nothing
-            return False
-
-    return check
-
-
-def _since(path: str, value: Any) -> Predicate:
-    instant = to_instant(value) if isinstance(value, datetime) else str(value)
-
-    def check(fields: Fields) -> bool:
-        found = _read(fields, path)
-        return isinstance(found, str) and found >= instant
-
-    return check
-
-
-IN_MEMORY_FILTERS: dict[str, dict[str, Callable[[Any], Predicate]]] = {
-    "offer": {
-        "romeCodes": lambda v: _any_in("romeCodes", set(v)),
-        "departements": lambda v: _departements("location", set(v)),
-        "communes": lambda v: _any_in("location.inseeCode", set(v)),
-        "contractKinds": lambda v: _any_in("contractKinds", set(v)),
-        "levels": lambda v: _any_in("targetLevel", set(v)),
-        "near": lambda v: _near("location", v),
-        "publishedSince": lambda v: _since("publishedAt", v),
-        "employerSiret": lambda v: _any_in("employer.siret", set(v)),
-    },
-    "training_program": {
-        "romeCodes": lambda v: _any_in("romeCodes", set(v)),
-        "departements": lambda v: _departements("location", set(v)),
-        "communes": lambda v: _any_in("location.inseeCode", set(v)),
-        "levels": lambda v: _any_in("certification.level", set(v)),
-        "near": lambda v: _near("location", v),
-        "rncp": lambda v: _any_in("certification.rncp", set(v)),
-        "responsibleUai": lambda v: _any_in("responsible.uai", set(v)),
-        "responsibleSiret": lambda v: _any_in("responsible.siret", set(v)),
-        "cfd": lambda v: _any_in("certification.cfd", set(v)),
-    },
-    "organisation": {},
-}
-"""The common filters a feed applies to its snapshot, per entity (same meaning as the
-gateway's own re-application, so the partner's share of a page is never cut short)."""
-
-
-def predicates(entity: str, filters: Mapping[str, Any]) -> builtins.list[Predicate]:
-    builders = IN_MEMORY_FILTERS.get(entity, {})
-    return [
-        builders[name](value)
-        for name, value in filters.items()
-        if name in builders and value not in (None, [], (), "")
-    ]
-
-
 # -- the adapter ----------------------------------------------------------------------------
 
 
@@ -536,7 +425,7 @@ class FeedAdapter:
         return frozenset(feed.keys) if feed is not None else frozenset()
 
     def pushed_filters(self, entity: str) -> frozenset[str]:
-        return frozenset(IN_MEMORY_FILTERS.get(entity, {})) if entity in self.feeds else frozenset()
+        return frozenset(FILTER_PREDICATES.get(entity, {})) if entity in self.feeds else frozenset()
 
     # -- reading ------------------------------------------------------------------------
 
@@ -587,7 +476,6 @@ class FeedAdapter:
 
 
 __all__ = [
-    "IN_MEMORY_FILTERS",
     "Feed",
     "FeedAdapter",
     "FeedStatus",
@@ -595,6 +483,5 @@ __all__ = [
     "RawRecords",
     "Snapshot",
     "View",
-    "predicates",
     "with_defaults",
 ]

@@ -298,6 +298,8 @@ class SourceRegistry:
         outcome.records = deduplicate(entity, streams)
         if outcome.records:
             outcome.failures.extend(await self._complete(entity, outcome.records, completing))
+        if entity == "offer" and filters.get("opco"):
+            await self._keep_employers_of(outcome, filters["opco"])
         if not outcome.failures and fresh_for and all(f is not None for f in fresh_for):
             remaining = min(f for f in fresh_for if f is not None)
             if remaining > 0:
@@ -339,19 +341,12 @@ class SourceRegistry:
                                 )
         return failures
 
-    async def search_offers(
-        self,
-        filters: Mapping[str, Any],
-        partners: Sequence[str] | None = None,
-        wanted: frozenset[str] | None = None,
-    ) -> Outcome:
-        """Offers, with the one filter that needs another entity: the employer's OPCO."""
-        opco = filters.get("opco")
-        outcome = await self.search("offer", filters, partners, wanted)
-        if not opco:
-            return outcome
+    async def _keep_employers_of(self, outcome: Outcome, opco: str) -> None:
+        """The one filter that needs another entity: an offer's OPCO is its employer's."""
         sirets = [
-            s for r in outcome.records if (s := (r.fields.get("employer") or {}).get("siret"))
+            siret
+            for r in outcome.records
+            if (siret := (r.fields.get("employer") or {}).get("siret"))
         ]
         employers, failures = await self.lookup(
             "organisation", "siret", sirets, wanted=frozenset({"opco"})
@@ -363,7 +358,6 @@ class SourceRegistry:
             if (e := employers.get((r.fields.get("employer") or {}).get("siret", "")))
             and e.fields.get("opco") == opco
         ]
-        return outcome
 
     # -- look-ups ------------------------------------------------------------------------
 

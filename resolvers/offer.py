@@ -15,18 +15,14 @@ from resolvers import validation as check
 from resolvers.common import Address, Provenance, as_date, as_instant, text
 from resolvers.enums import ContractKind, OfferStatus, Opco, RemoteMode, member, members
 from resolvers.ids import global_id
+from resolvers.listing import list_records
 from resolvers.node import Node
 from resolvers.organisation import Organisation, organisation_for
 from resolvers.pagination import (
     PageInfo,
     SortKey,
-    check_first,
-    decode_cursor,
     encode_cursor,
-    page,
-    page_info,
 )
-from resolvers.selection import requested
 
 
 @strawberry.type(description="Occupation — métier (ROME 4.0 fiche).")
@@ -195,21 +191,13 @@ async def offers_connection(
     after: str | None,
     sources: list[str] | None,
 ) -> OfferConnection:
-    context = info.context
-    check_first(first, context.max_page_size)
-    if sources:
-        check.partner_names(
-            "filter.sources", sources, [s.partner for s in context.registry.sources]
-        )
-    if after is not None:
-        decode_cursor(after, 3)  # a bad cursor is refused before any partner call
-    wanted = requested(info, "edges", "node")
-    outcome = await context.registry.search_offers(filters, sources, wanted)
-    context.record_failures(outcome.failures)
-    chunk = page(outcome.records, _offer_key, first, after, arity=3, descending=True)
-    edges = [OfferEdge(cursor=encode_cursor(k), node=Offer.from_record(r)) for k, r in chunk.items]
+    listed = await list_records(
+        info, "offer", filters, first, after, sources, _offer_key, descending=True
+    )
     return OfferConnection(
-        edges=edges,
-        page_info=page_info(chunk),
-        total_count=len(outcome.records) if outcome.complete and not outcome.failures else None,
+        edges=[
+            OfferEdge(cursor=encode_cursor(k), node=Offer.from_record(r)) for k, r in listed.items
+        ],
+        page_info=listed.page_info,
+        total_count=listed.total_count,
     )

@@ -14,19 +14,15 @@ from resolvers import validation as check
 from resolvers.common import Address, Provenance, as_date, text
 from resolvers.enums import ContractKind, Opco, member, members
 from resolvers.ids import global_id
+from resolvers.listing import list_records
 from resolvers.node import Node
 from resolvers.offer import NearInput, near_filter
 from resolvers.organisation import Organisation, organisation_for
 from resolvers.pagination import (
     PageInfo,
     SortKey,
-    check_first,
-    decode_cursor,
     encode_cursor,
-    page,
-    page_info,
 )
-from resolvers.selection import requested
 
 
 @strawberry.type(description="Certification — diplôme ou titre (RNCP fiche, code diplôme CFD).")
@@ -218,23 +214,14 @@ async def programs_connection(
     after: str | None,
     sources: list[str] | None,
 ) -> TrainingProgramConnection:
-    context = info.context
-    check_first(first, context.max_page_size)
-    if sources:
-        check.partner_names(
-            "filter.sources", sources, [s.partner for s in context.registry.sources]
-        )
-    if after is not None:
-        decode_cursor(after, 3)
-    wanted = requested(info, "edges", "node")
-    outcome = await context.registry.search("training_program", filters, sources, wanted)
-    context.record_failures(outcome.failures)
-    chunk = page(outcome.records, _program_key, first, after, arity=3)
+    listed = await list_records(
+        info, "training_program", filters, first, after, sources, _program_key
+    )
     return TrainingProgramConnection(
         edges=[
             TrainingProgramEdge(cursor=encode_cursor(k), node=TrainingProgram.from_record(r))
-            for k, r in chunk.items
+            for k, r in listed.items
         ],
-        page_info=page_info(chunk),
-        total_count=len(outcome.records) if outcome.complete and not outcome.failures else None,
+        page_info=listed.page_info,
+        total_count=listed.total_count,
     )

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters import xml_feed
-from adapters.feed import IN_MEMORY_FILTERS, FeedAdapter
+from adapters.feed import FeedAdapter
+from adapters.predicates import FILTER_PREDICATES
 from adapters.syntax import FILTERS
 from adapters.types import GeoFilter, ListQuery, Record
 from demo import carif
@@ -88,7 +89,7 @@ async def test_near_agrees_with_the_gateway_anywhere_in_the_territory(
 def test_declared_filters_are_the_common_ones_the_feed_applies(catalogue: FeedAdapter) -> None:
     pushed = catalogue.pushed_filters("training_program")
     assert set(FILTERS["training_program"]) <= pushed
-    assert pushed == set(IN_MEMORY_FILTERS["training_program"])
+    assert pushed == set(FILTER_PREDICATES["training_program"])
     assert catalogue.pushed_filters("offer") == frozenset()  # not an entity of this feed
 
 

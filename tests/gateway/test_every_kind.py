@@ -159,3 +159,30 @@ async def test_only_the_partners_providing_asked_fields_are_called(every_partner
     assert set(await calls_for("naf { code }")) == {"sirene"}
     # the OPCO's export, found by the SIREN the (now cached) directory answer gave
     assert set(await calls_for("opco idcc")) == {"akto"}
+
+
+async def test_the_opco_filter_keeps_offers_whose_employer_belongs_to_it(
+    every_partner: Hub,
+) -> None:
+    answer = await every_partner.query(
+        """{ offers(filter: {departements: ["74"], opco: AKTO}, first: 100) {
+             totalCount edges { node { employer { siret opco } } } } }"""
+    )
+    assert "errors" not in answer, answer.get("errors")
+    edges = answer["data"]["offers"]["edges"]
+    employers = {e.siret: e.opco for e in dataset().employers}
+    anonymous = {  # France Travail's anonymous offers (alone there) name no employer to check
+        s.key
+        for s in dataset().offers
+        if set(s.publishers) == {"francetravail"} and int(s.key[-5:]) % 8 == 0
+    }
+    expected = {
+        s.key
+        for s in dataset().offers
+        if s.address.insee_code.startswith("74")
+        and employers.get(s.employer_siret) == "AKTO"
+        and set(s.publishers) & {"francetravail", "apprentissage", "hub3e"}
+        and s.key not in anonymous
+    }
+    assert edges and answer["data"]["offers"]["totalCount"] == len(expected)
+    assert {e["node"]["employer"]["opco"] for e in edges} == {"AKTO"}

@@ -1,0 +1,131 @@
+"""What each common filter means, as a predicate on common-syntax fields: defined once.
+
+The gateway re-applies every filter to every partner's answer with these predicates, and an
+adapter that filters in memory (a feed's snapshot) uses the same ones, so a filter means the
+same thing wherever it runs. A location without coordinates is placed at its commune's centre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from adapters.mapping import to_instant
+from adapters.types import Fields, GeoFilter
+from reference.geo import distance_km
+from reference.territory import commune
+
+
+def _read(fields: Fields, dotted: str) -> Any:
+    value: Any = fields
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+Predicate = Callable[[Fields], bool]
+
+
+def _any_in(path: str, wanted: set[Any]) -> Predicate:
+    def check(fields: Fields) -> bool:
+        value = _read(fields, path)
+        if isinstance(value, list):
+            return any(v in wanted for v in value)
+        return value in wanted
+
+    return check
+
+
+def _departement(location: Any) -> str | None:
+    if not isinstance(location, dict):
+        return None
+    for code in (location.get("inseeCode"), location.get("postalCode")):
+        if isinstance(code, str) and len(code) == 5:
+            return code[:3] if code.startswith("97") else code[:2]
+    return None
+
+
+def _departements(path: str, wanted: set[str]) -> Predicate:
+    return lambda fields: _departement(_read(fields, path)) in wanted
+
+
+def _point(location: Any) -> tuple[float, float] | None:
+    if not isinstance(location, dict):
+        return None
+    lat, lon = location.get("latitude"), location.get("longitude")
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        return float(lat), float(lon)
+    insee = location.get("inseeCode")
+    known = commune(insee) if isinstance(insee, str) else None
+    return None if known is None else (known.latitude, known.longitude)
+
+
+def _geo(value: Any) -> GeoFilter:
+    if isinstance(value, GeoFilter):
+        return value
+    radius = value.get("radius_km", value.get("radiusKm"))
+    return GeoFilter(float(value["latitude"]), float(value["longitude"]), float(radius))
+
+
+def _near(path: str, value: Any) -> Predicate:
+    geo = _geo(value)
+
+    def check(fields: Fields) -> bool:
+        point = _point(_read(fields, path))
+        if point is None:
+            return False
+        try:
+            return distance_km(geo.latitude, geo.longitude, *point) <= geo.radius_km
+        except ValueError:  # a partner's coordinates off the globe match nothing
+            return False
+
+    return check
+
+
+def _since(path: str, value: Any) -> Predicate:
+    instant = to_instant(value) if isinstance(value, datetime) else str(value)
+
+    def check(fields: Fields) -> bool:
+        found = _read(fields, path)
+        return isinstance(found, str) and found >= instant
+
+    return check
+
+
+FILTER_PREDICATES: dict[str, dict[str, Callable[[Any], Predicate]]] = {
+    "offer": {
+        "romeCodes": lambda v: _any_in("romeCodes", set(v)),
+        "departements": lambda v: _departements("location", set(v)),
+        "communes": lambda v: _any_in("location.inseeCode", set(v)),
+        "contractKinds": lambda v: _any_in("contractKinds", set(v)),
+        "levels": lambda v: _any_in("targetLevel", set(v)),
+        "near": lambda v: _near("location", v),
+        "publishedSince": lambda v: _since("publishedAt", v),
+        "employerSiret": lambda v: _any_in("employer.siret", set(v)),
+    },
+    "training_program": {
+        "romeCodes": lambda v: _any_in("romeCodes", set(v)),
+        "departements": lambda v: _departements("location", set(v)),
+        "communes": lambda v: _any_in("location.inseeCode", set(v)),
+        "levels": lambda v: _any_in("certification.level", set(v)),
+        "near": lambda v: _near("location", v),
+        "rncp": lambda v: _any_in("certification.rncp", set(v)),
+        "responsibleUai": lambda v: _any_in("responsible.uai", set(v)),
+        "responsibleSiret": lambda v: _any_in("responsible.siret", set(v)),
+        "cfd": lambda v: _any_in("certification.cfd", set(v)),
+    },
+    "organisation": {},
+}
+"""Every common filter the hub knows, per entity, as a predicate on a record's fields."""
+
+
+def predicates(entity: str, filters: Mapping[str, Any]) -> list[Predicate]:
+    builders = FILTER_PREDICATES.get(entity, {})
+    return [
+        builders[name](value)
+        for name, value in filters.items()
+        if name in builders and value not in (None, [], (), "")
+    ]
