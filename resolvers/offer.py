@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
 from strawberry.types import Info
@@ -162,22 +162,42 @@ def near_filter(near: NearInput | None) -> GeoFilter | None:
     )
 
 
-def offer_filters(flt: OfferFilter | None) -> tuple[dict[str, Any], list[str] | None]:
-    if flt is None:
-        return {}, None
-    filters: dict[str, Any] = {
+class PlaceFilter(Protocol):
+    """The filters every list shares: where, and which occupations and levels."""
+
+    near: NearInput | None
+    departements: list[str] | None
+    communes: list[str] | None
+    rome_codes: list[str] | None
+    levels: list[int] | None
+
+
+def place_filters(flt: PlaceFilter) -> dict[str, Any]:
+    return {
         "near": near_filter(flt.near),
         "departements": check.many(
             "filter.departements", flt.departements, identifiers.departement
         ),
         "communes": check.many("filter.communes", flt.communes, identifiers.insee_commune),
         "romeCodes": check.many("filter.romeCodes", flt.rome_codes, identifiers.rome),
-        "contractKinds": [k.value for k in flt.contract_kinds or []],
         "levels": check.levels("filter.levels", flt.levels),
+    }
+
+
+def given(filters: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in filters.items() if v not in (None, [])}
+
+
+def offer_filters(flt: OfferFilter | None) -> tuple[dict[str, Any], list[str] | None]:
+    if flt is None:
+        return {}, None
+    filters = {
+        **place_filters(flt),
+        "contractKinds": [k.value for k in flt.contract_kinds or []],
         "opco": flt.opco.value if flt.opco else None,
         "publishedSince": check.instant("filter.publishedSince", flt.published_since),
     }
-    return {k: v for k, v in filters.items() if v not in (None, [])}, flt.sources
+    return given(filters), flt.sources
 
 
 def _offer_key(record: Record) -> SortKey:

@@ -16,7 +16,7 @@ from resolvers.enums import ContractKind, Opco, member, members
 from resolvers.ids import global_id
 from resolvers.listing import list_records
 from resolvers.node import Node
-from resolvers.offer import NearInput, near_filter
+from resolvers.offer import NearInput, given, place_filters
 from resolvers.organisation import Organisation, organisation_for
 from resolvers.pagination import (
     PageInfo,
@@ -185,18 +185,12 @@ class TrainingProgramConnection:
 def training_filters(flt: TrainingFilter | None) -> tuple[dict[str, Any], list[str] | None]:
     if flt is None:
         return {}, None
-    filters: dict[str, Any] = {
-        "near": near_filter(flt.near),
-        "departements": check.many(
-            "filter.departements", flt.departements, identifiers.departement
-        ),
-        "communes": check.many("filter.communes", flt.communes, identifiers.insee_commune),
-        "romeCodes": check.many("filter.romeCodes", flt.rome_codes, identifiers.rome),
-        "levels": check.levels("filter.levels", flt.levels),
+    filters = {
+        **place_filters(flt),
         "rncp": check.many("filter.rncp", flt.rncp, identifiers.rncp),
         "responsibleUai": check.many("filter.responsibleUai", flt.responsible_uai, identifiers.uai),
     }
-    return {k: v for k, v in filters.items() if v not in (None, [])}, flt.sources
+    return given(filters), flt.sources
 
 
 def _program_key(record: Record) -> SortKey:
