@@ -8,7 +8,8 @@
 - ``concurrency``: workers, each sending its next request when the last one is answered;
 - ``warmup_s`` then ``duration_s`` (a timed cell), or ``requests`` (a fixed count of distinct
   variants, for the memory run);
-- ``workload`` and ``first_variant`` (graphql), ``plan`` (floor).
+- ``workload`` and ``first_variant`` (graphql), ``plan`` and ``client`` (floor; see
+  ``CLIENTS``: the pool comparison replays one partner call with each HTTP client).
 
 Latencies are ``time.perf_counter`` around each request, for the measured phase only. The
 warm-up and the measured phase are separated by a barrier (no request in flight), and the
@@ -30,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import orjson
 
-from bench.workloads import WORKLOADS
+from bench.workloads import ALL_WORKLOADS
 
 _CALLS = re.compile(r"^hub_partner_calls_total\{([^}]*)\} ([0-9.e+]+)$", re.MULTILINE)
 _CACHE = re.compile(r'^hub_cache_events_total\{event="([a-z_]+)"\} ([0-9.e+]+)$', re.MULTILINE)
@@ -96,7 +98,7 @@ def _delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float
 
 
 def graphql_request(spec: dict[str, Any]) -> tuple[Request, list[str]]:
-    workload = WORKLOADS[spec["workload"]]
+    workload = ALL_WORKLOADS[spec["workload"]]
     targets = [f"{t}/graphql" for t in spec["targets"]]
     fixed = workload.payload(spec.get("first_variant", 0))
     distinct = spec.get("requests") is not None
@@ -109,24 +111,63 @@ def graphql_request(spec: dict[str, Any]) -> tuple[Request, list[str]]:
             if response.status != 200:
                 return f"HTTP {response.status}: {content[:200]!r}"
         if _ERROR_KEY in content:
-            return content[:300].decode("utf-8", "replace")
+            return _graphql_errors(content)
         return None
 
     return send, list(spec["targets"])
 
 
-def floor_request(spec: dict[str, Any]) -> Request:
+def _graphql_errors(content: bytes) -> str:
+    """The errors of an answer, as ``CODE partner: message`` (the rare path: parsed)."""
+    try:
+        errors = orjson.loads(content).get("errors") or []
+    except (orjson.JSONDecodeError, AttributeError):
+        return content[:300].decode("utf-8", "replace")
+    return "; ".join(
+        f"{(e.get('extensions') or {}).get('code', '?')} {e.get('message', '')}" for e in errors[:3]
+    )
+
+
+CLIENTS = ("aiohttp", "httpx-default", "httpx-sized", "httpx-aiohttp")
+"""Clients the floor can replay with: the driver's own aiohttp session, or an httpx client with
+its default pool (100 connections, 20 kept alive), a pool sized to the concurrency (as the
+gateway's ``make_client`` sizes it), or httpx over the aiohttp transport (``httpx-aiohttp``)."""
+
+
+def _httpx_client(kind: str, size: int) -> httpx.AsyncClient:
+    if kind == "httpx-default":
+        return httpx.AsyncClient(trust_env=False)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    if kind == "httpx-sized":
+        return httpx.AsyncClient(limits=limits, trust_env=False)
+    if kind == "httpx-aiohttp":
+        from httpx_aiohttp import AiohttpTransport
+
+        return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), trust_env=False)
+    raise ValueError(f"unknown client {kind!r}; one of {', '.join(CLIENTS)}")
+
+
+def floor_request(spec: dict[str, Any]) -> tuple[Request, Callable[[], Awaitable[None]]]:
+    """Replay the plan's stages; returns the request and what closes its client."""
     stages = [
         [(c["method"], c["url"], c["headers"], c["body"].encode() or None) for c in stage]
         for stage in spec["plan"]
     ]
+    kind = spec.get("client", "aiohttp")
+    width = max((len(stage) for stage in stages), default=1)
+    client = None if kind == "aiohttp" else _httpx_client(kind, int(spec["concurrency"]) * width)
 
     async def one(session: aiohttp.ClientSession, call: tuple[Any, ...]) -> str | None:
         method, url, headers, body = call
-        async with session.request(method, url, headers=headers, data=body) as response:
-            await response.read()
-            if response.status >= 300:
-                return f"{method} {url.split('?')[0]}: HTTP {response.status}"
+        if client is not None:
+            response = await client.request(method, url, headers=headers, content=body)
+            status = response.status_code
+        else:
+            async with session.request(method, url, headers=headers, data=body) as answer:
+                await answer.read()
+                status = answer.status
+        if status >= 300:
+            return f"{method} {url.split('?')[0]}: HTTP {status}"
         return None
 
     async def send(session: aiohttp.ClientSession, index: int) -> str | None:
@@ -137,7 +178,11 @@ def floor_request(spec: dict[str, Any]) -> Request:
                 return failed[0]
         return None
 
-    return send
+    async def close() -> None:
+        if client is not None:
+            await client.aclose()
+
+    return send, close
 
 
 async def _phase(
@@ -180,12 +225,14 @@ async def _phase(
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
+    cpu_started = time.process_time()
     concurrency = int(spec["concurrency"])
     targets: list[str] = []
+    close: Callable[[], Awaitable[None]] | None = None
     if spec["kind"] == "graphql":
         send, targets = graphql_request(spec)
     else:
-        send = floor_request(spec)
+        send, close = floor_request(spec)
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=float(spec.get("timeout_s", 30)))
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -198,13 +245,17 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             _, warmed = await _phase(session, send, concurrency, until, None, None)
         before = await _metrics(session, targets) if targets else None
         tally = Tally()
+        phase_cpu = time.process_time()
         if spec.get("requests"):
             count = int(spec["requests"])
             elapsed, _ = await _phase(session, send, concurrency, None, count, tally)
         else:
             until = time.perf_counter() + float(spec["duration_s"])
             elapsed, _ = await _phase(session, send, concurrency, until, None, tally)
+        phase_cpu = time.process_time() - phase_cpu
         after = await _metrics(session, targets) if targets else None
+        if close is not None:
+            await close()
     done = len(tally.latencies)
     result: dict[str, Any] = {
         "requests": done,
@@ -213,6 +264,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "elapsed_s": elapsed,
         "rps": done / elapsed if elapsed else 0.0,
         "warmup_requests": warmed,
+        "driver_cpu_s": time.process_time() - cpu_started,
+        # the client's own cost per request, measured phase only (the pool comparison)
+        "driver_cpu_ms_per_request": phase_cpu * 1000 / done if done else None,
         "latency_ms": summary_ms(tally.latencies),
         **sample,
     }
@@ -226,7 +280,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 async def _sample(session: aiohttp.ClientSession, spec: dict[str, Any]) -> dict[str, Any]:
     """One answer, parsed: how many items it holds (a sanity check of the workload)."""
-    workload = WORKLOADS[spec["workload"]]
+    workload = ALL_WORKLOADS[spec["workload"]]
     url = f"{spec['targets'][0]}/graphql"
     async with session.post(url, data=workload.payload(0), headers=_JSON) as response:
         answer = orjson.loads(await response.read())

@@ -8,13 +8,22 @@ from pathlib import Path
 from typing import Any
 
 P50_TARGET_MS = 4.0  # the issue's target: p50 at concurrency 1 within 4 ms of the floor
+BUSY_CORES = 0.3  # other processes' CPU above which a cell is marked as shared
 MODE_TITLES = {
     "floor": "floor: the same partner calls, direct",
-    "cold": "gateway, cold (cache off)",
-    "cold-aiohttp": "gateway, cold, aiohttp transport",
+    "cold": "gateway, cold (cache off), httpx pool",
+    "cold-aiohttp": "gateway, cold (cache off), aiohttp transport (default)",
     "warm-memory": "gateway, warm, in-process tier",
     "warm-redis": "gateway, warm, Redis only",
     "warm-2workers": "2 gateways, warm, Redis + in-process",
+}
+
+
+POOL_TITLES = {
+    "pool:aiohttp": "aiohttp (the driver's own client)",
+    "pool:httpx-default": "httpx, default pool (100 connections, 20 kept alive)",
+    "pool:httpx-sized": "httpx, pool sized to the concurrency (as the gateway sizes it)",
+    "pool:httpx-aiohttp": "httpx over the aiohttp transport (HUB_HTTP_TRANSPORT=aiohttp)",
 }
 
 
@@ -42,9 +51,10 @@ def progress_line(cell: dict[str, Any]) -> str:
 
 
 def memory_line(row: dict[str, Any]) -> str:
+    errors = f", {row['errors']} errors" if row.get("errors") else ""
     return (
-        f"after {row['after']}: RSS {row['rss_mib']:.0f} MiB, peak {row['peak_rss_mib']:.0f} MiB"
-        + (f", {row['rps']:.0f} req/s" if "rps" in row else "")
+        f"after {row['after']}: RSS {row['rss_mib']:.0f} MiB, peak {row['peak_rss_mib']:.0f} MiB, "
+        f"{row['rps']:.0f} req/s{errors}"
     )
 
 
@@ -57,9 +67,9 @@ def _cell(cells: Iterable[dict[str, Any]], mode: str, workload: str, c: int) -> 
 
 def _table(results: dict[str, Any]) -> list[str]:
     lines = [
-        "| query | setup | conc. | req/s | p50 ms | p95 ms | p99 ms | partner calls / query "
-        "| gateway CPU ms / req | peak RSS MiB |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| query | setup | conc. | req/s | errors | p50 ms | p95 ms | p99 ms "
+        "| partner calls / query | gateway CPU ms / req | peak RSS MiB |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     modes = ["floor", *results["modes"]]
     for workload in results["workloads"]:
@@ -73,10 +83,10 @@ def _table(results: dict[str, Any]) -> list[str]:
                     calls = f"{cell['http_calls_per_query']} HTTP"
                 else:
                     calls = _num(cell.get("calls_per_query"), 2)
-                errors = f" ({cell['errors']} errors)" if cell.get("errors") else ""
+                busy = " ¹" if (cell.get("other_cpu_cores") or 0) > BUSY_CORES else ""
                 lines.append(
-                    f"| {workload} | {MODE_TITLES.get(mode, mode)}{errors} | {c} "
-                    f"| {_num(cell['rps'])} | {_ms(latency.get('p50'))} "
+                    f"| {workload} | {MODE_TITLES.get(mode, mode)}{busy} | {c} "
+                    f"| {_num(cell['rps'])} | {_errors(cell)} | {_ms(latency.get('p50'))} "
                     f"| {_ms(latency.get('p95'))} | {_ms(latency.get('p99'))} | {calls} "
                     f"| {_ms(cell.get('gateway_cpu_ms_per_request'))} "
                     f"| {_num(cell.get('peak_rss_mib'))} |"
@@ -84,17 +94,47 @@ def _table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _errors(cell: dict[str, Any]) -> str:
+    """Share of answers with errors (a partner timed out, a breaker open): those answers are
+    fast and partial, so a cell with many of them has a flattering req/s."""
+    if not cell.get("errors"):
+        return "0"
+    share = 100 * cell["errors"] / max(cell["requests"], 1)
+    return f"**{share:.0f} %**" if share >= 1 else f"{share:.1f} %"
+
+
+def _pool_table(results: dict[str, Any]) -> list[str]:
+    cells = [c for c in results["cells"] if c["mode"].startswith("pool:")]
+    if not cells:
+        return []
+    lines = [
+        "HTTP client alone (Q1's partner call replayed directly, no gateway):",
+        "",
+        "| client | conc. | req/s | p50 ms | p99 ms | client CPU ms / call |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for cell in cells:
+        latency = cell.get("latency_ms", {})
+        lines.append(
+            f"| {POOL_TITLES.get(cell['mode'], cell['mode'])} | {cell['concurrency']} "
+            f"| {_num(cell['rps'])} | {_ms(latency.get('p50'))} | {_ms(latency.get('p99'))} "
+            f"| {_num(cell.get('driver_cpu_ms_per_request'), 2)} |"
+        )
+    return lines
+
+
 def _calls_table(results: dict[str, Any]) -> list[str]:
     """Who each workload calls: the gateway's own count (cold, warm) and the HTTP requests."""
     lines = [
-        "| query | partner calls cold (by partner) | warm, in-process | warm, 2 workers "
-        "| HTTP requests (floor plan) |",
+        "| query | partner calls cold, one at a time (by partner) | warm, in-process "
+        "| warm, 2 workers | HTTP requests (floor plan, by stage) |",
         "|---|---|--:|--:|---|",
     ]
     c = max(results["settings"]["concurrency"])
+    c1 = min(results["settings"]["concurrency"])  # one at a time: no sharing of calls in flight
     for workload in results["workloads"]:
-        cold = _cell(results["cells"], "cold", workload, c)
-        floor = _cell(results["cells"], "floor", workload, c)
+        cold = _cell(results["cells"], "cold", workload, c1)
+        floor = _cell(results["cells"], "floor", workload, c1)
         by_partner = cold.get("partner_calls") or {}
         done = cold.get("requests") or 0
         parts = ", ".join(f"{p} {n / done:.2g}" for p, n in sorted(by_partner.items()) if done)
@@ -123,20 +163,33 @@ def _targets(results: dict[str, Any]) -> list[str]:
             f"| {workload}: p50 at concurrency 1, cold, within {P50_TARGET_MS:g} ms of the floor "
             f"| {gateway:.1f} − {base:.1f} = {gap:+.1f} ms | {met} |"
         )
-    c = max(results["settings"]["concurrency"])
-    cold = _cell(cells, "cold", "Q2", c).get("calls_per_query")
-    warm = _cell(cells, "warm-memory", "Q2", c).get("calls_per_query")
+    c1 = min(results["settings"]["concurrency"])
+    cold = _cell(cells, "cold", "Q2", c1).get("calls_per_query")
+    warm = _cell(cells, "warm-memory", "Q2", c1).get("calls_per_query")
     if cold is not None:
         lines.append(
             f"| Q2: 2 partner calls cold | {cold:.2f} | {'yes' if round(cold, 2) == 2 else 'NO'} |"
         )
     if warm is not None:
         lines.append(f"| Q2: 0 partner calls warm | {warm:.2f} | {'yes' if warm == 0 else 'NO'} |")
+    c32 = max(results["settings"]["concurrency"])
+    for workload, mesh, what in (("Q1", 860, "20 offers"), ("Q2", 275, "50 offers + employers")):
+        cold = _cell(cells, "cold", workload, c32)
+        if not cold:
+            continue
+        aiohttp = _cell(cells, "cold-aiohttp", workload, c32)
+        other = f" (aiohttp transport: {aiohttp['rps']:.0f})" if aiohttp else ""
+        best = max(cold["rps"], aiohttp.get("rps", 0.0)) if aiohttp else cold["rps"]
+        lines.append(
+            f"| {workload}: beat GraphQL Mesh, one process, cold, concurrency {c32} "
+            f"({mesh} req/s for {what}) | {cold['rps']:.0f} req/s{other} "
+            f"| {'yes' if best > mesh else 'NO'} |"
+        )
     worst = max(
         (
             (cell["calls_per_query"] / max(cell.get("items") or 1, 1), cell["workload"])
             for cell in cells
-            if cell["mode"] == "cold" and cell.get("calls_per_query")
+            if cell["mode"] == "cold" and cell["concurrency"] == c1 and cell.get("calls_per_query")
         ),
         default=None,
     )
@@ -151,20 +204,36 @@ def _targets(results: dict[str, Any]) -> list[str]:
 def _memory(run: dict[str, Any] | None) -> list[str]:
     if not run:
         return []
+    bound = run["local_max_entries"]
     lines = [
-        f"Memory of one gateway (in-process tier, bound {run['local_max_entries']:,} entries) "
-        f"answering distinct {run['workload']} queries (each a new cache key: `publishedSince` "
-        "shifted by one second), 32 at a time:",
+        f"Memory of one gateway (in-process tier bounded at {bound:,} entries) answering "
+        f"distinct queries: {run['title']} (`{_filter(run['filter'])}`), each a new cache key "
+        f"(`publishedSince` shifted by one second), {run.get('concurrency', 8)} at a time:",
         "",
-        "| after | RSS MiB | peak RSS MiB | req/s | partner calls / query | cache loads |",
+        "| after | RSS MiB | peak RSS MiB | entries cached (≤ bound) | req/s | errors |",
         "|---|--:|--:|--:|--:|--:|",
     ]
+    stored = 0.0
+    baseline: tuple[float, float] | None = None
+    full: tuple[float, float] | None = None
     for row in run["steps"]:
+        stored += (row.get("cache_events") or {}).get("loads", 0.0)
+        entries = min(stored, bound)
+        if baseline is None:
+            baseline = (entries, row["rss_mib"])
+        elif full is None and entries >= bound:
+            full = (entries, row["rss_mib"])
         lines.append(
             f"| {row['after']} | {row['rss_mib']:.0f} | {row['peak_rss_mib']:.0f} "
-            f"| {_num(row.get('rps'))} | {_num(row.get('calls_per_query'), 2)} "
-            f"| {_num((row.get('cache_events') or {}).get('loads'))} |"
+            f"| {entries:,.0f} | {_num(row.get('rps'))} | {row.get('errors', 0)} |"
         )
+    if baseline and full and full[0] > baseline[0]:
+        per_entry = (full[1] - baseline[1]) * 1024 / (full[0] - baseline[0])
+        lines += [
+            "",
+            f"About {per_entry:.0f} KiB of RSS per cached answer of this size; the tier is "
+            "bounded by its number of entries, not by bytes.",
+        ]
     return lines
 
 
@@ -172,21 +241,28 @@ def markdown(results: dict[str, Any]) -> str:
     m, s = results["machine"], results["settings"]
     lines = [
         f"Measured {results['started']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
-        f"Python {m['python']}, commit {m['commit'] or '?'}; `python -m bench"
+        f"Python {m['python']}, commit {m['commit'] or '?'}{_dirty(results)}; `python -m bench"
         f"{' --quick' if s['quick'] else ''}` ({results['wall_s']:.0f} s). Simulated partners "
-        f"(the demo's, one process) answer after **{s['latency_ms']:g} ms**; each gateway is one "
-        f"`alternance-hub serve` process (one uvicorn worker); the load driver (aiohttp) is its "
+        f"(the demo's, one process{_memo(s)}) answer after **{s['latency_ms']:g} ms**; each "
+        "gateway is one `alternance-hub serve` process (one uvicorn worker); the load driver "
+        "(aiohttp) is its "
         f"own process; {s['duration_s']:g} s measured per cell after {s['warmup_s']:g} s of "
-        f"warm-up. Load average {s['loadavg_start']:.2f} at start, {s['loadavg_end']:.2f} at "
-        "end (gateway, partners and driver share the 2 cores).",
+        f"warm-up; gateways restarted for each query. {_contention(results)}",
         "",
         "| query | what | filter |",
         "|---|---|---|",
     ]
     for name, workload in results["workloads"].items():
         lines.append(f"| {name} | {workload['title']} | `{_filter(workload['filter'])}` |")
-    lines += ["", *_table(results), "", "Partner calls per query:", "", *_calls_table(results)]
-    lines += ["", "Targets:", "", *_targets(results)]
+    lines += ["", *_table(results)]
+    if any(c["mode"] == "cold" for c in results["cells"]):
+        lines += ["", "Partner calls per query:", "", *_calls_table(results)]
+    pool = _pool_table(results)
+    if pool:
+        lines += ["", *pool]
+    targets = _targets(results)
+    if len(targets) > 2:
+        lines += ["", "Targets:", "", *targets]
     memory = _memory(results.get("memory"))
     if memory:
         lines += ["", *memory]
@@ -195,14 +271,43 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _memo(settings: dict[str, Any]) -> str:
+    return ", each answer rendered once then replayed" if settings.get("partner_memo") else ""
+
+
+def _dirty(results: dict[str, Any]) -> str:
+    code = results.get("code") or {}
+    return " with uncommitted changes" if code.get("uncommitted_changes") else ""
+
+
+def _contention(results: dict[str, Any]) -> str:
+    others = [c.get("other_cpu_cores") or 0.0 for c in results["cells"]]
+    if not others:
+        return ""
+    busy = sum(1 for o in others if o > BUSY_CORES)
+    text = (
+        f"CPU used by processes outside the benchmark: {sum(others) / len(others):.2f} cores on "
+        f"average, {max(others):.2f} at most"
+    )
+    if busy:
+        text += f"; ¹ marks the {busy} cells where it exceeded {BUSY_CORES:g} core"
+    return text + "."
+
+
 def _filter(flt: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in flt.items()).replace("'", '"')
 
 
+README_PREFACE = (
+    "`.venv/bin/python -m bench` starts the demo's partners and gateways and measures every "
+    "cell below (about 12 minutes; `--quick` for a short run); `bench/README.md` explains "
+    "each setup and column. The figures of the last run:\n"
+)
+
 _SECTION = re.compile(r"(^## Benchmark\n)(.*?)(?=^## )", re.MULTILINE | re.DOTALL)
 
 
-def update_readme(path: Path, table: str, preface: str = "") -> None:
+def update_readme(path: Path, table: str, preface: str = README_PREFACE) -> None:
     """Replace the body of README.md's "## Benchmark" section (and nothing else)."""
     text = path.read_text(encoding="utf-8")
     if not _SECTION.search(text):
@@ -210,3 +315,27 @@ def update_readme(path: Path, table: str, preface: str = "") -> None:
     body = (preface + "\n" if preface else "") + table
     updated = _SECTION.sub(lambda m: m.group(1) + "\n" + body + "\n", text, count=1)
     path.write_text(updated, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.report [RESULTS.json] [--readme]``: render a results file again."""
+    import argparse
+
+    import orjson
+
+    cli = argparse.ArgumentParser(prog="python -m bench.report", description=main.__doc__)
+    default = Path(__file__).resolve().parent / "results" / "latest.json"
+    cli.add_argument("results", nargs="?", type=Path, default=default)
+    cli.add_argument("--readme", action="store_true", help="write the table into README.md")
+    args = cli.parse_args(argv)
+    results = orjson.loads(args.results.read_bytes())
+    text = markdown(results)
+    args.results.with_suffix(".md").write_text(text, encoding="utf-8")
+    print(text)
+    if args.readme:
+        update_readme(Path(__file__).resolve().parent.parent / "README.md", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -46,10 +46,19 @@ def shifted_ports(offset: int = PORT_OFFSET) -> dict[str, int]:
     return {name: port + offset for name, port in DEFAULT_PORTS.items()}
 
 
-def write_partners_file(directory: Path, offset: int = PORT_OFFSET) -> Path:
-    """A copy of the demo's partners file whose loopback base URLs are shifted by ``offset``."""
+def write_partners_file(directory: Path, ports: Mapping[str, int]) -> Path:
+    """A copy of the demo's partners file whose loopback base URLs use ``ports`` instead.
+
+    ``ports`` maps a partner name to the port it now listens on; each demo port (8101...) in
+    the file is replaced by the port of the partner that the demo puts there.
+    """
+    from demo.partner_servers import DEFAULT_PORTS
+
+    moved = {DEFAULT_PORTS[name]: port for name, port in ports.items()}
     text = DEMO_PARTNERS_FILE.read_text(encoding="utf-8")
-    shifted = _LOCAL_URL.sub(lambda m: f"http://{HOST}:{int(m.group(1)) + offset}", text)
+    shifted = _LOCAL_URL.sub(
+        lambda m: f"http://{HOST}:{moved.get(int(m.group(1)), int(m.group(1)))}", text
+    )
     path = directory / "partners.toml"
     path.write_text(shifted, encoding="utf-8")
     return path
@@ -265,6 +274,16 @@ class MemoisedPartner:
 def _serve(offset: int, latency_ms: float, memoise: bool) -> None:
     from demo import partner_servers
 
+    # asyncio sets TCP_NODELAY only on sockets whose proto says IPPROTO_TCP; a socket made as
+    # socket(AF_INET, SOCK_STREAM) says 0, so without this every small answer on a reused
+    # connection waited 40 ms for the client's delayed ACK (Nagle). Re-wrapping the bound
+    # socket reads its proto back from the kernel.
+    bind = partner_servers._bind
+
+    def bind_tcp(name: str, port: int) -> socket.socket:
+        return socket.socket(fileno=bind(name, port).detach())
+
+    partner_servers._bind = bind_tcp
     if memoise:
         for name, factory in list(partner_servers.PARTNER_APPS.items()):
             partner_servers.PARTNER_APPS[name] = _memoising(factory)
