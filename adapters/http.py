@@ -67,9 +67,7 @@ def _refused(error: httpx.TimeoutException) -> bool:
     """A connection refused or reset that the aiohttp transport reports as a ConnectTimeout
     (its exception map prefers the parent class): the partner is down, not slow."""
     cause = error.__cause__
-    return isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
-        cause, TimeoutError
-    )
+    return isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(cause, TimeoutError)
 
 
 TRANSPORT_ENV = "HUB_HTTP_TRANSPORT"
