@@ -8,12 +8,9 @@ shared cache with one serializer and sort lexicographically by time.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NewType
-
-PartnerId = NewType("PartnerId", str)
-EntityName = NewType("EntityName", str)
+from typing import Any
 
 Fields = dict[str, Any]
 
@@ -101,8 +98,6 @@ class Page:
 
 LookupResult = dict[str, list[Record]]
 """Records found for each looked-up key value (missing values are absent)."""
-
-KeyValues = Sequence[str]
 
 
 def _freeze(value: Any) -> Any:
