@@ -46,7 +46,7 @@ from adapters.http import HttpAnswer, PartnerHttp, make_client
 from adapters.mapping import Mapper, as_spec, now_instant
 from adapters.predicates import FILTER_PREDICATES, predicates
 from adapters.syntax import ENTITIES, lookup_key_path
-from adapters.types import Fields, ListQuery, LookupResult, Page, Provenance, Record
+from adapters.types import ListQuery, LookupResult, Page, Provenance, Record, field_at
 
 logger = logging.getLogger(__name__)
 
@@ -105,22 +105,13 @@ class Snapshot:
     rejected: int  # raw records that did not fit the mapping
 
 
-def _read(fields: Fields, dotted: str) -> Any:
-    value: Any = fields
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def _index(records: Sequence[Record], keys: Sequence[str]) -> dict[str, dict[str, tuple[int, ...]]]:
     indexes: dict[str, dict[str, tuple[int, ...]]] = {}
     for key in keys:
         field = lookup_key_path(key)
         positions: dict[str, builtins.list[int]] = {}
         for position, record in enumerate(records):
-            value = _read(record.fields, field)
+            value = field_at(record.fields, field)
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
                 positions.setdefault(str(value), []).append(position)
         indexes[key] = {value: tuple(found) for value, found in positions.items()}

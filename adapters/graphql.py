@@ -67,7 +67,7 @@ from adapters.mapping import (
     valid_path,
 )
 from adapters.registry import Kind
-from adapters.syntax import FILTERS, LOOKUP_KEYS
+from adapters.syntax import FILTERS, LOOKUP_KEYS, lookup_key_path
 from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record
 
 logger = logging.getLogger(__name__)
@@ -349,13 +349,14 @@ class GraphqlPartner(HttpPartnerBase):
                             f"one of: {', '.join(LOOKUP_KEYS[entity])}",
                         )
                     )
-                elif key != "id" and _key_field(key) not in spec.fields and lookup.key is None:
+                elif key != "id" and lookup_key_path(key) not in spec.fields and lookup.key is None:
                     problems.append(
                         _problem(
                             where,
                             "unread_lookup_key",
-                            f"the mapping of {entity} does not read {_key_field(key)}",
-                            f"map `fields.{_key_field(key)}`, or set `key` to its path in a record",
+                            f"the mapping of {entity} does not read {lookup_key_path(key)}",
+                            f"map `fields.{lookup_key_path(key)}`, "
+                            "or set `key` to its path in a record",
                         )
                     )
         _raise_if(problems, "GraphqlPartner")
@@ -366,11 +367,6 @@ class GraphqlPartner(HttpPartnerBase):
 
 
 # --- adapter ----------------------------------------------------------------------------------
-
-
-def _key_field(key: str) -> str:
-    """The common-syntax field a look-up key reads (see :data:`adapters.syntax.LOOKUP_KEYS`)."""
-    return "certification.rncp" if key == "rncp" else key
 
 
 def _read(data: Any, path: str | None) -> Any:
@@ -416,7 +412,7 @@ class GraphqlAdapter:
         self._keys: dict[tuple[str, str], tuple[bool, tuple[PathStep, ...]]] = {
             (entity, key): (True, compile_path(lookup.key))
             if lookup.key
-            else (False, compile_path(_key_field(key)))
+            else (False, compile_path(lookup_key_path(key)))
             for entity, spec in config.entities.items()
             for key, lookup in spec.lookups.items()
         }

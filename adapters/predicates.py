@@ -12,26 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from adapters.mapping import to_instant
-from adapters.types import Fields, GeoFilter
+from adapters.types import Fields, GeoFilter, field_at
 from reference.geo import distance_km
 from reference.territory import commune
-
-
-def _read(fields: Fields, dotted: str) -> Any:
-    value: Any = fields
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
 
 Predicate = Callable[[Fields], bool]
 
 
 def _any_in(path: str, wanted: set[Any]) -> Predicate:
     def check(fields: Fields) -> bool:
-        value = _read(fields, path)
+        value = field_at(fields, path)
         if isinstance(value, list):
             return any(v in wanted for v in value)
         return value in wanted
@@ -49,7 +39,7 @@ def _departement(location: Any) -> str | None:
 
 
 def _departements(path: str, wanted: set[str]) -> Predicate:
-    return lambda fields: _departement(_read(fields, path)) in wanted
+    return lambda fields: _departement(field_at(fields, path)) in wanted
 
 
 def _point(location: Any) -> tuple[float, float] | None:
@@ -74,7 +64,7 @@ def _near(path: str, value: Any) -> Predicate:
     geo = _geo(value)
 
     def check(fields: Fields) -> bool:
-        point = _point(_read(fields, path))
+        point = _point(field_at(fields, path))
         if point is None:
             return False
         try:
@@ -89,7 +79,7 @@ def _since(path: str, value: Any) -> Predicate:
     instant = to_instant(value) if isinstance(value, datetime) else str(value)
 
     def check(fields: Fields) -> bool:
-        found = _read(fields, path)
+        found = field_at(fields, path)
         return isinstance(found, str) and found >= instant
 
     return check

@@ -84,7 +84,7 @@ class ListQuery:
     limit: int
 
     def cache_key_parts(self) -> tuple[Any, ...]:
-        return (self.entity, sorted((k, _freeze(v)) for k, v in self.filters.items()), self.limit)
+        return (self.entity, freeze(self.filters), self.limit)
 
 
 @dataclass(slots=True)
@@ -100,9 +100,22 @@ LookupResult = dict[str, list[Record]]
 """Records found for each looked-up key value (missing values are absent)."""
 
 
-def _freeze(value: Any) -> Any:
+def freeze(value: Any) -> Any:
+    """A hashable, order-independent form of filter values (cache and memo keys)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
     if isinstance(value, list | tuple | set | frozenset):
-        return tuple(sorted(_freeze(v) for v in value))
+        return tuple(sorted(freeze(v) for v in value))
     if isinstance(value, GeoFilter):
         return (value.latitude, value.longitude, value.radius_km)
+    return value
+
+
+def field_at(fields: Fields, dotted: str) -> Any:
+    """The value at a dotted common-syntax path (``location.inseeCode``), or None."""
+    value: Any = fields
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
     return value

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from adapters.types import Fields, Record
+from adapters.types import Fields, Record, field_at
 
 _SPACES = re.compile(r"[^a-z0-9]+")
 
@@ -31,27 +31,18 @@ def normalise_title(title: str | None) -> str:
     return _SPACES.sub(" ", ascii_text.lower()).strip()
 
 
-def _nested(fields: Fields, *path: str) -> Any:
-    value: Any = fields
-    for part in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def offer_keys(fields: Fields) -> list[tuple[Any, ...]]:
     """By employer SIRET, or by employer name where a publisher omits the SIRET."""
     romes = fields.get("romeCodes") or []
-    insee = _nested(fields, "location", "inseeCode")
+    insee = field_at(fields, "location.inseeCode")
     title = normalise_title(fields.get("title"))
     if not (romes and insee and title):
         return []
     keys: list[tuple[Any, ...]] = []
-    siret = _nested(fields, "employer", "siret")
+    siret = field_at(fields, "employer.siret")
     if siret:
         keys.append(("offer-siret", siret, romes[0], insee, title))
-    name = normalise_title(_nested(fields, "employer", "name"))
+    name = normalise_title(field_at(fields, "employer.name"))
     if name:
         keys.append(("offer-name", name, romes[0], insee, title))
     return keys
@@ -61,9 +52,9 @@ def program_keys(fields: Fields) -> list[tuple[Any, ...]]:
     keys: list[tuple[Any, ...]] = []
     if fields.get("catalogueKey"):
         keys.append(("catalogue", fields["catalogueKey"]))
-    rncp = _nested(fields, "certification", "rncp")
-    uai = _nested(fields, "responsible", "uai")
-    insee = _nested(fields, "location", "inseeCode")
+    rncp = field_at(fields, "certification.rncp")
+    uai = field_at(fields, "responsible.uai")
+    insee = field_at(fields, "location.inseeCode")
     if rncp and uai and insee:
         keys.append(("rncp-uai-commune", rncp, uai, insee))
     return keys
@@ -122,14 +113,19 @@ def fill_missing(target: Fields, other: Fields) -> None:
                 target[name] = mine + [v for v in value if v not in mine]
 
 
+def absorb(record: Record, other: Record) -> None:
+    """Complete ``record`` with ``other`` (in place): its missing values, its provenance."""
+    fill_missing(record.fields, other.fields)
+    record.provenance.extend(p for p in other.provenance if p not in record.provenance)
+
+
 def merge_group(records: list[Record]) -> Record:
     if len(records) == 1:
         return records[0]
     first = records[0]
     merged = Record(first.entity, _deep_copy(first.fields), list(first.provenance))
     for other in records[1:]:
-        fill_missing(merged.fields, other.fields)
-        merged.provenance.extend(p for p in other.provenance if p not in merged.provenance)
+        absorb(merged, other)
     return merged
 
 

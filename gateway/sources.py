@@ -27,10 +27,10 @@ from adapters.errors import CircuitOpen, SourceError, SourceTimeout
 from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
 from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
-from adapters.types import DataClass, ListQuery, Page, Record
+from adapters.types import DataClass, ListQuery, Page, Record, field_at, freeze
 from gateway.cache import HubCache
 from gateway.filtering import keep, normalise, predicates
-from gateway.merge import deduplicate, fill_missing, merge_group
+from gateway.merge import absorb, deduplicate, merge_group
 from gateway.resilience import Breaker, Health
 
 log = logging.getLogger("alternance_hub.sources")
@@ -128,14 +128,6 @@ class _Memo:
 
 def _memo_expiry(_key: Any, memo: _Memo, now: float) -> float:
     return memo.expires_at
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple | set | frozenset):
-        return tuple(_frozen(v) for v in value)
-    return value
 
 
 def _as_cached(records: list[Record]) -> list[Record]:
@@ -266,7 +258,7 @@ class SourceRegistry:
         completing = self.completing_providers(entity, wanted)
         memo_key = (
             entity,
-            _frozen(filters),
+            freeze(filters),
             tuple(sorted(partners or ())),
             tuple(s.partner for s in completing),
         )
@@ -318,12 +310,10 @@ class SourceRegistry:
         failures: list[PartnerFailure] = []
         for source in completing:
             for key in sorted(source.adapter.lookup_keys(entity) - {"id"}):
-                path = lookup_key_path(key).split(".")
+                path = lookup_key_path(key)
                 by_value: dict[str, list[Record]] = {}
                 for record in records:
-                    value: Any = record.fields
-                    for part in path:
-                        value = value.get(part) if isinstance(value, dict) else None
+                    value = field_at(record.fields, path)
                     if isinstance(value, str) and value:
                         by_value.setdefault(value, []).append(record)
                 if not by_value:
@@ -335,10 +325,7 @@ class SourceRegistry:
                     for value, found in answer.items():
                         for record in by_value.get(value, []):
                             for extra in found:
-                                fill_missing(record.fields, extra.fields)
-                                record.provenance.extend(
-                                    p for p in extra.provenance if p not in record.provenance
-                                )
+                                absorb(record, extra)
         return failures
 
     async def _keep_employers_of(self, outcome: Outcome, opco: str) -> None:
@@ -483,7 +470,7 @@ class SourceRegistry:
             other_values: dict[str, str] = {
                 value: other
                 for value, r in merged.items()
-                if isinstance(other := r.fields.get(other_key), str)
+                if isinstance(other := field_at(r.fields, lookup_key_path(other_key)), str)
             }
             if not sources or not other_values:
                 continue
