@@ -38,7 +38,6 @@ class OAuth2ClientCredentialsAuth(httpx.Auth):
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
-        self.tokens_fetched = 0
 
     def _token_request(self) -> httpx.Request:
         data = {
@@ -68,7 +67,6 @@ class OAuth2ClientCredentialsAuth(httpx.Auth):
         lifetime = float(lifetime) if isinstance(lifetime, int | float) else 300.0
         self._token = token
         self._expires_at = time.monotonic() + lifetime - self._margin
-        self.tokens_fetched += 1
 
     def _fresh(self) -> bool:
         return self._token is not None and time.monotonic() < self._expires_at

@@ -58,6 +58,7 @@ from adapters.config import EntityMapping, HttpPartnerBase, PartnerBase, Strict
 from adapters.errors import SourceBadResponse
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
+    MISSING,
     Mapper,
     MappingError,
     PathStep,
@@ -73,7 +74,6 @@ from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record
 logger = logging.getLogger(__name__)
 
 _ACCEPT = "application/graphql-response+json, application/json"
-_MISSING = object()
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def _read(data: Any, path: str | None) -> Any:
     if path is None:
         return None
     value = read_path(data, compile_path(path))
-    return None if value is _MISSING else value
+    return None if value is MISSING else value
 
 
 def _variable_value(value: Any) -> Any:

@@ -212,8 +212,6 @@ class PartnerHttp:
             raise SourceUnavailable(self.partner, "credential refused") from None
         except httpx.DecodingError:
             raise SourceBadResponse(self.partner, "undecodable response") from None
-        except LookupError:
-            raise SourceUnavailable(self.partner, "missing credential") from None
         return HttpAnswer(response.status_code, response.headers, b"".join(chunks))
 
     async def aclose(self) -> None:

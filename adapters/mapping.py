@@ -18,7 +18,8 @@ from adapters.config import EntityMapping, FieldMappingType, FieldSpec
 from adapters.syntax import ENTITIES, FieldType
 from adapters.types import Fields, Provenance, Record
 
-_MISSING = object()
+MISSING = object()
+"""What :func:`read_path` returns for an absent path (distinct from a null value)."""
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
 
 
@@ -50,26 +51,26 @@ def compile_path(path: str) -> tuple[PathStep, ...]:
 
 
 def read_path(data: Any, steps: tuple[PathStep, ...]) -> Any:
-    """Follow ``steps`` into ``data``; ``_MISSING`` when any step is absent."""
+    """Follow ``steps`` into ``data``; ``MISSING`` when any step is absent."""
     for position, step in enumerate(steps):
         if step is None:
             if not isinstance(data, list):
-                return _MISSING
+                return MISSING
             rest = steps[position + 1 :]
             out = [read_path(item, rest) if rest else item for item in data]
-            return [v for v in out if v is not _MISSING and v is not None]
+            return [v for v in out if v is not MISSING and v is not None]
         if isinstance(step, int):
             if not isinstance(data, list) or step >= len(data):
-                return _MISSING
+                return MISSING
             data = data[step]
         else:
             # `type(...) is dict` first: partner records are plain dicts, and the ABC check of
             # Mapping is several times slower on this hot path.
             if type(data) is not dict and not isinstance(data, Mapping):
-                return _MISSING
-            data = data.get(step, _MISSING)
-            if data is _MISSING:
-                return _MISSING
+                return MISSING
+            data = data.get(step, MISSING)
+            if data is MISSING:
+                return MISSING
     return data
 
 
@@ -90,7 +91,7 @@ def compile_getter(steps: tuple[PathStep, ...]) -> Getter:
 
         def one(raw: Any) -> Any:
             if type(raw) is dict:
-                return raw.get(only, _MISSING)
+                return raw.get(only, MISSING)
             return read_path(raw, steps)
 
         return one
@@ -100,9 +101,9 @@ def compile_getter(steps: tuple[PathStep, ...]) -> Getter:
         for key in keys:
             if type(data) is not dict:
                 return read_path(raw, steps)
-            data = data.get(key, _MISSING)
-            if data is _MISSING:
-                return _MISSING
+            data = data.get(key, MISSING)
+            if data is MISSING:
+                return MISSING
         return data
 
     return walk
@@ -269,8 +270,8 @@ class _FieldReader:
             self.convert = _scalar_converter(kind, spec)
 
     def read(self, raw: Any) -> Any:
-        value = self.get(raw) if self.get is not None else _MISSING
-        if value is _MISSING or value is None:
+        value = self.get(raw) if self.get is not None else MISSING
+        if value is MISSING or value is None:
             value = self.default
             if value is None:
                 return [] if self.is_list else None
@@ -360,7 +361,7 @@ class Mapper:
 
     def partner_id(self, raw: Any) -> str:
         value = read_path(raw, self._id_steps)
-        if value is _MISSING or value is None or isinstance(value, list | dict | bool):
+        if value is MISSING or value is None or isinstance(value, list | dict | bool):
             raise MappingError("record without an identifier")
         return str(value)
 

@@ -53,8 +53,8 @@ from adapters.rest_config import (
     RestEntity,
     RestPartner,
 )
-from adapters.syntax import ENTITIES
-from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record
+from adapters.syntax import ENTITIES, lookup_key_path
+from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record, field_at
 
 logger = logging.getLogger(__name__)
 
@@ -579,10 +579,11 @@ def _log_dropped(partner: str, entity: str, rejected: int) -> None:
 def _keyed(records: Sequence[Record], key: str, wanted: Sequence[str]) -> LookupResult:
     """Records by the value of ``key`` they carry, for the values asked only."""
     asked = set(wanted)
+    path = lookup_key_path(key)
     found: LookupResult = {}
     for record in records:
-        value = record.owner.partner_id if key == "id" else record.fields.get(key)
-        if value is None:
+        value = record.owner.partner_id if key == "id" else field_at(record.fields, path)
+        if value is None or isinstance(value, dict | list):
             continue
         text = str(value)
         if text in asked:
@@ -594,10 +595,11 @@ def _check_lookups(entity: str, spec: RestEntity) -> None:
     """Look-up blocks the partners-file schema cannot check on its own."""
     for key, how in spec.lookups.items():
         where = f"{entity}.lookups.{key}"
-        if key != "id" and key not in ENTITIES.get(entity, {}):
+        path = lookup_key_path(key)
+        if key != "id" and path not in ENTITIES.get(entity, {}):
             raise ValueError(f"{where}: {key} is not a field of {entity}")
-        if key != "id" and key not in spec.fields:
-            raise ValueError(f"{where}: the mapping of {entity} does not read {key}")
+        if key != "id" and path not in spec.fields:
+            raise ValueError(f"{where}: the mapping of {entity} does not read {path}")
         if how.batch is None and how.param is None and "{value}" not in how.path:
             raise ValueError(f"{where}: the path needs {{value}}, or set `param`")
         if how.batch is not None and how.batch.method == "GET" and how.batch.param is None:

@@ -426,3 +426,28 @@ async def test_the_demo_block_enriches_every_centre_in_one_request(
         assert record.fields["address"]["inseeCode"] == centre.address.insee_code
         assert "TRAINING_PROVIDER" in record.fields["roles"]
     assert [r.fields["uai"] for r in by_id[centres[0].uai]] == [centres[0].uai]
+
+
+async def test_an_absent_items_path_is_an_empty_page(academie: Starlette, connect: Connect) -> None:
+    block = CURSOR_LIST.replace(
+        'items = "etablissements.nodes"', 'items = "etablissements.absent"', 1
+    )
+    adapter = connect(academie, partner_block(ORGANISATION_FIELDS, block))
+
+    page = await adapter.list(ListQuery("organisation", {}, limit=50))
+
+    assert page.records == []
+
+
+async def test_a_next_page_without_a_cursor_is_a_bad_response(
+    academie: Starlette, connect: Connect
+) -> None:
+    block = CURSOR_LIST.replace(
+        'end_cursor = "etablissements.pageInfo.endCursor"',
+        'end_cursor = "etablissements.pageInfo.absent"',
+        1,
+    )
+    adapter = connect(academie, partner_block(ORGANISATION_FIELDS, block))
+
+    with pytest.raises(SourceBadResponse):
+        await adapter.list(ListQuery("organisation", {}, limit=50))

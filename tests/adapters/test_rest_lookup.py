@@ -247,3 +247,28 @@ def test_lookup_blocks_the_adapter_cannot_use_are_refused(
 
     with pytest.raises(ValueError, match=message):
         RestAdapter("partner", config)
+
+
+async def test_a_programme_is_looked_up_by_its_rncp(connect_rest: ConnectRest) -> None:
+    """The `rncp` key reads `certification.rncp`: not a field of its own name."""
+    programmes = [
+        {"ref": "F1", "libelle": "CAP Cuisine", "fiche": "RNCP37859"},
+        {"ref": "F2", "libelle": "BTS SIO", "fiche": "RNCP35340"},
+    ]
+
+    async def search(request: Request) -> Response:
+        wanted = request.query_params.get("rncp")
+        return JSONResponse({"items": [p for p in programmes if p["fiche"] == wanted]})
+
+    app = recorded([Route("/formations", search)])
+    entity = {
+        "id": "ref",
+        "fields": {"title": "libelle", "certification.rncp": "fiche"},
+        "lookups": {"rncp": {"path": "/formations", "param": "rncp", "items": "items"}},
+    }
+    adapter = connect_rest(app, rest_config({"training_program": entity}))
+
+    found = await adapter.lookup("training_program", "rncp", ["RNCP35340", "RNCP00000"])
+
+    assert list(found) == ["RNCP35340"]
+    assert found["RNCP35340"][0].fields["title"] == "BTS SIO"
