@@ -17,17 +17,12 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any
 
-import httpx
-
-from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse
-from adapters.feed import Clock, FeedAdapter, Parser, RawRecords
+from adapters.feed import FeedKind, Parser, RawRecords
 from adapters.feed_config import CsvFeedEntity, CsvFeedPartner
 from adapters.mapping import as_spec, compile_path
-from adapters.registry import Kind
 
 ACCEPT = "text/csv, text/plain;q=0.5"
 CONTENT_TYPES = (
@@ -120,34 +115,9 @@ def _grouped(rows: RawRecords, spec: CsvFeedEntity) -> RawRecords:
     return [*groups.values(), *loose]
 
 
-def create(
-    partner: str,
-    config: CsvFeedPartner,
-    transport: httpx.AsyncBaseTransport | None = None,
-    *,
-    clock: Clock = time.monotonic,
-) -> FeedAdapter:
-    """The adapter of one csv_feed partner (``clock``: tests drive the refresh interval)."""
-    parsers = {entity: csv_parser(partner, spec) for entity, spec in config.entities.items()}
-    return FeedAdapter(
-        partner,
-        config,
-        parsers,
-        accept=ACCEPT,
-        content_types=CONTENT_TYPES,
-        transport=transport,
-        clock=clock,
-    )
-
-
-def factory(
-    partner: str, config: PartnerBase, transport: httpx.AsyncBaseTransport | None
-) -> FeedAdapter:
-    if not isinstance(config, CsvFeedPartner):
-        raise TypeError(f"{partner}: a csv_feed adapter needs a CsvFeedPartner block")
-    return create(partner, config, transport)
-
-
-KIND = Kind("csv_feed", CsvFeedPartner, factory)
+FEED = FeedKind("csv_feed", CsvFeedPartner, csv_parser, ACCEPT, CONTENT_TYPES)
+create = FEED.create
+factory = FEED.factory
+KIND = FEED.kind
 
 __all__ = ["ACCEPT", "CONTENT_TYPES", "KIND", "columns_read", "create", "csv_parser", "factory"]

@@ -45,6 +45,7 @@ from adapters.feed_config import FeedEntity, FeedPartnerBase
 from adapters.http import HttpAnswer, PartnerHttp, make_client
 from adapters.mapping import Mapper, as_spec, now_instant
 from adapters.predicates import FILTER_PREDICATES, predicates
+from adapters.registry import Kind
 from adapters.syntax import ENTITIES, lookup_key_path
 from adapters.types import ListQuery, LookupResult, Page, Provenance, Record, field_at
 
@@ -476,3 +477,59 @@ __all__ = [
     "View",
     "with_defaults",
 ]
+
+
+class FeedKind:
+    """One kind of feed (xml_feed, csv_feed): its config model, its parser, its media types.
+
+    The kinds differ only in how a document becomes raw records; building the adapter and
+    registering the kind is the same for both.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        config_type: type[FeedPartnerBase],
+        make_parser: Callable[[str, Any], Parser],
+        accept: str,
+        content_types: tuple[str, ...],
+    ) -> None:
+        self.name = name
+        self.config_type = config_type
+        self.make_parser = make_parser
+        self.accept = accept
+        self.content_types = content_types
+
+    def create(
+        self,
+        partner: str,
+        config: FeedPartnerBase,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        clock: Clock = time.monotonic,
+    ) -> FeedAdapter:
+        """The adapter of one partner of this kind (``clock``: tests drive the refresh)."""
+        parsers = {
+            entity: self.make_parser(partner, spec)
+            for entity, spec in config.feed_entities().items()
+        }
+        return FeedAdapter(
+            partner,
+            config,
+            parsers,
+            accept=self.accept,
+            content_types=self.content_types,
+            transport=transport,
+            clock=clock,
+        )
+
+    def factory(
+        self, partner: str, config: PartnerBase, transport: httpx.AsyncBaseTransport | None
+    ) -> FeedAdapter:
+        if not isinstance(config, self.config_type):
+            raise TypeError(f"{partner}: a {self.name} adapter needs a {self.config_type.__name__}")
+        return self.create(partner, config, transport)
+
+    @property
+    def kind(self) -> Kind:
+        return Kind(self.name, self.config_type, self.factory)

@@ -63,8 +63,10 @@ from adapters.mapping import (
     MappingError,
     PathStep,
     compile_path,
+    log_dropped,
     now_instant,
     read_path,
+    refuse_if_none_fit,
     valid_path,
 )
 from adapters.registry import Kind
@@ -583,11 +585,8 @@ class GraphqlAdapter:
         if not rejected:
             return
         self.rejected += rejected
-        if not kept:
-            raise SourceBadResponse(self.partner, f"no {entity} record fits the common syntax")
-        logger.warning(
-            "%s: %d %s record(s) dropped: not in the common syntax", self.partner, rejected, entity
-        )
+        refuse_if_none_fit(self.partner, entity, rejected, kept)
+        log_dropped(self.partner, entity, rejected)
 
     async def probe(self) -> None:
         await self.execute(self.graphql.health_query, {})

@@ -9,15 +9,18 @@ Fields of the partner's record that no mapping names are simply never read (drop
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters.config import EntityMapping, FieldMappingType, FieldSpec
+from adapters.errors import SourceBadResponse
 from adapters.syntax import ENTITIES, FieldType
 from adapters.types import Fields, Provenance, Record
 
+logger = logging.getLogger(__name__)
 MISSING = object()
 """What :func:`read_path` returns for an absent path (distinct from a null value)."""
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
@@ -387,3 +390,17 @@ class Mapper:
 
 def now_instant() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def refuse_if_none_fit(partner: str, entity: str, rejected: int, kept: int) -> None:
+    """An answer of which no record fits the common syntax is a bad answer, not an empty one."""
+    if rejected and not kept:
+        raise SourceBadResponse(partner, f"no {entity} record fits the common syntax")
+
+
+def log_dropped(partner: str, entity: str, rejected: int) -> None:
+    """Records that do not fit are dropped; say how many (never which values)."""
+    if rejected:
+        logger.warning(
+            "%s: %d %s record(s) dropped: not in the common syntax", partner, rejected, entity
+        )

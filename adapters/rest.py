@@ -39,7 +39,15 @@ from cachetools import LRUCache
 from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse
 from adapters.http import PartnerHttp, make_client
-from adapters.mapping import Mapper, PathStep, compile_path, now_instant, read_path
+from adapters.mapping import (
+    Mapper,
+    PathStep,
+    compile_path,
+    log_dropped,
+    now_instant,
+    read_path,
+    refuse_if_none_fit,
+)
 from adapters.registry import Kind
 from adapters.rest_config import (
     BatchLookup,
@@ -288,8 +296,8 @@ class RestAdapter:
             kept, dropped = self._mappers[entity].map_many(items, fetched_at)
             records.extend(kept)
             rejected += dropped
-        _refuse_if_none_fit(self.partner, entity, rejected, len(records))
-        _log_dropped(self.partner, entity, rejected)
+        refuse_if_none_fit(self.partner, entity, rejected, len(records))
+        log_dropped(self.partner, entity, rejected)
         return records
 
 
@@ -442,7 +450,7 @@ class _ListWalk:
         self.read += len(page.items)
         self.rejected += dropped
         # Judge early: a partner whose first records all fail is not read any further.
-        _refuse_if_none_fit(self.adapter.partner, self.entity, self.rejected, len(self.records))
+        refuse_if_none_fit(self.adapter.partner, self.entity, self.rejected, len(self.records))
         if len(page.items) < self.size or (
             self.total is not None and (index + 1) * self.size >= self.total
         ):
@@ -451,7 +459,7 @@ class _ListWalk:
             self.exhausted = True
 
     def _page(self) -> Page:
-        _log_dropped(self.adapter.partner, self.entity, self.rejected)
+        log_dropped(self.adapter.partner, self.entity, self.rejected)
         truncated = len(self.records) > self.want or (
             not self.exhausted and (len(self.records) >= self.want or self.read >= self.cap)
         )
@@ -562,18 +570,6 @@ def _count(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
-
-
-def _refuse_if_none_fit(partner: str, entity: str, rejected: int, kept: int) -> None:
-    if rejected and not kept:
-        raise SourceBadResponse(partner, f"no {entity} record fits the common syntax")
-
-
-def _log_dropped(partner: str, entity: str, rejected: int) -> None:
-    if rejected:
-        logger.warning(
-            "%s: %d %s record(s) dropped: not in the common syntax", partner, rejected, entity
-        )
 
 
 def _keyed(records: Sequence[Record], key: str, wanted: Sequence[str]) -> LookupResult:

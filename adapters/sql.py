@@ -67,7 +67,7 @@ from sqlalchemy.types import TypeEngine
 
 from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse, SourceUnavailable
-from adapters.mapping import Mapper, now_instant
+from adapters.mapping import Mapper, log_dropped, now_instant, refuse_if_none_fit
 from adapters.registry import Kind
 from adapters.sql_config import ColumnType, SqlEntity, SqlFilter, SqlPartner, join_conditions
 from adapters.syntax import FILTERS
@@ -269,8 +269,8 @@ class SqlAdapter:
             kept += 1
             for text in asked.get(value, ()):
                 found.setdefault(text, []).append(record)
-        _refuse_if_none_fit(self.partner, entity, rejected, kept)
-        _log_dropped(self.partner, entity, rejected)
+        refuse_if_none_fit(self.partner, entity, rejected, kept)
+        log_dropped(self.partner, entity, rejected)
 
     # -- health and lifecycle -------------------------------------------------------------------
 
@@ -354,8 +354,8 @@ class SqlAdapter:
 
     def _map(self, entity: str, raws: Sequence[Raw]) -> builtins.list[Record]:
         records, rejected = self._mappers[entity].map_many(raws, now_instant())
-        _refuse_if_none_fit(self.partner, entity, rejected, len(records))
-        _log_dropped(self.partner, entity, rejected)
+        refuse_if_none_fit(self.partner, entity, rejected, len(records))
+        log_dropped(self.partner, entity, rejected)
         return records
 
 
@@ -605,18 +605,6 @@ def _plain(value: Any) -> Any:
 
 
 # -- logs ----------------------------------------------------------------------------
-
-
-def _refuse_if_none_fit(partner: str, entity: str, rejected: int, kept: int) -> None:
-    if rejected and not kept:
-        raise SourceBadResponse(partner, f"no {entity} record fits the common syntax")
-
-
-def _log_dropped(partner: str, entity: str, rejected: int) -> None:
-    if rejected:
-        logger.warning(
-            "%s: %d %s record(s) dropped: not in the common syntax", partner, rejected, entity
-        )
 
 
 # -- registration -------------------------------------------------------------------------------

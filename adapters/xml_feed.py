@@ -27,18 +27,14 @@ so that ``action.session[*].periode.debut`` is every session's start and
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 from lxml import etree
 
-from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse
-from adapters.feed import Clock, FeedAdapter, Parser, RawRecords
+from adapters.feed import FeedKind, Parser, RawRecords
 from adapters.feed_config import XmlFeedEntity, XmlFeedPartner
-from adapters.registry import Kind
 
 ACCEPT = "application/xml, text/xml;q=0.9"
 CONTENT_TYPES = ("application/xml", "text/xml", "+xml")
@@ -175,34 +171,9 @@ def _check_namespace(partner: str, body: bytes, spec: XmlFeedEntity) -> None:
         raise SourceBadResponse(partner, "records in an unexpected XML namespace")
 
 
-def create(
-    partner: str,
-    config: XmlFeedPartner,
-    transport: httpx.AsyncBaseTransport | None = None,
-    *,
-    clock: Clock = time.monotonic,
-) -> FeedAdapter:
-    """The adapter of one xml_feed partner (``clock``: tests drive the refresh interval)."""
-    parsers = {entity: xml_parser(partner, spec) for entity, spec in config.entities.items()}
-    return FeedAdapter(
-        partner,
-        config,
-        parsers,
-        accept=ACCEPT,
-        content_types=CONTENT_TYPES,
-        transport=transport,
-        clock=clock,
-    )
-
-
-def factory(
-    partner: str, config: PartnerBase, transport: httpx.AsyncBaseTransport | None
-) -> FeedAdapter:
-    if not isinstance(config, XmlFeedPartner):
-        raise TypeError(f"{partner}: an xml_feed adapter needs an XmlFeedPartner block")
-    return create(partner, config, transport)
-
-
-KIND = Kind("xml_feed", XmlFeedPartner, factory)
+FEED = FeedKind("xml_feed", XmlFeedPartner, xml_parser, ACCEPT, CONTENT_TYPES)
+create = FEED.create
+factory = FEED.factory
+KIND = FEED.kind
 
 __all__ = ["ACCEPT", "CONTENT_TYPES", "KIND", "RecordBuilder", "create", "factory", "xml_parser"]
