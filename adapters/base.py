@@ -8,8 +8,8 @@ breakers or bulkheads: :mod:`gateway.sources` wraps every call with those.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from adapters.config import PartnerBase
 from adapters.types import ListQuery, LookupResult, Page
@@ -50,3 +50,48 @@ class Adapter(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class EndpointSpec(Protocol):
+    """An entity block that declares a list endpoint (or not) and look-ups by key."""
+
+    @property
+    def list(self) -> object | None: ...
+
+    @property
+    def lookups(self) -> Mapping[str, Any]: ...
+
+
+Spec = TypeVar("Spec", bound=EndpointSpec)
+
+
+class DeclaredEndpoints(Generic[Spec]):
+    """What a partner offers, read from its entity blocks (REST and GraphQL alike).
+
+    Subclasses set ``partner`` and ``specs`` (the entity blocks of the partners file).
+    """
+
+    partner: str
+    specs: Mapping[str, Spec]
+
+    def entities(self) -> frozenset[str]:
+        return frozenset(self.specs)
+
+    def listable(self, entity: str) -> bool:
+        spec = self.specs.get(entity)
+        return spec is not None and spec.list is not None
+
+    def lookup_keys(self, entity: str) -> frozenset[str]:
+        spec = self.specs.get(entity)
+        if spec is None:
+            return frozenset()
+        keys = set(spec.lookups)
+        if spec.list is not None:
+            keys.add("id")  # found by walking the list when the partner has no id look-up
+        return frozenset(keys)
+
+    def _entity(self, entity: str) -> Spec:
+        spec = self.specs.get(entity)
+        if spec is None:
+            raise ValueError(f"{self.partner} does not provide {entity}")
+        return spec

@@ -54,6 +54,7 @@ from graphql import (
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from adapters.base import DeclaredEndpoints
 from adapters.config import EntityMapping, HttpPartnerBase, PartnerBase, Strict
 from adapters.errors import SourceBadResponse
 from adapters.http import PartnerHttp, make_client
@@ -390,7 +391,7 @@ def _variable_value(value: Any) -> Any:
     return value
 
 
-class GraphqlAdapter:
+class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
     def __init__(
         self,
         partner: str,
@@ -400,6 +401,7 @@ class GraphqlAdapter:
         self.partner = partner
         self.config: PartnerBase = config
         self.graphql: GraphqlPartner = config
+        self.specs = config.entities
         self.http = PartnerHttp(partner, config, make_client(config, transport))
         self.rejected = 0  # partner records that did not fit the common syntax
         self._mappers = {
@@ -420,22 +422,6 @@ class GraphqlAdapter:
         }
 
     # -- what this partner offers
-
-    def entities(self) -> frozenset[str]:
-        return frozenset(self.graphql.entities)
-
-    def listable(self, entity: str) -> bool:
-        spec = self.graphql.entities.get(entity)
-        return spec is not None and spec.list is not None
-
-    def lookup_keys(self, entity: str) -> frozenset[str]:
-        spec = self.graphql.entities.get(entity)
-        if spec is None:
-            return frozenset()
-        keys = set(spec.lookups)
-        if spec.list is not None:
-            keys.add("id")  # found by walking the list when the partner has no id look-up
-        return frozenset(keys)
 
     def pushed_filters(self, entity: str) -> frozenset[str]:
         spec = self.graphql.entities.get(entity)
@@ -568,12 +554,6 @@ class GraphqlAdapter:
                 pairs.append((record, value))
         self._judge(entity, rejected, len(pairs))
         return _keyed(pairs, set(wanted))
-
-    def _entity(self, entity: str) -> GraphqlEntity:
-        spec = self.graphql.entities.get(entity)
-        if spec is None:
-            raise ValueError(f"{self.partner} does not provide {entity}")
-        return spec
 
     def _map(self, entity: str, raws: builtins.list[Any]) -> builtins.list[Record]:
         records, rejected = self._mappers[entity].map_many(raws, now_instant())

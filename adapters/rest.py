@@ -36,6 +36,7 @@ from urllib.parse import quote
 import httpx
 from cachetools import LRUCache
 
+from adapters.base import DeclaredEndpoints
 from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse
 from adapters.http import PartnerHttp, make_client
@@ -101,7 +102,7 @@ class _PartnerPage:
     next_cursor: str | None = None
 
 
-class RestAdapter:
+class RestAdapter(DeclaredEndpoints[RestEntity]):
     """The adapter of one REST/JSON partner; see the module docstring."""
 
     def __init__(
@@ -116,6 +117,7 @@ class RestAdapter:
         self.partner = partner
         self.config: PartnerBase = config
         self.rest: RestPartner = config
+        self.specs = config.entities
         self.http = PartnerHttp(partner, config, make_client(config, transport))
         self._mappers = mappers
         self._fan_out = max(1, config.max_concurrency // 2)
@@ -124,22 +126,6 @@ class RestAdapter:
         )
 
     # -- what this partner offers ---------------------------------------------------------------
-
-    def entities(self) -> frozenset[str]:
-        return frozenset(self.rest.entities)
-
-    def listable(self, entity: str) -> bool:
-        spec = self.rest.entities.get(entity)
-        return spec is not None and spec.list is not None
-
-    def lookup_keys(self, entity: str) -> frozenset[str]:
-        spec = self.rest.entities.get(entity)
-        if spec is None:
-            return frozenset()
-        keys = set(spec.lookups)
-        if spec.list is not None:
-            keys.add("id")  # found by walking the list when the partner has no id look-up
-        return frozenset(keys)
 
     def pushed_filters(self, entity: str) -> frozenset[str]:
         """Filters the entity's block declares (``single`` ones are pushed for one value only)."""
@@ -256,12 +242,6 @@ class RestAdapter:
         await self.http.aclose()
 
     # -- shared plumbing ------------------------------------------------------------------------
-
-    def _entity(self, entity: str) -> RestEntity:
-        spec = self.rest.entities.get(entity)
-        if spec is None:
-            raise ValueError(f"{self.partner} does not provide {entity}")
-        return spec
 
     async def _get_json(
         self, path: str, params: Params, ok: frozenset[int], revalidate: bool
