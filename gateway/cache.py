@@ -220,11 +220,6 @@ class HubCache:
         return cls(url, **kw)
 
     @property
-    def shared(self) -> bool:
-        """Whether a shared tier is configured (not whether it is reachable)."""
-        return self._shared is not None
-
-    @property
     def local_entries(self) -> int:
         return len(self._local)
 
