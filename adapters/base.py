@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from adapters.config import PartnerBase
+from adapters.config import ListSort, PartnerBase
 from adapters.types import ListQuery, LookupResult, Page
 
 
@@ -37,8 +37,18 @@ class Adapter(Protocol):
         """Common filter names this partner applies itself for ``entity``."""
         ...
 
+    def orders(self, entity: str) -> frozenset[str]:
+        """Order tokens (``-publishedAt``) this partner can list ``entity`` in."""
+        ...
+
+    def resumable(self, entity: str) -> bool:
+        """Whether a list of ``entity`` can resume at a :data:`~adapters.types.Position`
+        (false for a partner without pagination: it is read in full every time)."""
+        ...
+
     async def list(self, query: ListQuery) -> Page:
-        """Records matching ``query`` (at most ``query.limit``), every page followed."""
+        """About one page: at most ``query.limit`` records matching every filter, in
+        ``query.order``, right after ``query.resume``; see :class:`~adapters.types.ListQuery`."""
         ...
 
     async def lookup(self, entity: str, key: str, values: Sequence[str]) -> LookupResult:
@@ -60,6 +70,9 @@ class EndpointSpec(Protocol):
 
     @property
     def lookups(self) -> Mapping[str, Any]: ...
+
+    @property
+    def sort(self) -> ListSort | None: ...
 
 
 Spec = TypeVar("Spec", bound=EndpointSpec)
@@ -89,6 +102,15 @@ class DeclaredEndpoints(Generic[Spec]):
         if spec.list is not None:
             keys.add("id")  # found by walking the list when the partner has no id look-up
         return frozenset(keys)
+
+    def orders(self, entity: str) -> frozenset[str]:
+        spec = self.specs.get(entity)
+        if spec is None or spec.list is None or spec.sort is None:
+            return frozenset()
+        return spec.sort.orders()
+
+    def resumable(self, entity: str) -> bool:
+        return False  # the paged list path fills this in per kind
 
     def _entity(self, entity: str) -> Spec:
         spec = self.specs.get(entity)

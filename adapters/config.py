@@ -71,6 +71,38 @@ class EntityMapping(Strict):
     fields: dict[str, FieldMappingType] = Field(default_factory=dict)
 
 
+class ListSort(Strict):
+    """The orders a partner can list an entity in (tokens: ``title``, ``-publishedAt``).
+
+    ``values`` maps a common-syntax order to what the partner takes in ``param`` (a query
+    parameter for REST, a variable of the list query for GraphQL); ``natural`` is the order the
+    partner returns records in when asked nothing (``-publishedAt``, or ``id`` for its own ids).
+    A list merged from several partners is read page by page only from partners that can give
+    the gateway's order; the others are read in full (bounded by ``max_items``) and sorted.
+    """
+
+    param: str | None = Field(None, description="query parameter / variable taking the order")
+    values: dict[str, str] = Field(
+        default_factory=dict, description="common order token -> the partner's value"
+    )
+    natural: str | None = Field(None, description="order of the partner's answer by default")
+
+    @model_validator(mode="after")
+    def _tokens(self) -> ListSort:
+        from adapters.types import SortOrder
+
+        for token in [*self.values, *([self.natural] if self.natural else [])]:
+            SortOrder.parse(token)  # raises ValueError with the token
+        if self.values and self.param is None:
+            raise ValueError("`values` needs `param`, the parameter that takes the order")
+        return self
+
+    def orders(self) -> frozenset[str]:
+        """Tokens of the orders the partner can give (asked for, or by default)."""
+        natural = {self.natural} if self.natural else set()
+        return frozenset(self.values) | natural
+
+
 class RetryPolicy(Strict):
     enabled: bool = True
     attempts: Annotated[int, Field(ge=1, le=3)] = 2  # first try + one retry, reads only

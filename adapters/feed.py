@@ -416,6 +416,12 @@ class FeedAdapter:
         feed = self.feeds.get(entity)
         return frozenset(feed.keys) if feed is not None else frozenset()
 
+    def orders(self, entity: str) -> frozenset[str]:
+        return frozenset()  # the paged list path fills this in
+
+    def resumable(self, entity: str) -> bool:
+        return False
+
     def pushed_filters(self, entity: str) -> frozenset[str]:
         return frozenset(FILTER_PREDICATES.get(entity, {})) if entity in self.feeds else frozenset()
 

@@ -55,7 +55,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.base import DeclaredEndpoints
-from adapters.config import EntityMapping, HttpPartnerBase, PartnerBase, Strict
+from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PartnerBase, Strict
 from adapters.errors import SourceBadResponse
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
@@ -311,6 +311,9 @@ class GraphqlLookup(Strict):
 
 class GraphqlEntity(EntityMapping):
     list: GraphqlList | None = None
+    sort: ListSort | None = Field(
+        None, description="orders the list query can give (`param`: its order variable)"
+    )
     lookups: dict[str, GraphqlLookup] = Field(default_factory=dict)
 
 

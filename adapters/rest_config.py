@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from adapters.config import EntityMapping, HttpPartnerBase, Strict
+from adapters.config import EntityMapping, HttpPartnerBase, ListSort, Strict
 
 
 class NoPagination(Strict):
@@ -128,6 +128,7 @@ class RestEntity(EntityMapping):
     lookups: dict[str, Lookup] = Field(default_factory=dict)
     filters: dict[str, FilterPushdown] = Field(default_factory=dict)
     etag: bool = Field(False, description="revalidate list pages with If-None-Match")
+    sort: ListSort | None = Field(None, description="orders the partner can list in")
 
 
 class RestPartner(HttpPartnerBase):

@@ -176,6 +176,12 @@ class SqlAdapter:
         spec = self.sql.entities.get(entity)
         return frozenset() if spec is None else frozenset({"id", *spec.lookups})
 
+    def orders(self, entity: str) -> frozenset[str]:
+        return frozenset()  # the paged list path fills this in
+
+    def resumable(self, entity: str) -> bool:
+        return False
+
     def pushed_filters(self, entity: str) -> frozenset[str]:
         spec = self.sql.entities.get(entity)
         return frozenset() if spec is None else frozenset(spec.filters)

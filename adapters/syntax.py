@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.types import DataClass
+from adapters.types import DataClass, SortOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +164,17 @@ FILTERS: dict[str, dict[str, FieldType]] = {
     "organisation": {},
 }
 """Filters the gateway understands, per entity; a partner may push any of them down."""
+
+LIST_ORDERS: dict[str, SortOrder] = {
+    "offer": SortOrder("publishedAt", descending=True),
+    "training_program": SortOrder("title"),
+    "organisation": SortOrder("name"),
+}
+"""The order of a list merged from several partners (a single partner's list keeps its own).
+
+Partners that can give this order are read page by page and merged (k-way); the others are read
+in full, bounded by their ``max_items``, and sorted by the gateway.
+"""
 
 LOOKUP_KEYS: dict[str, tuple[str, ...]] = {
     "offer": ("id",),

@@ -8,6 +8,7 @@ shared cache with one serializer and sort lexicographically by time.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,31 +70,84 @@ class GeoFilter:
     radius_km: float
 
 
+Position = Any
+"""Where a partner's list stopped: JSON-native, made and read only by the adapter that made it
+(a raw offset, a partner cursor and a count to skip, a keyset value). The gateway keeps one per
+partner in its connection cursors and hands it back to resume right there."""
+
+
+@dataclass(frozen=True, slots=True)
+class SortOrder:
+    """A list order in the common syntax: one field and a direction.
+
+    Written as a token: ``publishedAt`` ascending, ``-publishedAt`` descending (the partners
+    file declares which tokens a partner can sort by).
+    """
+
+    field: str
+    descending: bool = False
+
+    @property
+    def token(self) -> str:
+        return ("-" if self.descending else "") + self.field
+
+    @classmethod
+    def parse(cls, token: str) -> SortOrder:
+        descending = token.startswith("-")
+        name = token[1:] if descending else token
+        if not name or not all(part.isidentifier() for part in name.split(".")):
+            raise ValueError(f"not a sort order: {token!r} (a field, `-` before it: descending)")
+        return cls(name, descending)
+
+
 @dataclass(frozen=True, slots=True)
 class ListQuery:
-    """What the gateway asks one partner for one entity.
+    """What the gateway asks one partner for one entity: about one page, and where to resume.
 
-    ``filters`` uses the common filter names (see :data:`adapters.syntax.FILTERS`); an adapter
-    pushes down the ones its configuration declares and ignores the others, and the gateway
-    re-applies every filter to what comes back, so a partner's looser filter never leaks.
-    ``limit`` is the most records the gateway wants from this partner.
+    ``filters`` uses the common filter names (see :data:`adapters.syntax.FILTERS`). An adapter
+    pushes down the ones its configuration declares and applies the others itself
+    (:mod:`adapters.predicates`), so that ``limit`` counts records that match every filter;
+    the gateway re-applies every filter anyway, so a partner's looser filter never leaks.
+
+    - ``limit``: the most matching records wanted from this call;
+    - ``order``: one of the adapter's :meth:`~adapters.base.Adapter.orders`, or None for the
+      partner's natural order;
+    - ``resume``: a position from an earlier :class:`Page` (``positions[i]`` or ``end``);
+      None starts at the beginning.
+
+    An adapter reads at most its ``max_items`` raw records in one call, so filters it cannot
+    push down cost a bounded scan (``Page.exhausted`` stays false where it stopped).
     """
 
     entity: str
     filters: Mapping[str, Any]
     limit: int
+    order: SortOrder | None = None
+    resume: Position = None
 
     def cache_key_parts(self) -> tuple[Any, ...]:
-        return (self.entity, freeze(self.filters), self.limit)
+        order = self.order.token if self.order is not None else ""
+        # A position is ordered data (a keyset, a cursor and a skip): kept as its JSON text.
+        resume = json.dumps(self.resume, sort_keys=True, separators=(",", ":"))
+        return (self.entity, freeze(self.filters), self.limit, order, resume)
 
 
 @dataclass(slots=True)
 class Page:
-    """What one partner returned for a :class:`ListQuery`."""
+    """What one partner returned for a :class:`ListQuery`.
+
+    ``positions[i]`` resumes right after ``records[i]``; ``end`` resumes after the last raw
+    record read (matching or not), and ``exhausted`` says nothing is left after it. An adapter
+    that cannot resume (pagination ``none``) leaves ``positions`` None and reads everything.
+    """
 
     records: list[Record]
     total: int | None = None  # the partner's own count when it gives one
-    truncated: bool = False  # the partner had more than ``limit``
+    truncated: bool = False  # a full read stopped at ``limit`` or ``max_items``
+    positions: list[Position] | None = None
+    end: Position = None
+    exhausted: bool = True
+    total_exact: bool = False  # ``total`` counts exactly what matches every filter of the query
 
 
 LookupResult = dict[str, list[Record]]
