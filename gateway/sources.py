@@ -24,12 +24,12 @@ from cachetools import TLRUCache
 from adapters.base import Adapter
 from adapters.config import PartnerBase
 from adapters.errors import CircuitOpen, SourceError, SourceTimeout
+from adapters.filtering import keep, normalise, predicates
 from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
 from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass, ListQuery, Page, Record, field_at, freeze
 from gateway.cache import HubCache
-from gateway.filtering import keep, normalise, predicates
 from gateway.merge import absorb, deduplicate, merge_group
 from gateway.resilience import Breaker, Health
 

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from adapters import xml_feed
 from adapters.feed import FeedAdapter
+from adapters.filtering import keep, normalise, predicates
 from adapters.predicates import FILTER_PREDICATES
 from adapters.syntax import FILTERS
 from adapters.types import GeoFilter, ListQuery, Record
 from demo import carif
-from gateway.filtering import keep, normalise, predicates
 from tests.adapters.test_xml_feed_carif import carif_block
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from adapters.errors import SourceError, SourceUnavailable
+from adapters.filtering import keep, predicates
 from adapters.types import ListQuery, Record
-from gateway.filtering import keep, predicates
 from tests.adapters.contract.conftest import Open
 from tests.adapters.contract.partners import (
     BAD_OFFER,

@@ -1,4 +1,4 @@
-"""Filters the gateway applies itself, on common-syntax records from any partner.
+"""Filters applied to common-syntax records from any partner, by the adapters and the gateway.
 
 Every filter is re-applied to every partner's answer: a partner's pushed-down filter is an
 optimisation, never trusted, so a looser partner filter cannot leak records into a page.
@@ -7,6 +7,9 @@ INSEE code still matches ``near`` and ``departements``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from adapters.predicates import Predicate, predicates
 from adapters.types import Fields, Record
@@ -46,4 +49,20 @@ def keep(records: list[Record], checks: list[Predicate]) -> list[Record]:
     return [r for r in records if all(check(r.fields) for check in checks)]
 
 
-__all__ = ["complete_location", "keep", "normalise", "predicates"]
+def matcher(entity: str, filters: Mapping[str, Any]) -> Callable[[Record], bool]:
+    """One test for "does this freshly mapped record match every filter?".
+
+    The record's locations are completed from the reference communes first (in place), so a
+    partner giving only an INSEE code still matches ``near`` and ``departements``. Adapters use
+    it to count matching records towards ``ListQuery.limit``.
+    """
+    checks = predicates(entity, filters)
+
+    def matches(record: Record) -> bool:
+        normalise(record)
+        return all(check(record.fields) for check in checks)
+
+    return matches
+
+
+__all__ = ["complete_location", "keep", "matcher", "normalise", "predicates"]
