@@ -25,8 +25,6 @@ import asyncio
 import builtins
 import contextlib
 import logging
-import math
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +37,7 @@ from cachetools import LRUCache
 from adapters.base import DeclaredEndpoints
 from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse
+from adapters.filtering import matcher
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
     Mapper,
@@ -52,18 +51,15 @@ from adapters.mapping import (
 from adapters.registry import Kind
 from adapters.rest_config import (
     BatchLookup,
-    CursorPagination,
     FilterPushdown,
     Lookup,
     NoPagination,
-    OffsetPagination,
-    PagePagination,
-    RangePagination,
     RestEntity,
     RestPartner,
 )
+from adapters.rest_paging import BadPosition, ListWalk
 from adapters.syntax import ENTITIES, lookup_key_path
-from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record, field_at
+from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record, SortOrder, field_at
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +67,9 @@ Params = builtins.list[tuple[str, str]]
 T = TypeVar("T")
 
 _ETAG_CACHE_BYTES = 16 * 1024 * 1024  # revalidated bodies kept per partner, bounded by size
-_LIST_STATUSES = frozenset({200, 204, 206})  # 206/204: range pagination's partial and empty
 _LOOKUP_STATUSES = frozenset({200, 204, 404})  # 404 on one look-up: not found, not a failure
 _BATCH_STATUSES = frozenset({200, 204})
 _ALIVE_STATUSES = frozenset(range(200, 500)) - {401, 403}
-_CONTENT_RANGE = re.compile(r"(\d+)\s*-\s*(\d+)\s*/\s*(\d+)")
 _DOT_SEGMENTS = frozenset({"", ".", ".."})  # would change the path once normalised
 
 
@@ -93,13 +87,6 @@ class _Revalidable:
     etag: str
     answer: _Json
     size: int
-
-
-@dataclass(slots=True)
-class _PartnerPage:
-    items: builtins.list[Any]
-    total: int | None = None
-    next_cursor: str | None = None
 
 
 class RestAdapter(DeclaredEndpoints[RestEntity]):
@@ -134,13 +121,36 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
 
     # -- list -----------------------------------------------------------------------------------
 
+    def resumable(self, entity: str) -> bool:
+        spec = self.rest.entities.get(entity)
+        return (
+            spec is not None
+            and spec.list is not None
+            and not isinstance(spec.pagination, NoPagination)
+        )
+
     async def list(self, query: ListQuery) -> Page:
         spec = self._entity(query.entity)
         want = min(query.limit, self.rest.max_items)
         if spec.list is None or want <= 0:
             return Page(records=[])
-        params = [*spec.list.params.items(), *_pushed_params(spec.filters, query.filters)]
-        return await _ListWalk(self, query.entity, spec, params, want).run()
+        pushed, pushed_all = _pushed_params(spec.filters, query.filters)
+        params = [*spec.list.params.items(), *pushed, *_order_params(spec, query.order)]
+        walk = ListWalk(
+            self,
+            query.entity,
+            spec,
+            params,
+            want,
+            matcher(query.entity, query.filters),
+            query.resume,
+        )
+        try:
+            page = await walk.run()
+        except BadPosition as error:
+            raise ValueError(str(error)) from None
+        page.total_exact = pushed_all and page.total is not None
+        return page
 
     # -- look-up --------------------------------------------------------------------------------
 
@@ -219,9 +229,20 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
             return not missing
 
         params = builtins.list(spec.list.params.items())
-        walk = _ListWalk(self, entity, spec, params, self.rest.max_items, stop=found_all)
-        page = await walk.run()
-        return _keyed(page.records, "id", wanted)
+        found: builtins.list[Record] = []
+        position: Any = None
+        read = 0
+        step = getattr(spec.pagination, "page_size", self.rest.max_items)  # one partner page
+        while missing and read < self.rest.max_items:
+            walk = ListWalk(self, entity, spec, params, step, _any, position)
+            page = await walk.run()
+            found.extend(r for r in page.records if r.owner.partner_id in missing)
+            found_all(page.records)
+            read += walk.result.read
+            if page.exhausted or page.positions is None or not walk.result.read:
+                break
+            position = page.end
+        return _keyed(found, "id", wanted)
 
     # -- health and lifecycle -------------------------------------------------------------------
 
@@ -268,6 +289,24 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
                 self._revalidable[key] = _Revalidable(etag, answer, len(raw.body))
         return answer
 
+    async def _post_json(self, path: str, params: Params, ok: frozenset[int]) -> _Json:
+        raw = await self.http.request(
+            "POST", path, params=params, ok_statuses=ok
+        )  # a search endpoint: as safe to retry as a GET
+        body = None if raw.status == 204 else raw.json(self.partner)
+        return _Json(raw.status, raw.headers, body)
+
+    def _items_of(self, body: Any, steps: tuple[PathStep, ...] | None) -> builtins.list[Any]:
+        return _items(self.partner, body, steps, single_ok=False)
+
+    @staticmethod
+    def _steps(path: str | None) -> tuple[PathStep, ...] | None:
+        return _steps(path)
+
+    async def _gather(self, calls: Sequence[Callable[[], Awaitable[T]]]) -> builtins.list[T]:
+        """Runs ``calls`` with at most ``_fan_out`` in flight, results in order."""
+        return await _gather_bounded(calls, self._fan_out)
+
     def _map_answers(self, entity: str, answers: Sequence[Sequence[Any]]) -> builtins.list[Record]:
         fetched_at = now_instant()
         records: builtins.list[Record] = []
@@ -281,183 +320,26 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
         return records
 
 
-class _ListWalk:
-    """One list query's walk through a partner's pages, stopping at ``want`` records."""
-
-    def __init__(
-        self,
-        adapter: RestAdapter,
-        entity: str,
-        spec: RestEntity,
-        params: Params,
-        want: int,
-        stop: Callable[[builtins.list[Record]], bool] | None = None,
-    ) -> None:
-        assert spec.list is not None
-        self.adapter = adapter
-        self.entity = entity
-        self.spec = spec
-        self.endpoint = spec.list
-        self.items_steps = _steps(spec.list.items)
-        self.params = params
-        self.want = want
-        self.cap = adapter.rest.max_items  # raw records read, kept or not
-        self.stop = stop
-        style = spec.pagination
-        self.size = want if isinstance(style, NoPagination) else min(style.page_size, want)
-        self.total_steps = (
-            _steps(style.total) if isinstance(style, PagePagination | OffsetPagination) else None
-        )
-        self.cursor_steps = _steps(style.next) if isinstance(style, CursorPagination) else None
-        self.records: builtins.list[Record] = []
-        self.read = 0
-        self.rejected = 0
-        self.total: int | None = None
-        self.exhausted = False
-
-    @property
-    def done(self) -> bool:
-        return self.exhausted or len(self.records) >= self.want or self.read >= self.cap
-
-    async def run(self) -> Page:
-        style = self.spec.pagination
-        first = await self._fetch(0, None)
-        self._take(first, 0)
-        if isinstance(style, NoPagination):
-            self.exhausted = True
-            self.total = len(first.items)
-        elif isinstance(style, CursorPagination):
-            await self._follow_cursors(first.next_cursor)
-        else:
-            await self._fetch_indexed()
-        return self._page()
-
-    async def _follow_cursors(self, cursor: str | None) -> None:
-        seen = {cursor}
-        index = 1
-        while not self.done and cursor is not None:
-            page = await self._fetch(index, cursor)
-            self._take(page, index)
-            if page.next_cursor in seen:  # a partner going round in circles
-                self.exhausted = True
-            cursor = page.next_cursor
-            seen.add(cursor)
-            index += 1
-
-    async def _fetch_indexed(self) -> None:
-        index = 1
-        while not self.done:
-            if self.total is None:
-                count = 1  # no total: one page at a time until a short one
-            else:
-                last = math.ceil(min(self.total, self.cap) / self.size) - 1
-                still_wanted = math.ceil((self.want - len(self.records)) / self.size)
-                count = min(self.adapter._fan_out, still_wanted, last - index + 1)
-                if count <= 0:
-                    self.exhausted = self.total <= self.read
-                    break
-            indexes = builtins.list(range(index, index + count))
-            pages = await _gather_bounded(
-                [_bind(self._fetch, i, None) for i in indexes], self.adapter._fan_out
-            )
-            for at, page in zip(indexes, pages, strict=True):
-                self._take(page, at)
-                if self.done:
-                    break
-            index += count
-
-    async def _fetch(self, index: int, cursor: str | None) -> _PartnerPage:
-        adapter = self.adapter
-        params = [*self.params, *self._page_params(index, cursor)]
-        if self.endpoint.method == "GET":
-            answer = await adapter._get_json(
-                self.endpoint.path, params, _LIST_STATUSES, self.spec.etag
-            )
-        else:
-            raw = await adapter.http.request(
-                "POST", self.endpoint.path, params=params, ok_statuses=_LIST_STATUSES
-            )  # a search endpoint: as safe to retry as a GET
-            body = None if raw.status == 204 else raw.json(adapter.partner)
-            answer = _Json(raw.status, raw.headers, body)
-        if answer.status == 204:
-            return _PartnerPage([], self._total(answer))
-        items = _items(adapter.partner, answer.body, self.items_steps, single_ok=False)
-        return _PartnerPage(items, self._total(answer), self._next_cursor(answer))
-
-    def _page_params(self, index: int, cursor: str | None) -> Params:
-        style, size = self.spec.pagination, self.size
-        if isinstance(style, RangePagination):
-            return [(style.param, f"{index * size}-{index * size + size - 1}")]
-        if isinstance(style, PagePagination):
-            page = str(style.first_page + index)
-            return [(style.page_param, page), (style.size_param, str(size))]
-        if isinstance(style, OffsetPagination):
-            return [(style.offset_param, str(index * size)), (style.limit_param, str(size))]
-        if isinstance(style, CursorPagination):
-            params = [(style.size_param, str(size))] if style.size_param else []
-            if cursor is not None:
-                params.append((style.cursor_param, cursor))
-            return params
-        return []
-
-    def _total(self, answer: _Json) -> int | None:
-        style = self.spec.pagination
-        if isinstance(style, RangePagination):
-            match = _CONTENT_RANGE.search(answer.headers.get(style.total_header, ""))
-            return int(match.group(3)) if match else None
-        if self.total_steps is not None and answer.body is not None:
-            return _count(read_path(answer.body, self.total_steps))
-        return None
-
-    def _next_cursor(self, answer: _Json) -> str | None:
-        if self.cursor_steps is None:
-            return None
-        value = read_path(answer.body, self.cursor_steps)
-        if isinstance(value, str) and value:
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        return None
-
-    def _take(self, page: _PartnerPage, index: int) -> None:
-        if page.total is not None:
-            self.total = page.total
-        if not page.items:
-            self.exhausted = True
-            return
-        kept, dropped = self.adapter._mappers[self.entity].map_many(page.items, now_instant())
-        self.records.extend(kept)
-        self.read += len(page.items)
-        self.rejected += dropped
-        # Judge early: a partner whose first records all fail is not read any further.
-        refuse_if_none_fit(self.adapter.partner, self.entity, self.rejected, len(self.records))
-        if len(page.items) < self.size or (
-            self.total is not None and (index + 1) * self.size >= self.total
-        ):
-            self.exhausted = True
-        if self.stop is not None and self.stop(kept):
-            self.exhausted = True
-
-    def _page(self) -> Page:
-        log_dropped(self.adapter.partner, self.entity, self.rejected)
-        truncated = len(self.records) > self.want or (
-            not self.exhausted and (len(self.records) >= self.want or self.read >= self.cap)
-        )
-        return Page(records=self.records[: self.want], total=self.total, truncated=truncated)
-
-
 # -- filter push-down ---------------------------------------------------------------------------
 
 
-def _pushed_params(declared: Mapping[str, FilterPushdown], filters: Mapping[str, Any]) -> Params:
-    """Query parameters for the filters the partner applies itself; the others are left out."""
+def _pushed_params(
+    declared: Mapping[str, FilterPushdown], filters: Mapping[str, Any]
+) -> tuple[Params, bool]:
+    """Query parameters for the filters the partner applies itself (the others are left out),
+    and whether every given filter was pushed (the partner's total is then exact)."""
     params: Params = []
+    given = {name for name, value in filters.items() if value not in (None, [], (), "")}
+    pushed: set[str] = set()
     for name, how in declared.items():
         value = filters.get(name)
         if value is None:
             continue
         if isinstance(value, GeoFilter):
-            params.extend(_near_params(how, value))
+            near = _near_params(how, value)
+            params.extend(near)
+            if near and how.radius_param is not None:
+                pushed.add(name)
             continue
         if name == "near":
             continue  # only a GeoFilter says where: anything else is not pushed
@@ -477,7 +359,22 @@ def _pushed_params(declared: Mapping[str, FilterPushdown], filters: Mapping[str,
             params.extend((param, text) for text in texts)
         else:
             params.append((param, how.join.join(texts)))
-    return params
+        pushed.add(name)
+    return params, given <= pushed
+
+
+def _order_params(spec: RestEntity, order: SortOrder | None) -> Params:
+    """The partner's parameter for ``order``; nothing for its natural order."""
+    if order is None or spec.sort is None or order.token == spec.sort.natural:
+        return []
+    value = spec.sort.values.get(order.token)
+    if value is None or spec.sort.param is None:
+        raise ValueError(f"cannot list in order {order.token}")  # the planner asks orders() first
+    return [(spec.sort.param, value)]
+
+
+def _any(record: Record) -> bool:
+    return True
 
 
 def _near_params(how: FilterPushdown, near: GeoFilter) -> Params:
@@ -540,16 +437,6 @@ def _items(
     if single_ok and isinstance(found, dict):
         return [found]
     raise SourceBadResponse(partner, "the answer is not in the expected shape")
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def _keyed(records: Sequence[Record], key: str, wanted: Sequence[str]) -> LookupResult:

@@ -143,7 +143,7 @@ class Page:
 
     records: list[Record]
     total: int | None = None  # the partner's own count when it gives one
-    truncated: bool = False  # a full read stopped at ``limit`` or ``max_items``
+    truncated: bool = False  # the partner had more than this answer holds
     positions: list[Position] | None = None
     end: Position = None
     exhausted: bool = True

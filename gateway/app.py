@@ -42,7 +42,11 @@ def create_app(
         shared_timeout_s=settings.cache_shared_timeout_s,
     )
     registry = SourceRegistry.from_partners(
-        partners, cache, transports, caching=settings.cache_enabled
+        partners,
+        cache,
+        transports,
+        caching=settings.cache_enabled,
+        coalesce=settings.coalesce_partner_calls,
     )
     graphql = HubGraphQL(registry, settings)
 

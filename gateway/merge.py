@@ -144,8 +144,10 @@ def _deep_copy(fields: Fields) -> Fields:
 def deduplicate(entity: str, streams: Iterable[list[Record]]) -> list[Record]:
     """Merge records of several partners (given in partner order) into one list.
 
-    A record joins the first group that shares any identity key with it; records without an
-    identity key stay alone. Order: first appearance, in partner order.
+    A record joins the first group that shares any identity key with it and holds no record of
+    its own partner: within one partner, records are told apart by the partner's own ids, so
+    two distinct offers of one publisher are never folded. Records without an identity key
+    stay alone. Order: first appearance, in partner order.
     """
     identity = IDENTITY.get(entity)
     groups: list[list[Record]] = []
@@ -153,7 +155,15 @@ def deduplicate(entity: str, streams: Iterable[list[Record]]) -> list[Record]:
     for records in streams:
         for record in records:
             keys = identity(record.fields) if identity else []
-            group = next((by_key[k] for k in keys if k in by_key), None)
+            partner = record.owner.partner
+            group = next(
+                (
+                    by_key[k]
+                    for k in keys
+                    if k in by_key and all(r.owner.partner != partner for r in groups[by_key[k]])
+                ),
+                None,
+            )
             if group is None:
                 group = len(groups)
                 groups.append([record])

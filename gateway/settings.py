@@ -18,6 +18,10 @@ class Settings(BaseSettings):
 
     partners_file: Path | None = Field(None, description="partners TOML (HUB_PARTNERS_FILE)")
     cache_enabled: bool = Field(True, description="off: every query goes to the partners")
+    coalesce_partner_calls: bool = Field(
+        True,
+        description="identical PUBLIC/REFERENCE partner calls in flight at once are made once",
+    )
     cache_url: str = Field("memory://", description="memory:// or redis://host:port/db")
     cache_namespace: str = Field(
         "hub", pattern=r"^[a-z][a-z0-9_]*$", description="key prefix: one per deployment"

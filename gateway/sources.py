@@ -29,7 +29,9 @@ from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
 from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass, ListQuery, Page, Record, field_at, freeze
+from gateway import freshness, lists
 from gateway.cache import HubCache
+from gateway.lists import ListPage
 from gateway.merge import absorb, deduplicate, merge_group
 from gateway.resilience import Breaker, Health
 
@@ -104,11 +106,27 @@ class Source:
 
 
 def _encode_page(page: Page) -> Any:
-    return {"r": [r.to_json() for r in page.records], "n": page.total, "x": page.truncated}
+    return {
+        "r": [r.to_json() for r in page.records],
+        "n": page.total,
+        "x": page.truncated,
+        "q": page.positions,
+        "z": page.end,
+        "d": page.exhausted,
+        "e": page.total_exact,
+    }
 
 
 def _decode_page(data: Any) -> Page:
-    return Page([Record.from_json(r) for r in data["r"]], data["n"], data["x"])
+    return Page(
+        [Record.from_json(r) for r in data["r"]],
+        data["n"],
+        data["x"],
+        data["q"],
+        data["z"],
+        data["d"],
+        data["e"],
+    )
 
 
 def _encode_records(records: list[Record]) -> Any:
@@ -153,16 +171,36 @@ def _still_missing(
     )
 
 
+def _copied(page: Page) -> Page:
+    """A page shared by coalesced callers, with records of their own (resolvers may merge)."""
+    return Page(
+        [Record.from_json(r.to_json()) for r in page.records],
+        page.total,
+        page.truncated,
+        page.positions,
+        page.end,
+        page.exhausted,
+        page.total_exact,
+    )
+
+
 def _mark_cached(records: list[Record]) -> None:
     for record in records:
         record.provenance = [dataclasses.replace(p, from_cache=True) for p in record.provenance]
 
 
 class SourceRegistry:
-    def __init__(self, sources: Sequence[Source], cache: HubCache, caching: bool = True) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        cache: HubCache,
+        caching: bool = True,
+        coalesce: bool = True,
+    ) -> None:
         self.sources = list(sources)
         self.cache = cache
         self.caching = caching
+        self.coalesce = coalesce
         # Bounded, and each entry expires with the freshest of its inputs.
         self._memo: TLRUCache[Any, _Memo] = TLRUCache(
             MEMO_ENTRIES, _memo_expiry, timer=time.monotonic
@@ -176,6 +214,7 @@ class SourceRegistry:
         cache: HubCache,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         caching: bool = True,
+        coalesce: bool = True,
     ) -> SourceRegistry:
         transports = transports or {}
         sources = [
@@ -183,7 +222,7 @@ class SourceRegistry:
             for name, config in partners.partners.items()
             if config.enabled
         ]
-        return cls(sources, cache, caching)
+        return cls(sources, cache, caching, coalesce)
 
     def source(self, partner: str) -> Source | None:
         return self._by_name.get(partner)
@@ -241,6 +280,74 @@ class SourceRegistry:
             return result.value, None
         fresh = self.cache.fresh_for(DATA_CLASSES[entity], source.config.cache.ttl_s)
         return result.value, fresh - result.age_s
+
+    async def list_call(self, source: Source, query: ListQuery) -> Page:
+        """One partner's window of a list, under its protection, cached by data class.
+
+        Identical calls in flight at the same moment are made once (PUBLIC and REFERENCE data
+        only: a personal answer is never shared between two requests).
+        """
+        page, fresh = await self._list_call(source, query)
+        freshness.note(fresh, DATA_CLASSES[query.entity])
+        return page
+
+    async def _list_call(self, source: Source, query: ListQuery) -> tuple[Page, float | None]:
+        data_class = DATA_CLASSES[query.entity]
+        shareable = data_class != DataClass.PERSONAL
+        parts = (source.partner, *query.cache_key_parts())
+
+        async def load() -> Page:
+            return await source.call(lambda: source.adapter.list(query))
+
+        if not (self.caching and source.config.cache.enabled and shareable):
+            if self.coalesce and shareable:
+                page = await self.cache.single_flight("list_call", parts, load)
+                return _copied(page), None
+            return await load(), None
+        result = await self.cache.get_or_load(
+            data_class,
+            "list",
+            parts,
+            load,
+            encode=_encode_page,
+            decode=_decode_page,
+            ttl=source.config.cache.ttl_s,
+            stale_for=source.config.cache.stale_s,
+        )
+        if result.from_cache:
+            _mark_cached(result.value.records)
+        if result.stale:
+            return result.value, None
+        fresh = self.cache.fresh_for(data_class, source.config.cache.ttl_s)
+        return result.value, fresh - result.age_s
+
+    async def list_page(
+        self,
+        entity: str,
+        filters: Mapping[str, Any],
+        first: int,
+        after: str | None,
+        partners: Sequence[str] | None = None,
+        wanted: frozenset[str] | None = None,
+    ) -> ListPage:
+        """One page of ``entity`` (see :mod:`gateway.lists`); raises
+        :class:`~gateway.list_cursor.BadCursor` before any partner call for a foreign cursor."""
+        chosen = lists.plan(self, entity, filters, partners, after)
+        post_filter = None
+        if entity == "offer" and filters.get("opco"):
+            opco = filters["opco"]
+
+            async def post_filter(records: list[Record]) -> tuple[list[Record], list[Any]]:
+                outcome = Outcome(records)
+                await self._keep_employers_of(outcome, opco)
+                return outcome.records, outcome.failures
+
+        page = await lists.list_page(self, chosen, filters, first, post_filter)
+        records = [r for _, r in page.items]
+        completing = self.completing_providers(entity, wanted)
+        if records and completing:
+            page.failures.extend(await self._complete(entity, records, completing))
+        return page
 
     async def search(
         self,

@@ -1,7 +1,8 @@
 """Global ids: opaque, and routing. ``base64url("Offer:francetravail:185XKLM")``.
 
 The id encodes the type, the owning partner and the partner's own id, so ``node(id:)`` goes
-straight to the owner with no central index.
+straight to the owner with no central index. Organisations are the exception: their id names a
+national key (SIRET, else UAI), looked up at every partner that knows it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ TYPE_TO_ENTITY = {
     "Organisation": "organisation",
 }
 ENTITY_TO_TYPE = {entity: name for name, entity in TYPE_TO_ENTITY.items()}
+ORGANISATION_ID_KEYS = ("siret", "uai")
+"""An organisation's id names its key instead of a partner (``Organisation:siret:<SIRET>``):
+one establishment has one id, whichever partner or key found it."""
 _MAX_ID_LENGTH = 512
 
 

@@ -1,26 +1,27 @@
-"""The shared path of every list query: validate paging, search, slice by keyset cursor."""
+"""The shared path of every list query: validate paging, ask the source layer for one page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from strawberry.types import Info
 
 from adapters.types import Record
+from gateway.list_cursor import BadCursor
 from resolvers import validation as check
-from resolvers.pagination import PageInfo, SortKey, check_first, decode_cursor, page, page_info
+from resolvers.errors import BadUserInput
+from resolvers.pagination import PageInfo, check_first
 from resolvers.selection import requested
-
-SORT_KEY_ARITY = 3  # (sort value, partner, partner id): unique, so cursors never tie
 
 
 @dataclass(slots=True)
 class Listed:
-    items: list[tuple[SortKey, Record]]
+    items: list[tuple[str, Record]]  # (cursor right after the record, record)
     page_info: PageInfo
     total_count: int | None
+    total_count_is_estimate: bool
 
 
 async def list_records(
@@ -30,20 +31,24 @@ async def list_records(
     first: int,
     after: str | None,
     sources: Sequence[str] | None,
-    key: Callable[[Record], SortKey],
-    descending: bool = False,
 ) -> Listed:
-    """One page of ``entity``; every argument is checked before any partner is called."""
+    """One page of ``entity``; every argument (the cursor too) is checked before any partner
+    is called."""
     context = info.context
     check_first(first, context.max_page_size)
     if sources:
         known = [s.partner for s in context.registry.sources]
         check.partner_names("filter.sources", sources, known)
-    if after is not None:
-        decode_cursor(after, SORT_KEY_ARITY)
     wanted = requested(info, "edges", "node")
-    outcome = await context.registry.search(entity, filters, sources, wanted)
-    context.record_failures(outcome.failures)
-    chunk = page(outcome.records, key, first, after, arity=SORT_KEY_ARITY, descending=descending)
-    complete = outcome.complete and not outcome.failures
-    return Listed(chunk.items, page_info(chunk), len(outcome.records) if complete else None)
+    try:
+        page = await context.registry.list_page(entity, filters, first, after, sources, wanted)
+    except BadCursor as error:
+        raise BadUserInput("after", str(error)) from None
+    context.record_failures(page.failures)
+    info_ = PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=page.has_previous,
+        start_cursor=page.start_cursor,
+        end_cursor=page.items[-1][0] if page.items else None,
+    )
+    return Listed(page.items, info_, page.total, page.total_is_estimate)

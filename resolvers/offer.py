@@ -18,11 +18,7 @@ from resolvers.ids import global_id
 from resolvers.listing import list_records
 from resolvers.node import Node
 from resolvers.organisation import Organisation, organisation_for
-from resolvers.pagination import (
-    PageInfo,
-    SortKey,
-    encode_cursor,
-)
+from resolvers.pagination import PageInfo
 
 
 @strawberry.type(description="Occupation — métier (ROME 4.0 fiche).")
@@ -148,7 +144,16 @@ class OfferConnection:
     edges: list[OfferEdge] = strawberry.field(description="Offers of this page.")
     page_info: PageInfo = strawberry.field(description="Where this page is.")
     total_count: int | None = strawberry.field(
-        description="Offers matching the filter, when every source gave its whole answer."
+        description=(
+            "Offers matching the filter: the partners' own totals minus the duplicates seen, "
+            "null when a partner gives no total or did not answer."
+        )
+    )
+    total_count_is_estimate: bool = strawberry.field(
+        description=(
+            "True when totalCount is an estimate: several partners (duplicates between them "
+            "are counted once only where seen), or a filter a partner could not apply itself."
+        )
     )
 
 
@@ -200,10 +205,6 @@ def offer_filters(flt: OfferFilter | None) -> tuple[dict[str, Any], list[str] | 
     return given(filters), flt.sources
 
 
-def _offer_key(record: Record) -> SortKey:
-    return (record.fields.get("publishedAt") or "", record.owner.partner, record.owner.partner_id)
-
-
 async def offers_connection(
     info: Info,
     filters: dict[str, Any],
@@ -211,13 +212,10 @@ async def offers_connection(
     after: str | None,
     sources: list[str] | None,
 ) -> OfferConnection:
-    listed = await list_records(
-        info, "offer", filters, first, after, sources, _offer_key, descending=True
-    )
+    listed = await list_records(info, "offer", filters, first, after, sources)
     return OfferConnection(
-        edges=[
-            OfferEdge(cursor=encode_cursor(k), node=Offer.from_record(r)) for k, r in listed.items
-        ],
+        edges=[OfferEdge(cursor=c, node=Offer.from_record(r)) for c, r in listed.items],
         page_info=listed.page_info,
         total_count=listed.total_count,
+        total_count_is_estimate=listed.total_count_is_estimate,
     )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from adapters.types import Provenance as ProvenanceRecord
 from adapters.types import Record
+from gateway.merge import fill_missing
 from reference.codes import naf_label
 from resolvers.common import Address, Provenance, text
 from resolvers.enums import Opco, OrganisationRole, member, members
-from resolvers.ids import global_id
+from resolvers.ids import ORGANISATION_ID_KEYS, global_id
 from resolvers.node import Node
 from resolvers.pagination import PageInfo
 from resolvers.selection import requested
@@ -64,7 +65,9 @@ class Organisation(Node):
         from resolvers.offer import OfferConnection, offers_connection
 
         if not self.siret:  # only an establishment (SIRET) employs
-            return OfferConnection(edges=[], page_info=NO_PAGE, total_count=0)
+            return OfferConnection(
+                edges=[], page_info=NO_PAGE, total_count=0, total_count_is_estimate=False
+            )
         return await offers_connection(info, {"employerSiret": [self.siret]}, first, after, None)
 
     @strawberry.field(description="Training programmes this organisation is responsible for.")
@@ -78,7 +81,9 @@ class Organisation(Node):
         elif self.siret:
             filters = {"responsibleSiret": [self.siret]}
         else:
-            return TrainingProgramConnection(edges=[], page_info=NO_PAGE, total_count=0)
+            return TrainingProgramConnection(
+                edges=[], page_info=NO_PAGE, total_count=0, total_count_is_estimate=False
+            )
         return await programs_connection(info, filters, first, after, None)
 
     @classmethod
@@ -86,9 +91,8 @@ class Organisation(Node):
         fields = record.fields
         naf = fields.get("naf") or {}
         naf_code = naf.get("code") if isinstance(naf, dict) else None
-        owner = record.owner
         return cls(
-            id=strawberry.ID(global_id("organisation", owner.partner, owner.partner_id)),
+            id=strawberry.ID(organisation_id(record)),
             siret=text(fields, "siret"),
             siren=text(fields, "siren") or (fields["siret"][:9] if text(fields, "siret") else None),
             uai=text(fields, "uai"),
@@ -114,6 +118,38 @@ class Organisation(Node):
 
         found = await resolve_node(info, str(id))
         return found if isinstance(found, Organisation) else None
+
+
+def organisation_id(record: Record) -> str:
+    """One organisation, one id, whichever key or partner found it: by SIRET when it is
+    known, else by UAI, else by the partner's own id."""
+    fields = record.fields
+    for key in ORGANISATION_ID_KEYS:
+        value = fields.get(key)
+        if isinstance(value, str) and value:
+            return global_id("organisation", key, value)
+    owner = record.owner
+    return global_id("organisation", owner.partner, owner.partner_id)
+
+
+def completed_by(
+    found: Record, embedded: dict[str, object], provenance: list[ProvenanceRecord]
+) -> Record:
+    """The looked-up organisation, under what the pointing record says of it.
+
+    One rule, whatever was selected: what the pointing record carries wins, the look-up only
+    fills what it lacks. A field therefore has the same value whether or not another selected
+    field made the look-up happen.
+    """
+    fields = _copy({k: v for k, v in embedded.items() if v not in (None, "", [], {})})
+    merged = Record(found.entity, fields, list(found.provenance))
+    fill_missing(merged.fields, found.fields)
+    merged.provenance.extend(p for p in provenance[:1] if p not in merged.provenance)
+    return merged
+
+
+def _copy(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_copy(v) if isinstance(v, dict) else v) for k, v in fields.items()}
 
 
 # Fields answered without looking the organisation up: what the pointing record embeds, plus
@@ -157,6 +193,8 @@ async def organisation_for(
                 for p in provenance[:1]
             ],
         )
+    else:
+        found = completed_by(found, embedded, provenance)
     roles = list(found.fields.get("roles") or [])
     if role not in roles:
         found = Record(found.entity, {**found.fields, "roles": [*roles, role]}, found.provenance)

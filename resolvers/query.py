@@ -10,7 +10,7 @@ from strawberry.types import Info
 from reference import identifiers
 from resolvers import validation as check
 from resolvers.errors import BadUserInput
-from resolvers.ids import decode_global_id
+from resolvers.ids import ORGANISATION_ID_KEYS, decode_global_id
 from resolvers.node import Node
 from resolvers.offer import Offer, OfferConnection, OfferFilter, offer_filters, offers_connection
 from resolvers.organisation import Organisation
@@ -31,6 +31,8 @@ async def resolve_node(info: Info, id: str) -> Node | None:
     """Route a global id straight to its owner: no central index."""
     gid = decode_global_id(id)
     registry = info.context.registry
+    if gid.entity == "organisation" and gid.partner in ORGANISATION_ID_KEYS:
+        return await _organisation_by_key(info, gid.partner, gid.partner_id)
     if registry.source(gid.partner) is None:
         return None
     found, failures = await registry.lookup(gid.entity, "id", [gid.partner_id], [gid.partner])
@@ -40,6 +42,18 @@ async def resolve_node(info: Info, id: str) -> Node | None:
         return None
     builders = {"offer": Offer, "training_program": TrainingProgram, "organisation": Organisation}
     return builders[gid.entity].from_record(record)  # type: ignore[attr-defined, no-any-return]
+
+
+async def _organisation_by_key(info: Info, key: str, value: str) -> Organisation | None:
+    validate = identifiers.siret if key == "siret" else identifiers.uai
+    try:
+        value = validate(value)
+    except ValueError:
+        return None  # no organisation can have that id: never sent to a partner
+    found, failures = await info.context.registry.lookup("organisation", key, [value])
+    info.context.record_failures(failures)
+    record = found.get(value)
+    return Organisation.from_record(record) if record is not None else None
 
 
 @strawberry.type(description="Query — the public half of the common syntax.")

@@ -18,11 +18,7 @@ from resolvers.listing import list_records
 from resolvers.node import Node
 from resolvers.offer import NearInput, given, place_filters
 from resolvers.organisation import Organisation, organisation_for
-from resolvers.pagination import (
-    PageInfo,
-    SortKey,
-    encode_cursor,
-)
+from resolvers.pagination import PageInfo
 
 
 @strawberry.type(description="Certification — diplôme ou titre (RNCP fiche, code diplôme CFD).")
@@ -178,7 +174,16 @@ class TrainingProgramConnection:
     edges: list[TrainingProgramEdge] = strawberry.field(description="Programmes of this page.")
     page_info: PageInfo = strawberry.field(description="Where this page is.")
     total_count: int | None = strawberry.field(
-        description="Programmes matching the filter, when every source gave its whole answer."
+        description=(
+            "Programmes matching the filter: the partners' own totals minus the duplicates "
+            "seen, null when a partner gives no total or did not answer."
+        )
+    )
+    total_count_is_estimate: bool = strawberry.field(
+        description=(
+            "True when totalCount is an estimate: several partners (duplicates between them "
+            "are counted once only where seen), or a filter a partner could not apply itself."
+        )
     )
 
 
@@ -193,14 +198,6 @@ def training_filters(flt: TrainingFilter | None) -> tuple[dict[str, Any], list[s
     return given(filters), flt.sources
 
 
-def _program_key(record: Record) -> SortKey:
-    return (
-        (record.fields.get("title") or "").casefold(),
-        record.owner.partner,
-        record.owner.partner_id,
-    )
-
-
 async def programs_connection(
     info: Info,
     filters: dict[str, Any],
@@ -208,14 +205,13 @@ async def programs_connection(
     after: str | None,
     sources: list[str] | None,
 ) -> TrainingProgramConnection:
-    listed = await list_records(
-        info, "training_program", filters, first, after, sources, _program_key
-    )
+    listed = await list_records(info, "training_program", filters, first, after, sources)
     return TrainingProgramConnection(
         edges=[
-            TrainingProgramEdge(cursor=encode_cursor(k), node=TrainingProgram.from_record(r))
-            for k, r in listed.items
+            TrainingProgramEdge(cursor=c, node=TrainingProgram.from_record(r))
+            for c, r in listed.items
         ],
         page_info=listed.page_info,
         total_count=listed.total_count,
+        total_count_is_estimate=listed.total_count_is_estimate,
     )
