@@ -61,6 +61,27 @@ class PartnerHealth(enum.Enum):
     UNKNOWN = "UNKNOWN"
 
 
+@strawberry.enum(description="How the hub reads a partner's list of one entity.")
+class ListingMode(enum.Enum):
+    PAGED = strawberry.enum_value(
+        "PAGED", description="About one page per request, resumed where it stopped, merged k-way."
+    )
+    PAGED_WHEN_ALONE = strawberry.enum_value(
+        "PAGED_WHEN_ALONE",
+        description=(
+            "Paged when it answers alone (its own order); cannot give the hub's order, so read "
+            "in full (up to maxItems) when merged with other partners."
+        ),
+    )
+    FULL_READ = strawberry.enum_value(
+        "FULL_READ",
+        description="No pagination to resume: read in full, up to maxItems, on every request.",
+    )
+    LOOKUP_ONLY = strawberry.enum_value(
+        "LOOKUP_ONLY", description="Never listed: only looked up to complete other records."
+    )
+
+
 E = type[enum.Enum]
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import strawberry
 
+from adapters.syntax import LIST_ORDERS
 from gateway.sources import Source, SourceRegistry
-from resolvers.enums import PartnerHealth
+from resolvers.enums import ListingMode, PartnerHealth
 
 
 @strawberry.type(description="PartnerStatus — one configured source (système partenaire).")
@@ -25,6 +26,49 @@ class PartnerStatus:
     )
     last_success_at: datetime | None = strawberry.field(description="Last successful call.")
     last_failure_at: datetime | None = strawberry.field(description="Last failed call.")
+    listings: list[PartnerListing] = strawberry.field(
+        description="How each entity of this partner is listed, and what a page costs."
+    )
+
+
+@strawberry.type(description="How the hub reads one partner's list of one entity.")
+class PartnerListing:
+    entity: str = strawberry.field(description="offer, training_program, organisation.")
+    mode: ListingMode = strawberry.field(description="Paged, or read in full.")
+    orders: list[str] = strawberry.field(
+        description="Orders the partner can give (`-publishedAt`: by publication, latest first)."
+    )
+    hub_order: str = strawberry.field(description="The order of a list merged from partners.")
+    max_items: int = strawberry.field(
+        description="Most raw records read from it for one request (a full read, or a scan "
+        "for a filter it cannot apply)."
+    )
+
+
+def _listings(source: Source) -> list[PartnerListing]:
+    adapter = source.adapter
+    out = []
+    for entity in sorted(adapter.entities()):
+        hub_order = LIST_ORDERS[entity].token
+        orders = adapter.orders(entity)
+        if not adapter.listable(entity):
+            mode = ListingMode.LOOKUP_ONLY
+        elif not adapter.resumable(entity):
+            mode = ListingMode.FULL_READ
+        elif hub_order in orders:
+            mode = ListingMode.PAGED
+        else:
+            mode = ListingMode.PAGED_WHEN_ALONE
+        out.append(
+            PartnerListing(
+                entity=entity,
+                mode=mode,
+                orders=sorted(orders),
+                hub_order=hub_order,
+                max_items=source.config.max_items,
+            )
+        )
+    return out
 
 
 def _when(epoch: float | None) -> datetime | None:
@@ -52,6 +96,7 @@ def _status(source: Source, probe_code: str | None, probed: bool) -> PartnerStat
         last_error_code=probe_code if probed and probe_code else health.last_error_code,
         last_success_at=_when(health.last_success_at),
         last_failure_at=_when(health.last_failure_at),
+        listings=_listings(source),
     )
 
 
