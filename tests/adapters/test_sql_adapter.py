@@ -348,11 +348,13 @@ async def test_list_selects_only_the_columns_the_mapping_reads(connect: Any) -> 
     adapter, statements = connect()
     await adapter.list(ListQuery("training_program", {}, limit=5))
     await adapter.list(ListQuery("offer", {}, limit=5))
-    assert len(statements.sql) == 2
+    # one page statement and one count (the walk did not reach the end) per list
+    assert len(statements.sql) == 4
     for sql in statements.sql:
         assert "notes_internes" not in sql and "commentaire" not in sql
-        assert "*" not in sql
+        assert "*" not in sql.replace("count(*)", "")
     assert "titre" in statements.sql[0] and "places" in statements.sql[0]
+    assert [sql.startswith("SELECT count(*)") for sql in statements.sql] == [0, 1, 0, 1]
 
 
 async def test_communes_departements_and_near_filters(connect: Any) -> None:
@@ -387,20 +389,26 @@ async def test_gte_filter_on_an_instant_and_a_value_map(connect: Any) -> None:
     assert "publie_le >=" in where_part(statements.sql[0])
 
     mapped = programme_entity()
-    mapped["filters"]["levels"] = {"column": "p.rncp", "op": "in", "values": {"5": "RNCP35316"}}
-    adapter, _ = connect(entities={"training_program": mapped})
-    page = await adapter.list(ListQuery("training_program", {"levels": [5]}, limit=100))
+    # Level 4 written as the partner's code: every RNCP35316 programme is of level 4.
+    mapped["filters"]["levels"] = {"column": "p.rncp", "op": "in", "values": {"4": "RNCP35316"}}
+    adapter, statements = connect(entities={"training_program": mapped})
+    page = await adapter.list(ListQuery("training_program", {"levels": [4]}, limit=100))
     assert sorted(ids_of(page.records)) == [
         r["id_prog"] for r in programme_rows() if r["rncp"] == "RNCP35316"
     ]
+    assert "RNCP35316" in str(statements.parameters[0])  # the value map went into the SQL
 
 
 async def test_a_filter_the_block_does_not_declare_is_not_pushed(connect: Any) -> None:
     adapter, statements = connect()
     assert "romeCodes" not in adapter.pushed_filters("training_program")
     page = await adapter.list(ListQuery("training_program", {"romeCodes": ["F1703"]}, 100))
-    assert len(page.records) == PROGRAMME_COUNT  # the gateway applies what was not pushed
     assert "WHERE" not in statements.sql[0].split("FROM", 2)[1].upper()
+    # The adapter applies it to what it read: no programme maps a ROME code, none matches,
+    # and having read every row it knows that exactly.
+    assert page.records == [] and page.exhausted
+    assert page.total == 0 and page.total_exact
+    assert len(statements.sql) == 1
 
 
 async def test_empty_and_impossible_filter_values(connect: Any) -> None:
@@ -439,8 +447,9 @@ async def test_walk_stops_at_the_limit_and_says_truncated(connect: Any) -> None:
     adapter, statements = connect(entities={"training_program": entity})
     page = await adapter.list(ListQuery("training_program", {}, limit=6))
     assert ids_of(page.records) == [1, 2, 3, 4, 5, 6]
-    assert page.truncated
-    assert len(statements.sql) == 2
+    assert page.truncated and not page.exhausted
+    assert len(statements.sql) == 3  # a page of 4 ids, one of 3 (2 + look-ahead), a count
+    assert page.total == PROGRAMME_COUNT and page.total_exact
 
     exact = await adapter.list(ListQuery("training_program", {}, limit=PROGRAMME_COUNT))
     assert len(exact.records) == PROGRAMME_COUNT and not exact.truncated
@@ -497,10 +506,13 @@ async def test_codes_and_provenance_are_mapped(connect: Any) -> None:
     assert record.fields["catalogueKey"] == "CAT-001"
     assert record.fields["certification"] == {"rncp": "RNCP35316", "level": 4}
     assert record.fields["responsible"] == {"uai": "0741451A"}
+    # completed from the reference communes by the filter test, as the gateway would
     assert record.fields["location"] == {
         "inseeCode": "74010",
         "latitude": 45.8992,
         "longitude": 6.1294,
+        "city": "Annecy",
+        "postalCode": "74000",
     }
     assert record.owner.partner == "cfa-test" and record.owner.partner_id == "1"
 
