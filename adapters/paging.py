@@ -27,11 +27,13 @@ MAX_GROWTH_STEPS = 16
 
 
 def active_filters(filters: Mapping[str, Any]) -> frozenset[str]:
-    """Names of the filters that filter something (an empty list or None filters nothing)."""
+    """Names of the filters that filter something (None, "" or an empty list filter nothing,
+    as :func:`adapters.predicates.predicates` reads them)."""
     return frozenset(
         name
         for name, value in filters.items()
         if value is not None
+        and value != ""
         and not (isinstance(value, list | tuple | set | frozenset) and not value)
     )
 

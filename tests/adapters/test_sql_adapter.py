@@ -39,7 +39,7 @@ from adapters.errors import SourceBadResponse, SourceUnavailable
 from adapters.registry import build_adapter
 from adapters.sql import LOOKUP_CHUNK, SqlAdapter
 from adapters.sql_config import SqlPartner
-from adapters.types import GeoFilter, ListQuery
+from adapters.types import GeoFilter, ListQuery, SortOrder
 from tests.services import postgres_url
 
 DSN_ENV = "HUB_TEST_SQL_DSN"
@@ -459,6 +459,75 @@ async def test_max_items_caps_the_walk(connect: Any) -> None:
     adapter, _ = connect(max_items=3)
     page = await adapter.list(ListQuery("offer", {}, limit=100))
     assert len(page.records) == 3 and page.truncated
+
+
+async def _set_titles_null(database: Database, ids: list[int]) -> None:
+    engine = create_async_engine(database.dsn)
+    try:
+        async with engine.begin() as connection:
+            if database.schema is not None:
+                connection = await connection.execution_options(
+                    schema_translate_map={None: database.schema}
+                )
+            await connection.execute(
+                programmes.update().where(programmes.c.id_prog.in_(ids)).values(titre=None)
+            )
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+async def test_an_ordered_walk_of_grouped_records_puts_nulls_last(
+    connect: Any, database: Database, descending: bool
+) -> None:
+    untitled = [5, 9, 17]
+    await _set_titles_null(database, untitled)
+    adapter, statements = connect(entities={"training_program": programme_entity(page_size=4)})
+    order = SortOrder("title", descending=descending)
+    assert order.token in adapter.orders("training_program")
+
+    walked: list[Any] = []
+    resume = None
+    while True:
+        page = await adapter.list(ListQuery("training_program", {}, 4, order=order, resume=resume))
+        walked += page.records
+        if page.exhausted:
+            break
+        resume = page.end
+
+    titled = sorted(
+        (r for r in programme_rows() if r["id_prog"] not in untitled),
+        key=lambda r: r["titre"],
+        reverse=descending,
+    )
+    assert ids_of(walked) == [r["id_prog"] for r in titled] + untitled  # NULLs last, by id
+    sessions = {r["id_prog"]: 0 for r in programme_rows()}
+    for row in session_rows():
+        sessions[row["id_prog"]] += 1
+    # one record never spans two pages: each carries all its sessions
+    assert [len(r.fields["sessions"]) for r in walked] == [sessions[i] for i in ids_of(walked)]
+    assert "NULLS LAST" in statements.sql[0].upper()
+
+
+async def test_orders_are_the_fields_read_as_is_from_one_main_table_column(connect: Any) -> None:
+    adapter, _ = connect()
+    # `id` is an int column read as the common str id: it does not sort like it; the grouped
+    # entity offers main-table columns only, the offers' `romeCodes` is a list
+    assert adapter.orders("training_program") == {
+        token
+        for name in (
+            "title",
+            "catalogueKey",
+            "certification.rncp",
+            "certification.level",
+            "responsible.uai",
+            "location.inseeCode",
+            "location.latitude",
+            "location.longitude",
+        )
+        for token in (name, f"-{name}")
+    }
+    assert adapter.orders("offer") == {"title", "-title", "publishedAt", "-publishedAt"}
 
 
 # -- mapping: dates, codes, grouped sessions ----------------------------------------------------
