@@ -20,7 +20,15 @@ bring a parser (document bytes -> raw records) and their usual media types:
 
 Filters: the feed cannot take filters, so it applies to its snapshot, before ``limit``, the
 very predicates the gateway re-applies (:mod:`adapters.predicates`); ``pushed_filters``
-declares them, and the gateway still re-applies every filter.
+declares them, and the gateway still re-applies every filter. Records are normalised once,
+when the snapshot is built (what :func:`adapters.filtering.matcher` does before each test).
+
+Pages: a list is read from a :class:`SortedIndex` of the snapshot, built once per order asked
+(any scalar field, either way; the natural order is the partner's ids) and kept on the
+snapshot. A position is a keyset, ``[value, id]``, found again by bisection in whatever
+snapshot serves the next call, so a refresh between two pages repeats and loses nothing that
+both documents hold past it. A call examines at most ``max_items`` records; ``total`` is the
+exact count of matching records, made once per snapshot and filter set.
 
 Provenance: ``fetched_at`` is the instant the partner last confirmed the document (a 200 or a
 304). Records handed out are copies: callers may merge into them freely.

@@ -24,6 +24,18 @@ register)::
     variable = "uais"
     items = "etablissements.nodes"
 
+A list is read about one page per call, resumed at a position: ``[cursor, skip]`` with cursor
+pagination (the cursor the partner page was asked after, and how many of its records were
+consumed), the offset with offset pagination; a list without pagination is read whole each
+time and does not resume. Filters not mapped to variables are applied to each mapped record,
+within ``max_items`` raw records a call. The ``sort`` block names the list query's order
+variable and the common orders it takes::
+
+    [partners.academie.entities.organisation.sort]
+    param = "tri"                       # a variable of the list query
+    values = { name = "NOM" }           # common order token -> the partner's value
+    natural = "id"                      # the order of its answer when asked nothing
+
 Paths (``items``, ``total``, cursor paths) are read inside the answer's ``data``. Every query is
 parsed when the file is loaded, and each variable the gateway fills must be declared by it: a
 broken query is a ``check-config`` error, not a failure at the first request.

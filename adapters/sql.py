@@ -8,8 +8,19 @@ block (see that module for the configuration and a worked example). The engine i
 - Statements are built from SQLAlchemy constructs, never from text: names come from the
   validated block and are quoted by SQLAlchemy, values are always bound parameters.
 - Only the columns the mapping reads are selected (plus the id and the keyset columns).
-- ``list`` pushes the declared filters into ``WHERE`` and walks keyset pages
-  (``ORDER BY key``, ``WHERE key > last``, ``LIMIT page_size``) until the query's limit.
+- ``list`` reads about one page: the declared filters go into ``WHERE``, every filter is
+  applied to each mapped record (:func:`adapters.filtering.matcher`), and rows are asked for
+  in keyset pages (``ORDER BY [column [DESC] NULLS LAST,] key``, ``WHERE (column, key) >
+  last``, ``LIMIT`` what is missing plus one, doubling while filters it cannot push thin
+  them, capped by ``page_size``) until ``limit`` records match or ``max_items`` rows were
+  examined. The position after a record is its keyset as JSON (dates tagged, so they bind
+  back as the driver gave them). ``orders`` are the common fields read as they are from one
+  column (see :func:`_order_columns`); PostgreSQL orders their text ``COLLATE "C"``, the
+  code-point order the gateway compares in.
+- ``total``: when a call did not read the list from its start to its end, one ``COUNT(*)``
+  with the same bound ``WHERE`` (no row moved; exact when every filter was pushed down). It
+  costs the database a scan of the matching rows, which is what ``totalCount`` asks for; a
+  call that read everything counts its own records instead.
 - ``lookup`` runs one ``WHERE column IN (...)`` per chunk of :data:`LOOKUP_CHUNK` values.
 - The raw record handed to the mapper is nested by alias: ``{"f": {"intitule": ...}}``; with
   ``group_by_id`` the rows of one id are folded into one record (``rows_into`` list).
@@ -20,7 +31,10 @@ block (see that module for the configuration and a worked example). The engine i
 Usage::
 
     adapter = SqlAdapter("cfa-btp", config)
-    page = await adapter.list(ListQuery("training_program", {"rncp": ["RNCP36629"]}, limit=50))
+    query = ListQuery("training_program", {"rncp": ["RNCP36629"]}, 50, order=SortOrder("title"))
+    page = await adapter.list(query)
+    if not page.exhausted:  # the next page, resumed where this one stopped
+        more = await adapter.list(dataclasses.replace(query, resume=page.end))
     found = await adapter.lookup("training_program", "id", ["12", "13"])
     await adapter.aclose()
 """
