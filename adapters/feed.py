@@ -20,7 +20,15 @@ bring a parser (document bytes -> raw records) and their usual media types:
 
 Filters: the feed cannot take filters, so it applies to its snapshot, before ``limit``, the
 very predicates the gateway re-applies (:mod:`adapters.predicates`); ``pushed_filters``
-declares them, and the gateway still re-applies every filter.
+declares them, and the gateway still re-applies every filter. Records are normalised once,
+when the snapshot is built (what :func:`adapters.filtering.matcher` does before each test).
+
+Pages: a list is read from a :class:`SortedIndex` of the snapshot, built once per order asked
+(any scalar field, either way; the natural order is the partner's ids) and kept on the
+snapshot. A position is a keyset, ``[value, id]``, found again by bisection in whatever
+snapshot serves the next call, so a refresh between two pages repeats and loses nothing that
+both documents hold past it. A call examines at most ``max_items`` records; ``total`` is the
+exact count of matching records, made once per snapshot and filter set.
 
 Provenance: ``fetched_at`` is the instant the partner last confirmed the document (a 200 or a
 304). Records handed out are copies: callers may merge into them freely.
@@ -31,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -42,12 +51,24 @@ import httpx
 from adapters.config import EntityMapping, FieldMappingType, PartnerBase
 from adapters.errors import SourceBadResponse, SourceError
 from adapters.feed_config import FeedEntity, FeedPartnerBase
+from adapters.filtering import normalise
 from adapters.http import HttpAnswer, PartnerHttp, make_client
 from adapters.mapping import Mapper, as_spec, now_instant
-from adapters.predicates import FILTER_PREDICATES, predicates
+from adapters.paging import Scan, active_filters, not_a_position
+from adapters.predicates import FILTER_PREDICATES, Predicate, predicates
 from adapters.registry import Kind
-from adapters.syntax import ENTITIES, lookup_key_path
-from adapters.types import ListQuery, LookupResult, Page, Provenance, Record, field_at
+from adapters.syntax import ENTITIES, FieldType, lookup_key_path
+from adapters.types import (
+    ListQuery,
+    LookupResult,
+    Page,
+    Position,
+    Provenance,
+    Record,
+    SortOrder,
+    field_at,
+    freeze,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,14 +117,117 @@ def with_defaults(entity: str, spec: FeedEntity) -> EntityMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class SortedIndex:
+    """A snapshot's records in one list order, and the keyset of each: ``(value, id)``.
+
+    Present values first (ascending, or descending), empty ones last in either direction, ties
+    by the partner's id; the natural order (``field`` None) is the partner's ids alone. A
+    position is a keyset, not an index, so it resumes in any later snapshot too: right after
+    where that keyset falls in it (found by bisection).
+    """
+
+    field: str | None
+    descending: bool
+    records: tuple[Record, ...]
+    values: tuple[Any, ...]
+    ids: tuple[str, ...]
+
+    @classmethod
+    def build(cls, records: Sequence[Record], order: SortOrder | None) -> SortedIndex:
+        by_id = sorted(records, key=lambda r: r.owner.partner_id)
+        if order is None:
+            ids = tuple(r.owner.partner_id for r in by_id)
+            return cls(None, False, tuple(by_id), (None,) * len(by_id), ids)
+        valued = [(field_at(r.fields, order.field), r) for r in by_id]
+        present = [pair for pair in valued if pair[0] is not None]
+        # sort() is stable, with reverse=True too: ties keep the ids' ascending order
+        present.sort(key=lambda pair: pair[0], reverse=order.descending)
+        ordered = present + [pair for pair in valued if pair[0] is None]
+        return cls(
+            order.field,
+            order.descending,
+            tuple(r for _, r in ordered),
+            tuple(v for v, _ in ordered),
+            tuple(r.owner.partner_id for _, r in ordered),
+        )
+
+    def position(self, i: int) -> Position:
+        return [self.ids[i]] if self.field is None else [self.values[i], self.ids[i]]
+
+    def first_after(self, partner: str, position: Position) -> int:
+        """The index of the first record strictly past ``position`` in this order."""
+        value, ident = self._decode(partner, position)
+        lo, hi = 0, len(self.ids)
+        try:
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if self._past(mid, value, ident):
+                    hi = mid
+                else:
+                    lo = mid + 1
+        except TypeError:  # a value of another type than this field's
+            raise not_a_position(partner) from None
+        return lo
+
+    def _past(self, i: int, value: Any, ident: str) -> bool:
+        mine = self.values[i]
+        if self.field is None or mine == value:
+            return self.ids[i] > ident
+        if value is None:  # only empty values follow an empty one
+            return False
+        if mine is None:
+            return True
+        return bool(mine < value if self.descending else mine > value)
+
+    def _decode(self, partner: str, position: Position) -> tuple[Any, str]:
+        size = 1 if self.field is None else 2
+        if not isinstance(position, builtins.list) or len(position) != size:
+            raise not_a_position(partner)
+        value, ident = (None, position[0]) if size == 1 else (position[0], position[1])
+        scalar = value is None or isinstance(value, str | int | float | bool)
+        if not isinstance(ident, str) or not scalar:
+            raise not_a_position(partner)
+        return value, ident
+
+
+COUNT_MEMO = 64
+"""Filter sets whose matching count one snapshot remembers (the total of a walk's pages)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
-    """One good copy of a feed: mapped records, their per-key indexes, the validators."""
+    """One good copy of a feed: mapped records, their per-key indexes, the validators.
+
+    ``orders`` and ``counts`` are filled as lists ask for them: each order is sorted once per
+    snapshot, each filter set counted once, whatever the number of pages read from it.
+    """
 
     records: tuple[Record, ...]
     indexes: Mapping[str, Mapping[str, tuple[int, ...]]]
     etag: str | None
     last_modified: str | None
     rejected: int  # raw records that did not fit the mapping
+    orders: dict[str, SortedIndex] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
+    counts: dict[Any, int] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def sorted_by(self, order: SortOrder | None) -> SortedIndex:
+        token = "" if order is None else order.token
+        index = self.orders.get(token)
+        if index is None:
+            index = self.orders[token] = SortedIndex.build(self.records, order)
+        return index
+
+    def count(self, key: Any, checks: Sequence[Predicate]) -> int:
+        """How many records pass every check (``key``: the frozen filters), memoised."""
+        found = self.counts.get(key)
+        if found is None:
+            found = sum(1 for r in self.records if all(check(r.fields) for check in checks))
+            if len(self.counts) >= COUNT_MEMO:
+                del self.counts[next(iter(self.counts))]
+            self.counts[key] = found
+        return found
 
 
 def _index(records: Sequence[Record], keys: Sequence[str]) -> dict[str, dict[str, tuple[int, ...]]]:
@@ -336,6 +460,9 @@ class Feed:
         records, rejected = self.mapper.map_many(raws, now_instant())
         if raws and not records:
             raise SourceBadResponse(self.partner, "no record of the feed fits its mapping")
+        for record in records:
+            # what adapters.filtering.matcher does before testing a record, done once here
+            normalise(record)
         frozen = tuple(records)
         return Snapshot(frozen, _index(frozen, self.keys), etag, last_modified, rejected)
 
@@ -349,8 +476,18 @@ class Feed:
 
 def _replace_validators(snapshot: Snapshot, etag: str) -> Snapshot:
     return Snapshot(
-        snapshot.records, snapshot.indexes, etag, snapshot.last_modified, snapshot.rejected
+        snapshot.records,
+        snapshot.indexes,
+        etag,
+        snapshot.last_modified,
+        snapshot.rejected,
+        snapshot.orders,  # the same records: their sorted indexes and counts still hold
+        snapshot.counts,
     )
+
+
+def _sortable(kind: FieldType) -> bool:
+    return not kind.is_list and kind.scalar != "object"
 
 
 # -- the adapter ----------------------------------------------------------------------------
@@ -417,10 +554,14 @@ class FeedAdapter:
         return frozenset(feed.keys) if feed is not None else frozenset()
 
     def orders(self, entity: str) -> frozenset[str]:
-        return frozenset()  # the paged list path fills this in
+        """Any scalar field, either way: the snapshot is sorted in memory, once per order."""
+        if entity not in self.feeds:
+            return frozenset()
+        scalars = [n for n, kind in ENTITIES.get(entity, {}).items() if _sortable(kind)]
+        return frozenset(token for name in scalars for token in (name, f"-{name}"))
 
     def resumable(self, entity: str) -> bool:
-        return False
+        return self.listable(entity)
 
     def pushed_filters(self, entity: str) -> frozenset[str]:
         return frozenset(FILTER_PREDICATES.get(entity, {})) if entity in self.feeds else frozenset()
@@ -429,16 +570,40 @@ class FeedAdapter:
 
     async def list(self, query: ListQuery) -> Page:
         feed = self._feed(query.entity)
-        want = min(query.limit, self.feed_config.max_items)
-        if not feed.spec.listed or want <= 0:
-            return Page(records=[])
+        if query.order is not None and query.order.token not in self.orders(query.entity):
+            raise ValueError(f"{self.partner} cannot list {query.entity} in {query.order.token}")
+        if not feed.spec.listed:
+            return Page([], total=0, positions=[], end=query.resume, total_exact=True)
         view = await feed.current()
-        checks = predicates(query.entity, query.filters)
-        matched = [r for r in view.snapshot.records if all(check(r.fields) for check in checks)]
+        index = view.snapshot.sorted_by(query.order)
+        start = 0 if query.resume is None else index.first_after(self.partner, query.resume)
+        # Snapshot records are normalised when built, so the checks run as matcher()'s would.
+        active = active_filters(query.filters)
+        checks = predicates(query.entity, {k: query.filters[k] for k in active})
+        scan = Scan(min(query.limit, self.feed_config.max_items), self.feed_config.max_items, True)
+        records: builtins.list[Record] = []
+        positions: builtins.list[Position] = []
+        end: Position = query.resume
+        at = start
+        while at < len(index.records) and not scan.done:
+            record = index.records[at]
+            end = index.position(at)
+            scan.examined += 1
+            at += 1
+            if all(check(record.fields) for check in checks):
+                scan.matched += 1
+                records.append(view.copy(record))
+                positions.append(end)
+        exhausted = at >= len(index.records)
+        key = freeze({k: query.filters[k] for k in active})
         return Page(
-            [view.copy(r) for r in matched[:want]],
-            total=len(matched),
-            truncated=len(matched) > want,
+            records,
+            total=view.snapshot.count(key, checks),
+            truncated=not exhausted,
+            positions=positions,
+            end=end,
+            exhausted=exhausted,
+            total_exact=active <= frozenset(FILTER_PREDICATES.get(query.entity, {})),
         )
 
     async def lookup(self, entity: str, key: str, values: Sequence[str]) -> LookupResult:

@@ -24,6 +24,18 @@ register)::
     variable = "uais"
     items = "etablissements.nodes"
 
+A list is read about one page per call, resumed at a position: ``[cursor, skip]`` with cursor
+pagination (the cursor the partner page was asked after, and how many of its records were
+consumed), the offset with offset pagination; a list without pagination is read whole each
+time and does not resume. Filters not mapped to variables are applied to each mapped record,
+within ``max_items`` raw records a call. The ``sort`` block names the list query's order
+variable and the common orders it takes::
+
+    [partners.academie.entities.organisation.sort]
+    param = "tri"                       # a variable of the list query
+    values = { name = "NOM" }           # common order token -> the partner's value
+    natural = "id"                      # the order of its answer when asked nothing
+
 Paths (``items``, ``total``, cursor paths) are read inside the answer's ``data``. Every query is
 parsed when the file is loaded, and each variable the gateway fills must be declared by it: a
 broken query is a ``check-config`` error, not a failure at the first request.
@@ -57,6 +69,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from adapters.base import DeclaredEndpoints
 from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PartnerBase, Strict
 from adapters.errors import SourceBadResponse
+from adapters.filtering import matcher
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
     MISSING,
@@ -70,9 +83,10 @@ from adapters.mapping import (
     refuse_if_none_fit,
     valid_path,
 )
+from adapters.paging import Scan, active_filters, not_a_position
 from adapters.registry import Kind
 from adapters.syntax import FILTERS, LOOKUP_KEYS, lookup_key_path
-from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record
+from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Position, Record
 
 logger = logging.getLogger(__name__)
 
@@ -316,6 +330,25 @@ class GraphqlEntity(EntityMapping):
     )
     lookups: dict[str, GraphqlLookup] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _sort_variable_declared(self) -> GraphqlEntity:
+        if self.sort is None:
+            return self
+        if self.list is None:
+            problem = _problem(
+                ("sort",), "graphql_sort", "`sort` without a `list`", "declare the list query"
+            )
+            _raise_if([problem], "GraphqlEntity")
+        elif self.sort.param is not None and self.sort.param not in _declared(self.list.query):
+            problem = _problem(
+                ("sort", "param"),
+                "graphql_variable",
+                f"the list query declares no variable ${self.sort.param}",
+                f"declare it, e.g. `query Q(${self.sort.param}: String)`",
+            )
+            _raise_if([problem], "GraphqlEntity")
+        return self
+
 
 class GraphqlPartner(HttpPartnerBase):
     kind: Literal["graphql"]
@@ -464,7 +497,16 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
             raise SourceBadResponse(self.partner, "records are not a list at the configured path")
         return items
 
-    def _filter_variables(self, entity: str, spec: GraphqlList, query: ListQuery) -> dict[str, Any]:
+    def resumable(self, entity: str) -> bool:
+        spec = self.graphql.entities.get(entity)
+        if spec is None or spec.list is None:
+            return False
+        return not isinstance(spec.list.pagination, GraphqlNoPagination)
+
+    def _filter_variables(
+        self, entity: str, spec: GraphqlList, query: ListQuery
+    ) -> tuple[dict[str, Any], frozenset[str]]:
+        """The variables of the filters the query pushes down, and the names of those."""
         declared = self._declared[entity]
         out: dict[str, Any] = {}
         for common, variable in spec.filters.items():
@@ -474,54 +516,60 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
             value = _variable_value(value)
             if isinstance(value, list) and not _is_list(declared[variable].type):
                 if len(value) != 1:
-                    continue  # the partner takes one value: the gateway filters the rest
+                    continue  # the partner takes one value: the adapter filters the rest
                 value = value[0]
             out[variable] = value
-        return out
+        return out, frozenset(name for name in spec.filters if spec.filters[name] in out)
+
+    def _order_variables(self, spec: GraphqlEntity, query: ListQuery) -> dict[str, Any]:
+        """The order variable for ``query.order`` (none for the partner's natural order)."""
+        order = query.order
+        if order is None:
+            return {}
+        sort = spec.sort
+        if sort is None or order.token not in sort.orders():
+            raise ValueError(f"{self.partner} cannot list {query.entity} in {order.token}")
+        value = sort.values.get(order.token)
+        if value is None or sort.param is None:
+            return {}  # the natural order: asked nothing
+        return {sort.param: value}
 
     async def list(self, query: ListQuery) -> Page:
         entity = self._entity(query.entity)
-        limit = min(query.limit, self.graphql.max_items)
-        if entity.list is None or limit <= 0:
-            return Page(records=[])
+        if entity.list is None:
+            return Page([], total=0, positions=[], end=query.resume, total_exact=True)
         spec = entity.list
-        variables = {**spec.variables, **self._filter_variables(query.entity, spec, query)}
+        filtered, pushed = self._filter_variables(query.entity, spec, query)
+        variables = {**spec.variables, **filtered, **self._order_variables(entity, query)}
+        active = active_filters(query.filters)
+        reader = _PageReader(
+            self,
+            query,
+            Scan(
+                min(query.limit, self.graphql.max_items), self.graphql.max_items, active <= pushed
+            ),
+        )
         pagination = spec.pagination
-        raws: builtins.list[Any] = []
-        total: int | None = None
-        more = excess = False
-        after: Any = None
-        # each page brings at least one record, so `limit` pages is a hard bound
-        for _ in range(limit + 1):
-            wanted = limit - len(raws)
-            if isinstance(pagination, GraphqlCursorPagination):
-                variables[pagination.first_variable] = min(pagination.page_size, wanted)
-                variables[pagination.after_variable] = after
-            elif isinstance(pagination, GraphqlOffsetPagination):
-                variables[pagination.offset_variable] = len(raws)
-                variables[pagination.limit_variable] = min(pagination.page_size, wanted)
-            data = await self.execute(spec.query, variables)
-            items = self._items(data, spec.items)
-            found_total = _read(data, spec.total)
-            if isinstance(found_total, int) and not isinstance(found_total, bool):
-                total = found_total
-            raws.extend(items[:wanted])
-            excess = len(items) > wanted
-            if isinstance(pagination, GraphqlCursorPagination):
-                more = _read(data, pagination.has_next_page) is True
-                cursor = _read(data, pagination.end_cursor)
-                if more and (cursor is None or cursor == after):
-                    raise SourceBadResponse(self.partner, "pagination cursor does not advance")
-                after = cursor
-            elif isinstance(pagination, GraphqlOffsetPagination):
-                more = len(items) >= variables[pagination.limit_variable]
-                if total is not None:
-                    more = len(raws) < total
-            if not more or not items or len(raws) >= limit:
-                break
-        records = self._map(query.entity, raws)
-        truncated = excess or more or (total is not None and total > len(raws))
-        return Page(records, total=total, truncated=truncated)
+        if isinstance(pagination, GraphqlCursorPagination):
+            await reader.by_cursor(spec, pagination, variables)
+        elif isinstance(pagination, GraphqlOffsetPagination):
+            await reader.by_offset(spec, pagination, variables)
+        else:
+            await reader.whole(spec, variables)
+        reader.judge()
+        total, exact = reader.total, active <= pushed
+        if query.resume is None and reader.exhausted:
+            total, exact = len(reader.records), True  # walked it all: counted here
+        resumable = not isinstance(pagination, GraphqlNoPagination)
+        return Page(
+            reader.records,
+            total=total,
+            truncated=not reader.exhausted,
+            positions=reader.positions if resumable else None,
+            end=reader.end if resumable else None,
+            exhausted=reader.exhausted,
+            total_exact=exact and total is not None,
+        )
 
     async def lookup(self, entity: str, key: str, values: Sequence[str]) -> LookupResult:
         spec = self._entity(entity)
@@ -558,11 +606,6 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
         self._judge(entity, rejected, len(pairs))
         return _keyed(pairs, set(wanted))
 
-    def _map(self, entity: str, raws: builtins.list[Any]) -> builtins.list[Record]:
-        records, rejected = self._mappers[entity].map_many(raws, now_instant())
-        self._judge(entity, rejected, len(records))
-        return records
-
     def _judge(self, entity: str, rejected: int, kept: int) -> None:
         """Drop what does not fit; an answer of which nothing fits is a bad answer."""
         if not rejected:
@@ -576,6 +619,130 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+class _PageReader:
+    """One call of :meth:`GraphqlAdapter.list`: partner pages read until the scan is done.
+
+    Positions: with cursor pagination ``[cursor, skip]``, the partner cursor the page was
+    asked after (None: the start) and how many of its records were consumed (``[endCursor,
+    0]`` once a page is consumed whole); with offset pagination, the offset itself.
+    """
+
+    def __init__(self, adapter: GraphqlAdapter, query: ListQuery, scan: Scan) -> None:
+        self.adapter = adapter
+        self.partner = adapter.partner
+        self.query = query
+        self.scan = scan
+        self.matches = matcher(query.entity, query.filters)
+        self.mapper = adapter._mappers[query.entity]
+        self.fetched_at = now_instant()
+        self.records: builtins.list[Record] = []
+        self.positions: builtins.list[Position] = []
+        self.end: Position = query.resume
+        self.exhausted = False
+        self.total: int | None = None
+        self.rejected = 0
+
+    async def fetch(self, spec: GraphqlList, variables: Mapping[str, Any]) -> dict[str, Any]:
+        data = await self.adapter.execute(spec.query, variables)
+        found_total = _read(data, spec.total)
+        if isinstance(found_total, int) and not isinstance(found_total, bool):
+            self.total = found_total
+        return data
+
+    def examine(self, raw: Any, position: Position) -> None:
+        self.scan.examined += 1
+        self.end = position
+        try:
+            record = self.mapper.map(raw, self.fetched_at)
+        except MappingError:
+            self.rejected += 1
+            return
+        if self.matches(record):
+            self.scan.matched += 1
+            self.records.append(record)
+            self.positions.append(position)
+
+    async def by_cursor(
+        self, spec: GraphqlList, pagination: GraphqlCursorPagination, variables: dict[str, Any]
+    ) -> None:
+        cursor, skip = self._cursor_position()
+        while not self.scan.done:
+            # the cursor sets where the page starts, whatever its size: ask what is missing
+            # (hasNextPage says whether more follow) past the records consumed already
+            first = min(pagination.page_size, skip + self.scan.ask(pagination.page_size, 0))
+            variables[pagination.first_variable] = first
+            variables[pagination.after_variable] = cursor
+            data = await self.fetch(spec, variables)
+            items = self.adapter._items(data, spec.items)
+            more = _read(data, pagination.has_next_page) is True
+            after = _read(data, pagination.end_cursor)
+            if more and (after is None or after == cursor):
+                raise SourceBadResponse(self.partner, "pagination cursor does not advance")
+            for at in range(skip, len(items)):
+                if self.scan.done:
+                    return  # the rest of this partner page starts the next one
+                whole = at == len(items) - 1 and after is not None
+                self.examine(items[at], [after, 0] if whole else [cursor, at + 1])
+            if not more or not items:
+                self.exhausted = not more
+                return
+            cursor, skip = after, max(0, skip - len(items))
+
+    async def by_offset(
+        self, spec: GraphqlList, pagination: GraphqlOffsetPagination, variables: dict[str, Any]
+    ) -> None:
+        offset = self._offset_position()
+        while not self.scan.done:
+            size = self.scan.ask(pagination.page_size)  # one more: are there more?
+            variables[pagination.offset_variable] = offset
+            variables[pagination.limit_variable] = size
+            items = self.adapter._items(await self.fetch(spec, variables), spec.items)
+            for raw in items:
+                if self.scan.done:
+                    return
+                offset += 1
+                self.examine(raw, offset)
+            ended = self.total is not None and offset >= self.total
+            if len(items) < size or ended:
+                self.exhausted = True
+                return
+
+    async def whole(self, spec: GraphqlList, variables: dict[str, Any]) -> None:
+        """No pagination: the one answer is everything; the scan bounds what is examined."""
+        items = self.adapter._items(await self.fetch(spec, variables), spec.items)
+        for at, raw in enumerate(items):
+            if self.scan.done:
+                return
+            self.examine(raw, at + 1)
+        self.exhausted = True
+
+    def judge(self) -> None:
+        self.adapter._judge(self.query.entity, self.rejected, self.scan.examined - self.rejected)
+
+    def _cursor_position(self) -> tuple[Any, int]:
+        resume = self.query.resume
+        if resume is None:
+            return None, 0
+        if (
+            isinstance(resume, builtins.list)
+            and len(resume) == 2
+            and (resume[0] is None or isinstance(resume[0], str | int))
+            and isinstance(resume[1], int)
+            and not isinstance(resume[1], bool)
+            and resume[1] >= 0
+        ):
+            return resume[0], resume[1]
+        raise not_a_position(self.partner)
+
+    def _offset_position(self) -> int:
+        resume = self.query.resume
+        if resume is None:
+            return 0
+        if isinstance(resume, int) and not isinstance(resume, bool) and resume >= 0:
+            return resume
+        raise not_a_position(self.partner)
 
 
 def _keyed(pairs: Iterable[tuple[Record, Any]], asked: set[str]) -> LookupResult:

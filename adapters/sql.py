@@ -8,8 +8,19 @@ block (see that module for the configuration and a worked example). The engine i
 - Statements are built from SQLAlchemy constructs, never from text: names come from the
   validated block and are quoted by SQLAlchemy, values are always bound parameters.
 - Only the columns the mapping reads are selected (plus the id and the keyset columns).
-- ``list`` pushes the declared filters into ``WHERE`` and walks keyset pages
-  (``ORDER BY key``, ``WHERE key > last``, ``LIMIT page_size``) until the query's limit.
+- ``list`` reads about one page: the declared filters go into ``WHERE``, every filter is
+  applied to each mapped record (:func:`adapters.filtering.matcher`), and rows are asked for
+  in keyset pages (``ORDER BY [column [DESC] NULLS LAST,] key``, ``WHERE (column, key) >
+  last``, ``LIMIT`` what is missing plus one, doubling while filters it cannot push thin
+  them, capped by ``page_size``) until ``limit`` records match or ``max_items`` rows were
+  examined. The position after a record is its keyset as JSON (dates tagged, so they bind
+  back as the driver gave them). ``orders`` are the common fields read as they are from one
+  column (see :func:`_order_columns`); PostgreSQL orders their text ``COLLATE "C"``, the
+  code-point order the gateway compares in.
+- ``total``: when a call did not read the list from its start to its end, one ``COUNT(*)``
+  with the same bound ``WHERE`` (no row moved; exact when every filter was pushed down). It
+  costs the database a scan of the matching rows, which is what ``totalCount`` asks for; a
+  call that read everything counts its own records instead.
 - ``lookup`` runs one ``WHERE column IN (...)`` per chunk of :data:`LOOKUP_CHUNK` values.
 - The raw record handed to the mapper is nested by alias: ``{"f": {"intitule": ...}}``; with
   ``group_by_id`` the rows of one id are folded into one record (``rows_into`` list).
@@ -20,7 +31,10 @@ block (see that module for the configuration and a worked example). The engine i
 Usage::
 
     adapter = SqlAdapter("cfa-btp", config)
-    page = await adapter.list(ListQuery("training_program", {"rncp": ["RNCP36629"]}, limit=50))
+    query = ListQuery("training_program", {"rncp": ["RNCP36629"]}, 50, order=SortOrder("title"))
+    page = await adapter.list(query)
+    if not page.exhausted:  # the next page, resumed where this one stopped
+        more = await adapter.list(dataclasses.replace(query, resume=page.end))
     found = await adapter.lookup("training_program", "id", ["12", "13"])
     await adapter.aclose()
 """
@@ -33,7 +47,7 @@ import math
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -54,6 +68,7 @@ from sqlalchemy import (
     Table,
     and_,
     false,
+    func,
     literal,
     or_,
     select,
@@ -67,11 +82,21 @@ from sqlalchemy.types import TypeEngine
 
 from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse, SourceUnavailable
-from adapters.mapping import Mapper, log_dropped, now_instant, refuse_if_none_fit
+from adapters.filtering import matcher
+from adapters.mapping import Mapper, MappingError, log_dropped, now_instant, refuse_if_none_fit
+from adapters.paging import Scan, active_filters, not_a_position
 from adapters.registry import Kind
 from adapters.sql_config import ColumnType, SqlEntity, SqlFilter, SqlPartner, join_conditions
-from adapters.syntax import FILTERS
-from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record
+from adapters.syntax import ENTITIES, FILTERS
+from adapters.types import (
+    GeoFilter,
+    ListQuery,
+    LookupResult,
+    Page,
+    Position,
+    Record,
+    SortOrder,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +186,7 @@ class SqlAdapter:
         self._mappers = {
             name: Mapper(partner, name, spec) for name, spec in config.entities.items()
         }
+        self._orders = {name: _order_columns(name, spec) for name, spec in config.entities.items()}
         self._engine: AsyncEngine | None = None
         self.calls = 0  # statements sent (benchmark and tests count them)
 
@@ -177,10 +203,11 @@ class SqlAdapter:
         return frozenset() if spec is None else frozenset({"id", *spec.lookups})
 
     def orders(self, entity: str) -> frozenset[str]:
-        return frozenset()  # the paged list path fills this in
+        fields = self._orders.get(entity, {})
+        return frozenset(token for name in fields for token in (name, f"-{name}"))
 
     def resumable(self, entity: str) -> bool:
-        return False
+        return entity in self.sql.entities  # keyset on (order column, id): always
 
     def pushed_filters(self, entity: str) -> frozenset[str]:
         spec = self.sql.entities.get(entity)
@@ -190,28 +217,81 @@ class SqlAdapter:
 
     async def list(self, query: ListQuery) -> Page:
         plan = self._plan(query.entity)
-        want = min(query.limit, self.sql.max_items)
-        if want <= 0:
-            return Page(records=[])
-        conditions = _where(plan, query.filters)
-        raws: builtins.list[Raw] = []
-        last: tuple[Any, ...] | None = None
-        truncated = False
+        order = self._keyset(plan, query.order)
+        after = None if query.resume is None else order.decode(self.partner, query.resume)
+        conditions, exact = _where(plan, query.filters)
+        active = active_filters(query.filters)
+        scan = Scan(min(query.limit, self.sql.max_items), self.sql.max_items, active <= exact)
+        matches = matcher(query.entity, query.filters)
+        mapper = self._mappers[query.entity]
+        records: builtins.list[Record] = []
+        positions: builtins.list[Position] = []
+        end: Position = query.resume
+        exhausted = False
+        rejected = 0
+        fetched_at = now_instant()
         async with self._connection() as connection:
-            while True:
-                size = min(plan.spec.page_size, want - len(raws) + 1)  # +1: is there more?
-                statement = _page_statement(plan, conditions, last, size)
-                rows = await self._execute(connection, statement)
-                records = _raw_records(plan, rows)
-                if len(raws) + len(records) > want:
-                    truncated = True
-                    raws.extend(records[: want - len(raws)])
-                    break
-                raws.extend(records)
-                if len(records) < size or not records:
-                    break
-                last = _key_of(plan, records[-1])
-        return Page(records=self._map(query.entity, raws), truncated=truncated)
+            while not scan.done:
+                size = scan.ask(plan.spec.page_size)
+                rows = await self._execute(
+                    connection, _page_statement(plan, order, conditions, after, size)
+                )
+                raws = _raw_records(plan, rows)
+                for raw in raws:
+                    if scan.done:
+                        break  # asked for but not examined: the next page starts with it
+                    scan.examined += 1
+                    after = order.key_of(raw)
+                    end = order.encode(after)
+                    try:
+                        record = mapper.map(raw, fetched_at)
+                    except MappingError:
+                        rejected += 1
+                        continue
+                    if matches(record):
+                        scan.matched += 1
+                        records.append(record)
+                        positions.append(end)
+                else:
+                    exhausted = len(raws) < size
+                    if exhausted:
+                        break
+            total, total_exact = len(records), True
+            if not (query.resume is None and exhausted):
+                # Not walked from the start to the end here: the database counts what the
+                # pushed filters keep (one more statement, no row transferred).
+                total = await self._count(connection, plan, conditions)
+                total_exact = active <= exact
+        refuse_if_none_fit(self.partner, query.entity, rejected, scan.examined - rejected)
+        log_dropped(self.partner, query.entity, rejected)
+        return Page(
+            records,
+            total=total,
+            truncated=not exhausted,
+            positions=positions,
+            end=end,
+            exhausted=exhausted,
+            total_exact=total_exact,
+        )
+
+    async def _count(
+        self, connection: AsyncConnection, plan: _Plan, conditions: Sequence[ColumnElement[bool]]
+    ) -> int:
+        rows = await self._execute(connection, _count_statement(plan, conditions))
+        return int(rows[0][0])
+
+    def _keyset(self, plan: _Plan, order: SortOrder | None) -> _Keyset:
+        if order is None:
+            return _Keyset(plan, None, None, False, collate=None)
+        ref = self._orders[plan.entity].get(order.field)
+        if ref is None:
+            raise ValueError(f"{self.partner} cannot list {plan.entity} in order {order.token}")
+        textual = ENTITIES[plan.entity][order.field].scalar == "str"
+        # PostgreSQL orders text by the database's collation; "C" is code-point order, the
+        # order Python (and so the gateway's merge) compares strings in. SQLite's default
+        # BINARY collation already is.
+        collate = "C" if textual and self.engine().dialect.name == "postgresql" else None
+        return _Keyset(plan, order.field, ref, order.descending, collate=collate)
 
     # -- look-up --------------------------------------------------------------------------------
 
@@ -358,12 +438,6 @@ class SqlAdapter:
         except SQLAlchemyError as error:
             raise SourceBadResponse(self.partner, _failure("query failed", error)) from None
 
-    def _map(self, entity: str, raws: Sequence[Raw]) -> builtins.list[Record]:
-        records, rejected = self._mappers[entity].map_many(raws, now_instant())
-        refuse_if_none_fit(self.partner, entity, rejected, len(records))
-        log_dropped(self.partner, entity, rejected)
-        return records
-
 
 def _failure(what: str, error: BaseException) -> str:
     """``what`` and the driver's error class: its message may quote values, so it stays out."""
@@ -374,26 +448,150 @@ def _failure(what: str, error: BaseException) -> str:
 # -- statements ---------------------------------------------------------------------------------
 
 
+class _Keyset:
+    """The order of one list in SQL: an optional order column, then the keyset columns.
+
+    Rows come in ``ORDER BY column [DESC] NULLS LAST, key...`` (ties by the keyset, ascending,
+    whatever the direction); a position is the keyset of a row, ``[column value, *key]``,
+    and ``after`` selects the rows strictly past it in that order.
+    """
+
+    def __init__(
+        self,
+        plan: _Plan,
+        field: str | None,
+        ref: str | None,
+        descending: bool,
+        *,
+        collate: str | None,
+    ) -> None:
+        self.plan = plan
+        self.field = field
+        self.descending = descending
+        self.ref = ref
+        self.column: ColumnElement[Any] | None = None
+        if ref is not None:
+            column = plan.col(ref)
+            self.column = column.collate(collate) if collate is not None else column
+        self.refs = [*([ref] if ref is not None else []), *plan.key_refs]
+
+    def order_by(self, key: Sequence[ColumnElement[Any]]) -> builtins.list[ColumnElement[Any]]:
+        if self.column is None:
+            return builtins.list(key)
+        first = self.column.desc() if self.descending else self.column.asc()
+        return [first.nulls_last(), *key]
+
+    def after(self, last: tuple[Any, ...]) -> ColumnElement[bool]:
+        past_key = _after(self.plan.key, last[1:] if self.column is not None else last)
+        if self.column is None:
+            return past_key
+        value, column = last[0], self.column
+        if value is None:  # only NULLs follow a NULL (they come last in either direction)
+            return and_(column.is_(None), past_key)
+        bound = literal(value)
+        beyond = column < bound if self.descending else column > bound
+        return or_(beyond, and_(column == bound, past_key), column.is_(None))
+
+    def key_of(self, raw: Raw) -> tuple[Any, ...]:
+        return tuple(raw[alias][name] for alias, name in (ref.split(".") for ref in self.refs))
+
+    def encode(self, key: tuple[Any, ...]) -> Position:
+        return [_json_value(value) for value in key]
+
+    def decode(self, partner: str, position: Position) -> tuple[Any, ...]:
+        if not isinstance(position, builtins.list) or len(position) != len(self.refs):
+            raise not_a_position(partner)
+        try:
+            return tuple(_from_json_value(value) for value in position)
+        except (TypeError, ValueError):
+            raise not_a_position(partner) from None
+
+
+def _json_value(value: Any) -> Any:
+    """A keyset value as JSON: date and time values tagged, so they bind back as they came."""
+    if isinstance(value, datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    if isinstance(value, time):
+        return {"t": value.isoformat()}
+    return value
+
+
+def _from_json_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        ((tag, text),) = value.items()
+        if tag == "dt":
+            return datetime.fromisoformat(text)
+        if tag == "d":
+            return date.fromisoformat(text)
+        if tag == "t":
+            return time.fromisoformat(text)
+        raise ValueError("unknown tag")
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError("not a keyset value")
+
+
+def _order_columns(entity: str, spec: SqlEntity) -> dict[str, str]:
+    """Common fields the database can order by: each read from one column as it is.
+
+    A field read through a value map, a format, a default or a split does not sort like its
+    column; neither does a list field, nor a column ``columns`` types otherwise than the field
+    (an ``int`` id read as the common ``str`` id). With grouping, only the main table's
+    columns: a joined column may take several values per record.
+    """
+    known = ENTITIES.get(entity, {})
+    direct: dict[str, str] = {"id": spec.id, **_plain_fields(spec)}
+    out: dict[str, str] = {}
+    for name, ref in direct.items():
+        kind = known.get(name)
+        if kind is None or kind.is_list or kind.scalar == "object":
+            continue
+        declared = spec.columns.get(ref)
+        if declared is not None and _COMMON_TYPES.get(kind.scalar, "str") != declared:
+            continue
+        if spec.group_by_id and ref.split(".")[0] != spec.main_alias:
+            continue
+        out[name] = ref
+    return out
+
+
+def _plain_fields(spec: SqlEntity) -> dict[str, str]:
+    plain: dict[str, str] = {}
+    for name, mapping in spec.fields.items():
+        if isinstance(mapping, str):
+            plain[name] = mapping
+        elif mapping.path is not None and mapping.model_fields_set <= {"path"}:
+            plain[name] = mapping.path
+    return plain
+
+
 def _page_statement(
-    plan: _Plan, conditions: Sequence[ColumnElement[bool]], last: tuple[Any, ...] | None, size: int
+    plan: _Plan,
+    order: _Keyset,
+    conditions: Sequence[ColumnElement[bool]],
+    last: tuple[Any, ...] | None,
+    size: int,
 ) -> Select[Any]:
-    after = [] if last is None else [_after(plan.key, last)]
+    after = [] if last is None else [order.after(last)]
     if not plan.spec.group_by_id:
         return (
             select(*plan.columns(plan.selected))
             .select_from(plan.from_clause)
             .where(*conditions, *after)
-            .order_by(*plan.key)
+            .order_by(*order.order_by(plan.key))
             .limit(size)
         )
     # One page of ids first, then every row of those ids: a record never spans two pages.
     keys = [column.label(f"k{i}") for i, column in enumerate(plan.key)]
+    sort = [] if order.column is None else [order.column.label("o0")]
     page = (
-        select(*keys)
+        select(*sort, *keys)
         .distinct()
         .select_from(plan.from_clause)
         .where(*conditions, *after)
-        .order_by(*keys)
+        .order_by(*order.order_by(keys))
         .limit(size)
         .subquery("page")
     )
@@ -401,19 +599,31 @@ def _page_statement(
     return (
         select(*plan.columns(plan.selected))
         .select_from(plan.from_clause.join(page, on))
-        .order_by(*plan.key, *(plan.col(ref) for ref in plan.row_refs))
+        .order_by(*order.order_by(plan.key), *(plan.col(ref) for ref in plan.row_refs))
     )
 
 
-def _after(key: Sequence[ColumnElement[Any]], last: tuple[Any, ...]) -> ColumnElement[bool]:
+def _count_statement(plan: _Plan, conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """How many records the pushed conditions keep (ids, with grouping)."""
+    if not plan.spec.group_by_id:
+        return select(func.count()).select_from(plan.from_clause).where(*conditions)
+    ids = select(*plan.key).distinct().select_from(plan.from_clause).where(*conditions)
+    return select(func.count()).select_from(ids.subquery("ids"))
+
+
+def _after(key: Sequence[ColumnElement[Any]], last: Sequence[Any]) -> ColumnElement[bool]:
     if len(key) == 1:
         return key[0] > literal(last[0])
     return tuple_(*key) > tuple_(*(literal(value) for value in last))
 
 
-def _where(plan: _Plan, filters: Mapping[str, Any]) -> builtins.list[ColumnElement[bool]]:
-    """The conditions of the filters this entity pushes down; the others are left out."""
+def _where(
+    plan: _Plan, filters: Mapping[str, Any]
+) -> tuple[builtins.list[ColumnElement[bool]], frozenset[str]]:
+    """The conditions of the filters this entity pushes down (the others are left out), and
+    the names of the filters those conditions apply exactly (``near``'s box is looser)."""
     conditions = []
+    exact: set[str] = set()
     for name, how in plan.spec.filters.items():
         value = filters.get(name)
         if value is None:
@@ -421,7 +631,9 @@ def _where(plan: _Plan, filters: Mapping[str, Any]) -> builtins.list[ColumnEleme
         condition = _condition(plan, name, how, value)
         if condition is not None:
             conditions.append(condition)
-    return conditions
+            if how.op != "near":
+                exact.add(name)
+    return conditions, frozenset(exact)
 
 
 def _condition(plan: _Plan, name: str, how: SqlFilter, value: Any) -> ColumnElement[bool] | None:
@@ -595,10 +807,6 @@ def _fold(plan: _Plan, rows: Sequence[Raw]) -> builtins.list[Raw]:
         if any(row[alias].get(name) is not None for alias, name in per_row):
             record[into].append(row)
     return builtins.list(folded.values())
-
-
-def _key_of(plan: _Plan, raw: Raw) -> tuple[Any, ...]:
-    return tuple(raw[alias][name] for alias, name in (ref.split(".") for ref in plan.key_refs))
 
 
 def _plain(value: Any) -> Any:

@@ -38,6 +38,11 @@ paths of the field whose ``path`` is ``rows_into`` read one element per row. A r
 Filters select the ids (a programme with at least one matching row), and then every row of
 those ids is read; pagination walks ids, so one record never spans two pages.
 
+Orders: nothing to declare. Every common field mapped as it is to one column (a plain path, no
+value map, format, default or split; not a list) sorts by that column, unless ``columns`` types
+the column otherwise than the field (an ``int`` id is not the common ``str`` id's order); with
+grouping, only the main table's columns (a joined one may hold several values per record).
+
 Bound types: a value compared with a column is converted to that column's type in ``columns``;
 an undeclared column takes the common filter's type (``str`` after a ``values`` map), and
 ``str`` for look-ups. A look-up value that cannot be converted (``"abc"`` for an ``int`` id)

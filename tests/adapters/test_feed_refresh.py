@@ -75,7 +75,7 @@ CSV = Case(
     path="/entreprises.csv",
     content_type="text/csv; charset=ISO-8859-1",
     first=company_csv(*COMPANIES),
-    first_ids=["732829320", "810028878", "193500303"],
+    first_ids=["193500303", "732829320", "810028878"],  # a feed lists in its ids' order
     second=company_csv(COMPANIES[0]),
     second_ids=["732829320"],
     key="siren",

@@ -289,6 +289,35 @@ query Cfa($nature: String, $first: Int, $offset: Int) {{
 '''
 
 
+async def test_an_offset_list_resumes_at_its_offset(academie: Starlette, connect: Connect) -> None:
+    adapter = connect(academie, partner_block(ORGANISATION_FIELDS, OFFSET_LIST))
+
+    first = await adapter.list(ListQuery("organisation", {}, limit=1))
+    second = await adapter.list(ListQuery("organisation", {}, limit=1, resume=first.end))
+    last = await adapter.list(ListQuery("organisation", {}, limit=1, resume=second.end))
+
+    assert (first.positions, first.end, second.positions) == ([1], 1, [2])
+    listed = [r.fields["uai"] for r in [*first.records, *second.records]]
+    assert sorted(listed) == ["0730001B", "0741451A"]
+    assert not first.exhausted and last.records == [] and last.exhausted
+    assert adapter.resumable("organisation")
+
+
+async def test_a_cursor_list_resumes_inside_a_partner_page(
+    academie: Starlette, connect: Connect
+) -> None:
+    adapter = connect(academie, partner_block(ORGANISATION_FIELDS, CURSOR_LIST))
+    everything = [c.uai for c in sorted(CENTRES, key=lambda c: c.uai)]
+
+    first = await adapter.list(ListQuery("organisation", {}, limit=3))
+    rest = await adapter.list(ListQuery("organisation", {}, limit=50, resume=first.positions[0]))
+
+    # pages of 2: after the first record, the position is the start cursor and a skip of 1
+    assert first.positions is not None and first.positions[0] == [None, 1]
+    assert [r.fields["uai"] for r in rest.records] == everything[1:]
+    assert rest.exhausted
+
+
 async def test_offset_pages_and_static_variables(academie: Starlette, connect: Connect) -> None:
     adapter = connect(academie, partner_block(ORGANISATION_FIELDS, OFFSET_LIST))
 

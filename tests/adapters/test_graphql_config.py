@@ -119,6 +119,26 @@ query = "query ($first: Int) { etabs(first: $first) { nodes { uai nom } end more
     assert message == "the query declares no variable $after"
 
 
+def test_the_sort_variable_must_be_declared_by_the_list_query() -> None:
+    text = (
+        HEAD
+        + """
+[partners.reg.entities.organisation.sort]
+param = "tri"
+values = { name = "NOM" }
+
+[partners.reg.entities.organisation.list]
+items = "etabs"
+query = "query ($ordre: String) { etabs(ordre: $ordre) { uai nom } }"
+"""
+    )
+
+    [(where, message, _)] = problems_of(text)
+
+    assert where == "partners.reg.entities.organisation.sort.param"
+    assert message == "the list query declares no variable $tri"
+
+
 def test_a_filter_the_entity_does_not_have() -> None:
     text = (
         HEAD.replace("organisation", "training_program").replace(

@@ -39,7 +39,7 @@ from adapters.errors import SourceBadResponse, SourceUnavailable
 from adapters.registry import build_adapter
 from adapters.sql import LOOKUP_CHUNK, SqlAdapter
 from adapters.sql_config import SqlPartner
-from adapters.types import GeoFilter, ListQuery
+from adapters.types import GeoFilter, ListQuery, SortOrder
 from tests.services import postgres_url
 
 DSN_ENV = "HUB_TEST_SQL_DSN"
@@ -348,11 +348,13 @@ async def test_list_selects_only_the_columns_the_mapping_reads(connect: Any) -> 
     adapter, statements = connect()
     await adapter.list(ListQuery("training_program", {}, limit=5))
     await adapter.list(ListQuery("offer", {}, limit=5))
-    assert len(statements.sql) == 2
+    # one page statement and one count (the walk did not reach the end) per list
+    assert len(statements.sql) == 4
     for sql in statements.sql:
         assert "notes_internes" not in sql and "commentaire" not in sql
-        assert "*" not in sql
+        assert "*" not in sql.replace("count(*)", "")
     assert "titre" in statements.sql[0] and "places" in statements.sql[0]
+    assert [sql.startswith("SELECT count(*)") for sql in statements.sql] == [0, 1, 0, 1]
 
 
 async def test_communes_departements_and_near_filters(connect: Any) -> None:
@@ -387,20 +389,26 @@ async def test_gte_filter_on_an_instant_and_a_value_map(connect: Any) -> None:
     assert "publie_le >=" in where_part(statements.sql[0])
 
     mapped = programme_entity()
-    mapped["filters"]["levels"] = {"column": "p.rncp", "op": "in", "values": {"5": "RNCP35316"}}
-    adapter, _ = connect(entities={"training_program": mapped})
-    page = await adapter.list(ListQuery("training_program", {"levels": [5]}, limit=100))
+    # Level 4 written as the partner's code: every RNCP35316 programme is of level 4.
+    mapped["filters"]["levels"] = {"column": "p.rncp", "op": "in", "values": {"4": "RNCP35316"}}
+    adapter, statements = connect(entities={"training_program": mapped})
+    page = await adapter.list(ListQuery("training_program", {"levels": [4]}, limit=100))
     assert sorted(ids_of(page.records)) == [
         r["id_prog"] for r in programme_rows() if r["rncp"] == "RNCP35316"
     ]
+    assert "RNCP35316" in str(statements.parameters[0])  # the value map went into the SQL
 
 
 async def test_a_filter_the_block_does_not_declare_is_not_pushed(connect: Any) -> None:
     adapter, statements = connect()
     assert "romeCodes" not in adapter.pushed_filters("training_program")
     page = await adapter.list(ListQuery("training_program", {"romeCodes": ["F1703"]}, 100))
-    assert len(page.records) == PROGRAMME_COUNT  # the gateway applies what was not pushed
     assert "WHERE" not in statements.sql[0].split("FROM", 2)[1].upper()
+    # The adapter applies it to what it read: no programme maps a ROME code, none matches,
+    # and having read every row it knows that exactly.
+    assert page.records == [] and page.exhausted
+    assert page.total == 0 and page.total_exact
+    assert len(statements.sql) == 1
 
 
 async def test_empty_and_impossible_filter_values(connect: Any) -> None:
@@ -439,8 +447,9 @@ async def test_walk_stops_at_the_limit_and_says_truncated(connect: Any) -> None:
     adapter, statements = connect(entities={"training_program": entity})
     page = await adapter.list(ListQuery("training_program", {}, limit=6))
     assert ids_of(page.records) == [1, 2, 3, 4, 5, 6]
-    assert page.truncated
-    assert len(statements.sql) == 2
+    assert page.truncated and not page.exhausted
+    assert len(statements.sql) == 3  # a page of 4 ids, one of 3 (2 + look-ahead), a count
+    assert page.total == PROGRAMME_COUNT and page.total_exact
 
     exact = await adapter.list(ListQuery("training_program", {}, limit=PROGRAMME_COUNT))
     assert len(exact.records) == PROGRAMME_COUNT and not exact.truncated
@@ -450,6 +459,75 @@ async def test_max_items_caps_the_walk(connect: Any) -> None:
     adapter, _ = connect(max_items=3)
     page = await adapter.list(ListQuery("offer", {}, limit=100))
     assert len(page.records) == 3 and page.truncated
+
+
+async def _set_titles_null(database: Database, ids: list[int]) -> None:
+    engine = create_async_engine(database.dsn)
+    try:
+        async with engine.begin() as connection:
+            if database.schema is not None:
+                connection = await connection.execution_options(
+                    schema_translate_map={None: database.schema}
+                )
+            await connection.execute(
+                programmes.update().where(programmes.c.id_prog.in_(ids)).values(titre=None)
+            )
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+async def test_an_ordered_walk_of_grouped_records_puts_nulls_last(
+    connect: Any, database: Database, descending: bool
+) -> None:
+    untitled = [5, 9, 17]
+    await _set_titles_null(database, untitled)
+    adapter, statements = connect(entities={"training_program": programme_entity(page_size=4)})
+    order = SortOrder("title", descending=descending)
+    assert order.token in adapter.orders("training_program")
+
+    walked: list[Any] = []
+    resume = None
+    while True:
+        page = await adapter.list(ListQuery("training_program", {}, 4, order=order, resume=resume))
+        walked += page.records
+        if page.exhausted:
+            break
+        resume = page.end
+
+    titled = sorted(
+        (r for r in programme_rows() if r["id_prog"] not in untitled),
+        key=lambda r: r["titre"],
+        reverse=descending,
+    )
+    assert ids_of(walked) == [r["id_prog"] for r in titled] + untitled  # NULLs last, by id
+    sessions = {r["id_prog"]: 0 for r in programme_rows()}
+    for row in session_rows():
+        sessions[row["id_prog"]] += 1
+    # one record never spans two pages: each carries all its sessions
+    assert [len(r.fields["sessions"]) for r in walked] == [sessions[i] for i in ids_of(walked)]
+    assert "NULLS LAST" in statements.sql[0].upper()
+
+
+async def test_orders_are_the_fields_read_as_is_from_one_main_table_column(connect: Any) -> None:
+    adapter, _ = connect()
+    # `id` is an int column read as the common str id: it does not sort like it; the grouped
+    # entity offers main-table columns only, the offers' `romeCodes` is a list
+    assert adapter.orders("training_program") == {
+        token
+        for name in (
+            "title",
+            "catalogueKey",
+            "certification.rncp",
+            "certification.level",
+            "responsible.uai",
+            "location.inseeCode",
+            "location.latitude",
+            "location.longitude",
+        )
+        for token in (name, f"-{name}")
+    }
+    assert adapter.orders("offer") == {"title", "-title", "publishedAt", "-publishedAt"}
 
 
 # -- mapping: dates, codes, grouped sessions ----------------------------------------------------
@@ -497,10 +575,13 @@ async def test_codes_and_provenance_are_mapped(connect: Any) -> None:
     assert record.fields["catalogueKey"] == "CAT-001"
     assert record.fields["certification"] == {"rncp": "RNCP35316", "level": 4}
     assert record.fields["responsible"] == {"uai": "0741451A"}
+    # completed from the reference communes by the filter test, as the gateway would
     assert record.fields["location"] == {
         "inseeCode": "74010",
         "latitude": 45.8992,
         "longitude": 6.1294,
+        "city": "Annecy",
+        "postalCode": "74000",
     }
     assert record.owner.partner == "cfa-test" and record.owner.partner_id == "1"
 

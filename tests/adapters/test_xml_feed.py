@@ -238,7 +238,12 @@ async def test_lheo_dates_levels_and_nested_lists_map_to_the_common_syntax() -> 
         {"start": "2027-01-04", "end": "2029-06-30"},
     ]
     assert (a1.fields["catalogueKey"], a2.fields["catalogueKey"]) == ("KEY-A1", None)
-    assert a2.fields["location"] == {"inseeCode": "74010", "postalCode": "74000"}
+    location = a2.fields["location"]  # completed from the reference communes, once per copy
+    assert (location["inseeCode"], location["postalCode"], location["city"]) == (
+        "74010",
+        "74000",
+        "Annecy",
+    )
     assert a1.fields["responsible"] == {"uai": "0731549M"}
     assert [r.provenance[0].partner_id for r in page.records] == ["A1", "A2", "A3"]
 

@@ -44,6 +44,10 @@ def built(name: str, block: dict[str, Any], server: FixturePartner, live: bool) 
     return build_adapter(name, config, server.transport() if live else None)
 
 
+def with_settings(block: dict[str, Any], server: FixturePartner) -> dict[str, Any]:
+    return {**block, **server.settings}
+
+
 @pytest.fixture
 async def open_partner(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Open]:
     """``await open_partner(server)``: ``server`` started, its adapters built; all closed after."""
@@ -60,8 +64,8 @@ async def open_partner(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Open]:
         partner = ContractPartner(
             name=name,
             server=server,
-            adapter=built(name, server.block(), server, live=True),
-            dead=built(name, dead_block, server, live=False),
+            adapter=built(name, with_settings(server.block(), server), server, live=True),
+            dead=built(name, with_settings(dead_block, server), server, live=False),
             dead_target=dead_target,
         )
         adapters.extend([partner.adapter, partner.dead])
@@ -77,30 +81,50 @@ async def open_partner(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Open]:
             await server.stop()
 
 
+PAGED_KINDS = [
+    # REST: added by the list-path rebuild
+    "sql",
+    "xml_feed",
+    "csv_feed",
+    "graphql",
+    pytest.param("sql_postgres", marks=pytest.mark.postgres),
+]
+"""Kinds whose list reads about one page and resumes at a position (the paged contract)."""
+
+
+def server_for(kind: str, offers: Sequence[Offer], tmp_path: Path) -> FixturePartner:
+    if kind == "rest":
+        return RestOffers(offers)
+    if kind == "sql":
+        return SqlOffers.sqlite(offers, tmp_path)
+    if kind == "sql_postgres":
+        return SqlOffers.postgres(offers, postgres_url())
+    if kind == "xml_feed":
+        return XmlFeedOffers(offers)
+    if kind == "csv_feed":
+        return CsvFeedOffers(offers)
+    if kind == "graphql":
+        return GraphqlOffers(offers)
+    raise AssertionError(f"no fixture partner of kind {kind}")
+
+
+def serving(kind: str, open_partner: Open, tmp_path: Path) -> Serve:
+    async def serve_(offers: Sequence[Offer]) -> ContractPartner:
+        return await open_partner(server_for(kind, offers, tmp_path))
+
+    return serve_
+
+
 @pytest.fixture(params=KINDS)
 def serve(request: pytest.FixtureRequest, open_partner: Open, tmp_path: Path) -> Serve:
     """``await serve(offers)``: a partner of this test's kind serving ``offers``."""
-    kind: str = request.param
+    return serving(request.param, open_partner, tmp_path)
 
-    def server_for(offers: Sequence[Offer]) -> FixturePartner:
-        if kind == "rest":
-            return RestOffers(offers)
-        if kind == "sql":
-            return SqlOffers.sqlite(offers, tmp_path)
-        if kind == "sql_postgres":
-            return SqlOffers.postgres(offers, postgres_url())
-        if kind == "xml_feed":
-            return XmlFeedOffers(offers)
-        if kind == "csv_feed":
-            return CsvFeedOffers(offers)
-        if kind == "graphql":
-            return GraphqlOffers(offers)
-        raise AssertionError(f"no fixture partner of kind {kind}")
 
-    async def serve_(offers: Sequence[Offer]) -> ContractPartner:
-        return await open_partner(server_for(offers))
-
-    return serve_
+@pytest.fixture(params=PAGED_KINDS)
+def serve_paged(request: pytest.FixtureRequest, open_partner: Open, tmp_path: Path) -> Serve:
+    """``await serve_paged(offers)``: a partner of a kind that follows the paged contract."""
+    return serving(request.param, open_partner, tmp_path)
 
 
 @pytest.fixture

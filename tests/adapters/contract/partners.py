@@ -124,6 +124,7 @@ class FixturePartner:
         self.offers = list(offers)
         self.calls = 0
         self.env: dict[str, str] = {}  # environment variables its blocks name
+        self.settings: dict[str, Any] = {}  # partner settings a test adds to its block
 
     def block(self) -> dict[str, Any]:
         """Its partners-file block."""
@@ -296,12 +297,14 @@ def _listed(param: str | None) -> set[str]:
 _DSN_NUMBERS = itertools.count()
 
 
-def offres_table(published_as: Literal["timestamp", "date"]) -> Table:
+def offres_table(
+    published_as: Literal["timestamp", "date"], title_collation: str | None = None
+) -> Table:
     return Table(
         "offres_alternance",
         MetaData(),
         Column("ref", String(10), primary_key=True),
-        Column("libelle", String(200), nullable=False),
+        Column("libelle", String(200, collation=title_collation), nullable=False),
         Column("code_rome", String(5)),
         Column("publie_le", DateTime if published_as == "timestamp" else Date),
         Column("nature", String(3)),
@@ -327,6 +330,7 @@ class SqlOffers(FixturePartner):
         *,
         schema: str | None = None,
         published_as: Literal["timestamp", "date"] = "timestamp",
+        title_collation: str | None = None,
     ) -> None:
         super().__init__(offers)
         number = next(_DSN_NUMBERS)
@@ -336,7 +340,7 @@ class SqlOffers(FixturePartner):
         self.env = {self.dsn_env: dsn, self.dead_dsn_env: dead_dsn}
         self.published_as = published_as
         self._threads_before: set[threading.Thread] = set()
-        self.table = offres_table(published_as)
+        self.table = offres_table(published_as, title_collation)
 
     @classmethod
     def sqlite(cls, offers: Sequence[Offer], directory: Path, **options: Any) -> SqlOffers:
@@ -368,6 +372,8 @@ class SqlOffers(FixturePartner):
                     "alias": "o",
                     "id": "o.ref",
                     "page_size": PAGE_SIZE,
+                    # the count of positions is text in this ERP: it does not sort as a number
+                    "columns": {"o.nb_postes": "str"},
                     "filters": {
                         "romeCodes": {"column": "o.code_rome", "op": "in"},
                         "departements": {"column": "o.commune", "op": "prefix"},
@@ -597,9 +603,10 @@ GRAPHQL_SCHEMA = build_schema(
       employeur: Employeur!
     }
     type PageInfo { endCursor: String, hasNextPage: Boolean! }
+    enum Tri { RECENTES INTITULE }
     type OffreConnection { totalCount: Int!, pageInfo: PageInfo!, nodes: [Offre!]! }
     type Query {
-      offres(first: Int = 20, after: String, romes: [String!]): OffreConnection!
+      offres(first: Int = 20, after: String, romes: [String!], tri: Tri): OffreConnection!
       offresParRef(refs: [String!]!): [Offre!]!
     }
     """
@@ -614,8 +621,8 @@ fragment Offre on Offre {
 
 LIST_QUERY = (
     """
-query Offres($first: Int, $after: String, $romes: [String!]) {
-  offres(first: $first, after: $after, romes: $romes) {
+query Offres($first: Int, $after: String, $romes: [String!], $tri: Tri) {
+  offres(first: $first, after: $after, romes: $romes, tri: $tri) {
     totalCount
     pageInfo { endCursor hasNextPage }
     nodes { ...Offre }
@@ -664,6 +671,11 @@ class GraphqlOffers(HttpFixturePartner):
                             "end_cursor": "offres.pageInfo.endCursor",
                             "has_next_page": "offres.pageInfo.hasNextPage",
                         },
+                    },
+                    "sort": {
+                        "param": "tri",
+                        "values": {"-publishedAt": "RECENTES", "title": "INTITULE"},
+                        "natural": "id",
                     },
                     "lookups": {
                         "id": {"query": BY_REF_QUERY, "variable": "refs", "items": "offresParRef"}
@@ -715,8 +727,16 @@ class GraphqlOffers(HttpFixturePartner):
         first: int = 20,
         after: str | None = None,
         romes: list[str] | None = None,
+        tri: str | None = None,
     ) -> dict[str, Any]:
-        matching = [o for o in self.offers if not romes or o.rome in romes]
+        matching = sorted(
+            (o for o in self.offers if not romes or o.rome in romes), key=lambda o: o.id
+        )
+        # stable sorts: ties keep the ids' ascending order, as the hub's orders do
+        if tri == "RECENTES":
+            matching.sort(key=lambda o: o.published, reverse=True)
+        elif tri == "INTITULE":
+            matching.sort(key=lambda o: o.title)
         start = int(after) if after else 0
         page = matching[start : start + first]
         end = start + len(page)
