@@ -58,15 +58,17 @@ class ListPage:
 
 
 class Order:
-    """The gateway's order on records: a field, a direction, empty values last."""
+    """The gateway's order on records: a field, a direction, empty values last.
+
+    Text compares by code point, as the SQL kind orders it (``COLLATE "C"``) and as the feeds
+    sort: a merge of partners' orders needs one rule everywhere.
+    """
 
     def __init__(self, order: SortOrder) -> None:
         self.order = order
 
     def key(self, record: Record) -> SortKey:
         value = field_at(record.fields, self.order.field)
-        if isinstance(value, str):
-            value = value.casefold()
         empty = value is None or value == ""
         return (empty, "" if empty else value)
 

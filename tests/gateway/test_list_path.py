@@ -1,4 +1,4 @@
-"""The list path through the gateway: cursors, identity, and a field's value whatever is selected."""
+"""The list path through the gateway: cursors, identity, a field's value whatever is selected."""
 
 from __future__ import annotations
 
@@ -182,15 +182,16 @@ async def test_a_field_has_the_same_value_whatever_else_is_selected(
 ) -> None:
     async def employers(fields: list[str]) -> list[Any]:
         answer = await cold_hub.query(
-            "{ offers(first: 30) { edges { node { employer { %s } } } } }" % _selection(fields)
+            "{ offers(first: 30) { edges { node { employer { " + _selection(fields) + " } } } } }"
         )
         assert "errors" not in answer, answer.get("errors")
         return [e["node"]["employer"] for e in answer["data"]["offers"]["edges"]]
 
     async def responsibles(fields: list[str]) -> list[Any]:
         answer = await cold_hub.query(
-            "{ trainingPrograms(first: 30) { edges { node { responsible { %s } } } } }"
-            % _selection(fields)
+            "{ trainingPrograms(first: 30) { edges { node { responsible { "
+            + _selection(fields)
+            + " } } } } }"
         )
         assert "errors" not in answer, answer.get("errors")
         return [e["node"]["responsible"] for e in answer["data"]["trainingPrograms"]["edges"]]

@@ -82,7 +82,7 @@ async def open_partner(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Open]:
 
 
 PAGED_KINDS = [
-    # REST: added by the list-path rebuild
+    "rest",
     "sql",
     "xml_feed",
     "csv_feed",

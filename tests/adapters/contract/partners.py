@@ -231,6 +231,11 @@ class RestOffers(HttpFixturePartner):
                         "romeCodes": {"param": "codeROME"},
                         "departements": {"param": "departement"},
                     },
+                    "sort": {
+                        "param": "tri",
+                        "values": {"-publishedAt": "date", "title": "intitule"},
+                        "natural": "id",
+                    },
                     "fields": {
                         "title": "intitule",
                         "romeCodes": "romeCode",
@@ -267,11 +272,20 @@ class RestOffers(HttpFixturePartner):
     async def search(self, request: Request) -> Response:
         romes = _listed(request.query_params.get("codeROME"))
         departements = _listed(request.query_params.get("departement"))
-        matching = [
-            o
-            for o in self.offers
-            if (not romes or o.rome in romes) and (not departements or o.insee[:2] in departements)
-        ]
+        matching = sorted(
+            (
+                o
+                for o in self.offers
+                if (not romes or o.rome in romes)
+                and (not departements or o.insee[:2] in departements)
+            ),
+            key=lambda o: o.id,
+        )
+        # stable sorts: ties keep the ids' ascending order, as the hub's orders do
+        if request.query_params.get("tri") == "date":
+            matching.sort(key=lambda o: o.published, reverse=True)
+        elif request.query_params.get("tri") == "intitule":
+            matching.sort(key=lambda o: o.title)
         size = int(request.query_params.get("taille", "20"))
         start = (int(request.query_params.get("page", "1")) - 1) * size
         page = [self.raw(o) for o in matching[start : start + size]]

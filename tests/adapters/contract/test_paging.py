@@ -1,7 +1,7 @@
 """The paged list contract: about one page per call, in an order, resumed where it stopped.
 
 Each test runs once per kind that follows it (SQL on SQLite and on PostgreSQL, XML feed, CSV
-feed, GraphQL; REST joins with the list-path rebuild). The expected orders are computed here
+feed, GraphQL, REST). The expected orders are computed here
 from the dataset itself: ties by the partner's id, ascending, whatever the direction.
 """
 
@@ -201,6 +201,7 @@ DECLARED = {
     # every field read as-is from one column; not `positions` (a text column), nor lists
     "sql": {"id", "title", "publishedAt", "location.inseeCode", "employer.siret"},
     "graphql": {"-publishedAt", "title", "id"},  # its sort block: two values and `natural`
+    "rest": {"-publishedAt", "title", "id"},  # the same, as query parameters
 }
 
 
@@ -209,8 +210,8 @@ async def test_orders_and_resuming_are_declared(paged_partner: ContractPartner) 
     orders = adapter.orders("offer")
     if paged_partner.kind == "sql":
         assert orders == {t for name in DECLARED["sql"] for t in (name, f"-{name}")}
-    elif paged_partner.kind == "graphql":
-        assert orders == DECLARED["graphql"]
+    elif paged_partner.kind in ("graphql", "rest"):
+        assert orders == DECLARED[paged_partner.kind]
     else:  # a feed sorts its snapshot by any scalar field, either way
         assert {"-publishedAt", "publishedAt", "title", "-positions", "id"} <= orders
         assert not {"romeCodes", "contractKinds", "location"} & orders
