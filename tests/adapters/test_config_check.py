@@ -225,7 +225,7 @@ def test_the_report_format(tmp_path: Path) -> None:
     report = format_problems(check_file(path))
 
     assert report == (
-        f"{path}:{line}: partners.academie.kind: unknown kind 'grapql' "
+        f"{path}:{line}:1: partners.academie.kind: unknown kind 'grapql' "
         f"(hint: one of: {', '.join(kinds())})"
     )
 
