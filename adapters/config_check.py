@@ -17,6 +17,7 @@ every kind in :func:`adapters.registry.kinds` and discriminated by ``kind``, for
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import operator
 import os
@@ -124,7 +125,8 @@ async def _probe_one(partner: str, config: PartnerBase, timeout_s: float) -> lis
         return [(where, f"cannot build its adapter: {error}", "")]
     try:
         async with asyncio.timeout(timeout_s):
-            await adapter.probe()
+            with contextlib.suppress(SourceUnfit):  # it answers; the page below says what fails
+                await adapter.probe()
             findings: list[Finding] = []
             for entity in sorted(adapter.entities()):
                 if adapter.listable(entity):

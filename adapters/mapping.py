@@ -328,10 +328,14 @@ class Mapper:
             raise ValueError(f"unknown entity {entity!r}")
         problems = mapping_problems(entity, mapping)
         if problems:
-            listed = "; ".join(f"{where}: {message}" for where, message, _ in problems)
+            listed = "; ".join(
+                f"{where}: {message}" + (f" (hint: {hint})" if hint else "")
+                for where, message, hint in problems
+            )
             raise ValueError(f"the {entity} mapping of {partner} cannot be used: {listed}")
         self.partner = partner
         self.entity = entity
+        self.mapping = mapping
         self.timezone = mapping.timezone
         zone = ZoneInfo(mapping.timezone)
         self.id_path = mapping.id
