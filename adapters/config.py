@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import os
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -33,6 +34,9 @@ class FieldSpec(Strict):
 
     A plain string is shorthand for ``{ path = "..." }``. Paths are dotted; ``[0]`` indexes a
     list; ``[*]`` maps over a list (``formations[*].rome`` gives every rome of every formation).
+    ``each`` without ``path`` reads the record itself: a one-element list built from the
+    record's own fields (``sessions = { each = { capacity = "capacite" } }``), empty when every
+    one of them is absent.
     """
 
     path: str | None = Field(None, description="dotted path in the partner record")
@@ -55,9 +59,16 @@ class FieldSpec(Strict):
 
     @model_validator(mode="after")
     def _path_or_const(self) -> FieldSpec:
-        if self.path is None and self.const is None and self.default is None:
-            raise ValueError("a field needs `path`, `const` or `default`")
+        if self.path is None and self.const is None and self.default is None and not self.each:
+            raise ValueError("a field needs `path`, `const`, `default` or `each`")
         return self
+
+    @property
+    def of_record(self) -> bool:
+        """An ``each`` over the record itself (no path, no constant, no default)."""
+        return (
+            bool(self.each) and self.path is None and self.const is None and (self.default is None)
+        )
 
 
 FieldMappingType = str | FieldSpec
@@ -65,10 +76,35 @@ FieldSpec.model_rebuild()
 
 
 class EntityMapping(Strict):
-    """The mapping of one entity, shared by every kind of adapter."""
+    """The mapping of one entity, shared by every kind of adapter.
+
+    Two things the block does not write are attached after validation, so that a
+    :class:`~adapters.mapping.Mapper` built from it needs nothing else: the partner's
+    ``timezone`` (set by the partner block) and where each key is written in the partners file
+    (set by :func:`adapters.partners_file.load_partners`), for errors that point at the line.
+    """
 
     id: str = Field(description="path of the partner's own identifier in a raw record")
     fields: dict[str, FieldMappingType] = Field(default_factory=dict)
+    _timezone: str = PrivateAttr("UTC")
+    _lines: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def timezone(self) -> str:
+        """The zone the partner's times without an offset are read in."""
+        return self._timezone
+
+    def line_of(self, location: tuple[str, ...]) -> str | None:
+        """``partners.toml:42`` for a key path under this entity (``("fields", "title")``)."""
+        return self._lines.get(location)
+
+    def locate(
+        self, timezone: str | None = None, lines: dict[tuple[str, ...], str] | None = None
+    ) -> None:
+        if timezone is not None:
+            self._timezone = timezone
+        if lines is not None:
+            self._lines = lines
 
 
 class ListSort(Strict):
@@ -177,9 +213,31 @@ class PartnerBase(Strict):
     max_items: Annotated[int, Field(ge=1, le=100_000)] = Field(
         2000, description="most records read from this partner for one list query"
     )
+    timezone: str = Field(
+        "UTC",
+        description="IANA zone the partner's times without an offset are in (Europe/Paris)",
+    )
     retry: RetryPolicy = RetryPolicy()
     breaker: BreakerPolicy = BreakerPolicy()
     cache: CachePolicy = CachePolicy()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
+
+    @model_validator(mode="after")
+    def _zone_to_mappings(self) -> PartnerBase:
+        # The mappings read the partner's times; they carry its zone so that whoever builds a
+        # Mapper from one needs nothing else.
+        if type(self).entity_mappings is not PartnerBase.entity_mappings:
+            for mapping in self.entity_mappings().values():
+                mapping.locate(timezone=self.timezone)
+        return self
 
     def entity_mappings(self) -> dict[str, EntityMapping]:
         raise NotImplementedError

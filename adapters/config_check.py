@@ -8,10 +8,7 @@ the mistake, so an editor or a terminal jumps straight to it::
     demo/partners.toml:41: partners.hub3e.entities.offer.fields.status.values.OUVERTE:
     'OPEN' is not an allowed value of status (hint: one of: ACTIVE, CANCELLED, FILLED, PENDING)
 
-``tomllib`` keeps no positions and no maintained Python TOML library exposes them (tomlkit
-keeps the layout, not line numbers), so :class:`_KeyIndex` scans the text of a file ``tomllib``
-has already accepted and records where every key path is written: table headers, arrays of
-tables, dotted keys, inline tables, arrays.
+Positions come from :class:`adapters.toml_positions.KeyIndex`.
 
 :func:`partners_json_schema` is the schema of the whole file, built from the config model of
 every kind in :func:`adapters.registry.kinds` and discriminated by ``kind``, for editors.
@@ -20,7 +17,7 @@ every kind in :func:`adapters.registry.kinds` and discriminated by ``kind``, for
 from __future__ import annotations
 
 import asyncio
-import bisect
+import contextlib
 import functools
 import operator
 import os
@@ -34,15 +31,19 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from adapters import rest_config
-from adapters.config import EntityMapping, EnvSecret, FieldMappingType, PartnerBase
+from adapters.base import Adapter
+from adapters.config import EnvSecret, PartnerBase
 from adapters.errors import SourceError
-from adapters.mapping import valid_path
-from adapters.partners_file import check_partners
+from adapters.mapping import SourceUnfit
+from adapters.mapping_checks import PATH_HINT, valid_path
+from adapters.mapping_stats import watching_failures
+from adapters.partners_file import check_partners, locate_mappings
 from adapters.registry import build_adapter, kinds
+from adapters.toml_positions import KeyIndex, KeyPath
+from adapters.types import ListQuery
 
-KeyPath = tuple[str | int, ...]
-
-_PATH_HINT = "dotted keys, `[0]` to index a list, `[*]` to map over it: `a.b[*].c`"
+Finding = tuple[KeyPath, str, str]  # (key path, message, hint), placed on a line afterwards
+_SAMPLE = 50  # records probed from a partner without pagination
 # Fields of the REST models that hold a path inside a partner's answer (not a URL path).
 _BODY_PATHS: dict[type[BaseModel], tuple[str, ...]] = {
     rest_config.Endpoint: ("items",),
@@ -64,233 +65,6 @@ class Problem:
     location: str  # dotted path in the file: partners.<id>.entities.offer.fields.title
     message: str
     hint: str = ""
-
-
-# --- where keys are written ---------------------------------------------------------------------
-
-
-class _KeyIndex:
-    """Line and column of every key path written in a TOML text (assumed valid TOML)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.keys: dict[KeyPath, int] = {}  # key path -> offset of its key token
-        self.values: dict[KeyPath, int] = {}  # key path -> offset of its value
-        self._explicit: set[KeyPath] = set()
-        self._arrays: dict[KeyPath, int] = {}  # array of tables -> index of its last element
-        self._line_starts = [0, *(m.end() for m in re.finditer("\n", text))]
-        self._scan()
-
-    # -- answers
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._line_starts, offset) - 1
-        return line + 1, offset - self._line_starts[line] + 1
-
-    def find(self, location: str) -> KeyPath:
-        """The longest written key path along ``location`` (dotted; keys may hold dots).
-
-        A step that is not written is skipped: the key the author must add, or a name the
-        validator gave a union branch.
-        """
-        steps = location.split(".")
-        found: KeyPath = ()
-        at = 0
-        while at < len(steps):
-            for width in range(len(steps) - at, 0, -1):
-                name = ".".join(steps[at : at + width])
-                candidates: list[KeyPath] = [(*found, name)]
-                if width == 1 and name.isdigit():
-                    candidates.append((*found, int(name)))
-                hit = next((c for c in candidates if c in self.keys), None)
-                if hit is not None:
-                    found, at = hit, at + width
-                    break
-            else:
-                at += 1
-        return found
-
-    # -- scanning
-
-    def _mark(self, path: KeyPath, offset: int, explicit: bool) -> None:
-        if path in self._explicit or (path in self.keys and not explicit):
-            return
-        self.keys[path] = offset
-        if explicit:
-            self._explicit.add(path)
-
-    def _scan(self) -> None:
-        text = self.text
-        table: KeyPath = ()
-        while True:
-            self._skip_blank(newlines=True)
-            if self.pos >= len(text):
-                return
-            start = self.pos
-            if text.startswith("[[", self.pos):
-                self.pos += 2
-                table = self._header(self._key(), array=True)
-                self._skip_past("]]")
-            elif text[self.pos] == "[":
-                self.pos += 1
-                table = self._header(self._key(), array=False)
-                self._skip_past("]")
-            else:
-                names = self._key()
-                for depth, (_, offset) in enumerate(names):
-                    path = (*table, *(n for n, _ in names[: depth + 1]))
-                    self._mark(path, offset, explicit=depth == len(names) - 1)
-                self._skip_blank(newlines=False)
-                if self.pos < len(text) and text[self.pos] == "=":
-                    self.pos += 1
-                self._value((*table, *(n for n, _ in names)))
-            self._skip_line()
-            if self.pos == start:
-                self.pos += 1  # never loop in place, whatever the text
-
-    def _header(self, names: list[tuple[str, int]], *, array: bool) -> KeyPath:
-        path: KeyPath = ()
-        for depth, (name, offset) in enumerate(names):
-            path = (*path, name)
-            last = depth == len(names) - 1
-            if last and array:
-                index = self._arrays.get(path, -1) + 1
-                self._arrays[path] = index
-                self._mark(path, offset, explicit=False)
-                path = (*path, index)
-                self._mark(path, offset, explicit=True)
-            else:
-                self._mark(path, offset, explicit=last)
-                if path in self._arrays:  # `[a.b]` under `[[a]]` is in a's last element
-                    path = (*path, self._arrays[path])
-        return path
-
-    def _key(self) -> list[tuple[str, int]]:
-        text = self.text
-        names: list[tuple[str, int]] = []
-        while self.pos < len(text):
-            self._skip_blank(newlines=False)
-            offset = self.pos
-            if text.startswith('"', offset):
-                self._skip_string()
-                token = text[offset : self.pos]
-                names.append((tomllib.loads(f"k = {token}")["k"], offset))
-            elif text.startswith("'", offset):
-                self._skip_string()
-                names.append((text[offset + 1 : self.pos - 1], offset))
-            else:
-                match = re.compile(r"[A-Za-z0-9_-]+").match(text, offset)
-                if match is None:
-                    break
-                names.append((match.group(), offset))
-                self.pos = match.end()
-            self._skip_blank(newlines=False)
-            if self.pos < len(text) and text[self.pos] == ".":
-                self.pos += 1
-                continue
-            break
-        return names
-
-    def _value(self, path: KeyPath) -> None:
-        text = self.text
-        self._skip_blank(newlines=False)
-        self.values.setdefault(path, self.pos)
-        if self.pos >= len(text):
-            return
-        char = text[self.pos]
-        if char in "\"'":
-            self._skip_string()
-        elif char == "[":
-            self._array(path)
-        elif char == "{":
-            self._inline_table(path)
-        else:
-            match = re.compile(r"[^,\]}#\r\n]*").match(text, self.pos)
-            self.pos = match.end() if match else self.pos + 1
-
-    def _array(self, path: KeyPath) -> None:
-        self.pos += 1
-        index = 0
-        while not self._closed("]"):
-            before = self.pos
-            self._mark((*path, index), self.pos, explicit=True)
-            self._value((*path, index))
-            index += 1
-            self._separator(before)
-
-    def _inline_table(self, path: KeyPath) -> None:
-        self.pos += 1
-        while not self._closed("}"):
-            before = self.pos
-            names = self._key()
-            for depth, (_, offset) in enumerate(names):
-                key = (*path, *(n for n, _ in names[: depth + 1]))
-                self._mark(key, offset, explicit=depth == len(names) - 1)
-            self._skip_blank(newlines=False)
-            if self.pos < len(self.text) and self.text[self.pos] == "=":
-                self.pos += 1
-            self._value((*path, *(n for n, _ in names)))
-            self._separator(before)
-
-    def _closed(self, bracket: str) -> bool:
-        """Past the closing ``bracket`` (or the end of the text) when it comes next."""
-        self._skip_blank(newlines=True)
-        if self.pos >= len(self.text) or self.text[self.pos] == bracket:
-            self.pos += 1
-            return True
-        return False
-
-    def _separator(self, before: int) -> None:
-        self._skip_blank(newlines=True)
-        at_comma = self.pos < len(self.text) and self.text[self.pos] == ","
-        if at_comma or self.pos == before:  # a comma, or a character nothing could read
-            self.pos += 1
-
-    def _skip_string(self) -> None:
-        text, start = self.text, self.pos
-        quote = text[start]
-        if text.startswith(quote * 3, start):
-            end = start + 3
-            while end < len(text):
-                if quote == '"' and text[end] == "\\":
-                    end += 2
-                elif text.startswith(quote * 3, end):
-                    end += 3
-                    extra = 0  # up to two quotes may end the content itself: `""""`
-                    while end < len(text) and text[end] == quote and extra < 2:
-                        end, extra = end + 1, extra + 1
-                    break
-                else:
-                    end += 1
-            self.pos = min(end, len(text))
-            return
-        end = start + 1
-        while end < len(text) and text[end] != quote and text[end] != "\n":
-            end += 2 if quote == '"' and text[end] == "\\" else 1
-        self.pos = min(end + 1, len(text))
-
-    def _skip_past(self, token: str) -> None:
-        end = self.text.find(token, self.pos)
-        self.pos = len(self.text) if end < 0 else end + len(token)
-
-    def _skip_blank(self, *, newlines: bool) -> None:
-        text = self.text
-        while self.pos < len(text):
-            char = text[self.pos]
-            if char in " \t" or (newlines and char in "\r\n"):
-                self.pos += 1
-            elif char == "#" and newlines:
-                end = text.find("\n", self.pos)
-                self.pos = len(text) if end < 0 else end + 1
-            else:
-                return
-
-    def _skip_line(self) -> None:
-        self._skip_blank(newlines=False)
-        if self.pos < len(self.text) and self.text[self.pos] == "#":
-            end = self.text.find("\n", self.pos)
-            self.pos = len(self.text) if end < 0 else end
 
 
 # --- the checks ---------------------------------------------------------------------------------
@@ -320,23 +94,10 @@ def _missing_secrets(partner: str, config: PartnerBase) -> Iterator[tuple[KeyPat
             )
 
 
-def _field_paths(spec: FieldMappingType, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
-    if isinstance(spec, str):
-        yield path, spec
-        return
-    if spec.path is not None:
-        yield (*path, "path"), spec.path
-    for sub, sub_spec in (spec.each or {}).items():
-        yield from _field_paths(sub_spec, (*path, "each", sub))
-
-
 def _record_paths(partner: str, config: PartnerBase) -> Iterator[tuple[KeyPath, str]]:
-    """Every path into a partner's records or answers that the file writes."""
+    """Every path into a partner's answers that the file writes (the mappings' own paths are
+    checked with the mapping, :mod:`adapters.mapping_checks`)."""
     for path, value in _nodes(config, ("partners", partner)):
-        if isinstance(value, EntityMapping):
-            yield (*path, "id"), value.id
-            for name, spec in value.fields.items():
-                yield from _field_paths(spec, (*path, "fields", name))
         for name in _BODY_PATHS.get(type(value), ()):
             written = getattr(value, name)
             if isinstance(written, str):
@@ -346,36 +107,99 @@ def _record_paths(partner: str, config: PartnerBase) -> Iterator[tuple[KeyPath, 
 def _bad_paths(partner: str, config: PartnerBase) -> Iterator[tuple[KeyPath, str, str]]:
     for path, written in _record_paths(partner, config):
         if not valid_path(written):
-            yield path, f"{written!r} is not a valid path", _PATH_HINT
+            yield path, f"{written!r} is not a valid path", PATH_HINT
 
 
-async def _probe_one(partner: str, config: PartnerBase, timeout_s: float) -> str | None:
-    """Why ``partner`` cannot be used right now, or ``None`` when it answers."""
+async def _probe_one(partner: str, config: PartnerBase, timeout_s: float) -> list[Finding]:
+    """Why ``partner`` cannot be used right now: it does not answer, or a page of each entity
+    it lists does not map (one finding per failing field, at the field's own key)."""
+    where: KeyPath = ("partners", partner)
+    if "base_url" in type(config).model_fields:
+        where = (*where, "base_url")
+    unreachable = "is it running, at this address?"
     try:
         adapter = build_adapter(partner, config)
     except LookupError:
-        return None  # a missing secret, reported on its own line
+        return []  # a missing secret, reported on its own line
     except (ValueError, TypeError) as error:
-        return f"cannot build its adapter: {error}"
+        return [(where, f"cannot build its adapter: {error}", "")]
     try:
         async with asyncio.timeout(timeout_s):
-            await adapter.probe()
+            with contextlib.suppress(SourceUnfit):  # it answers; the page below says what fails
+                await adapter.probe()
+            findings: list[Finding] = []
+            for entity in sorted(adapter.entities()):
+                if adapter.listable(entity):
+                    findings.extend(await _probe_page(adapter, partner, entity, config))
+            return findings
     except TimeoutError:
-        return f"no answer within {timeout_s:g} s"
+        return [(where, f"no answer within {timeout_s:g} s", unreachable)]
     except SourceError as error:
-        return f"unreachable: {error.code} ({error.message})"
+        return [(where, f"unreachable: {error.code} ({error.message})", unreachable)]
     finally:
         await adapter.aclose()
-    return None
+
+
+async def _probe_page(
+    adapter: Adapter, partner: str, entity: str, config: PartnerBase
+) -> list[Finding]:
+    """Fetch and map one page of ``entity``; every field that fails, once, at its key."""
+    base: KeyPath = ("partners", partner, "entities", entity)
+    size = _page_size(config, entity)
+    with watching_failures() as failures:
+        try:
+            page = await adapter.list(ListQuery(entity, {}, limit=size))
+        except SourceUnfit:
+            page = None  # every record failed: the failures say why
+        except SourceError as error:
+            return [(base, f"listing {entity} failed: {error.code} ({error.message})", "")]
+    findings: dict[str, Finding] = {}
+    for _, _, failure in failures:
+        if failure.field not in findings:
+            sampled = f"{len(page.records)} mapped" if page is not None else "none mapped"
+            findings[failure.field] = (
+                (*base, *failure.location),
+                f"{failure.field}: {failure.reason} in records of the first page ({sampled}; "
+                f"partner path `{failure.path or '-'}`)",
+                "fix the path or the value map; such records are dropped",
+            )
+    return list(findings.values())
+
+
+def _page_size(config: PartnerBase, entity: str) -> int:
+    """The partner's own page size for ``entity`` (one call), else a small sample."""
+    entities = getattr(config, "entities", {})
+    spec = entities.get(entity) if isinstance(entities, Mapping) else None
+    for holder in (getattr(spec, "pagination", None), getattr(spec, "list", None)):
+        size = getattr(holder, "page_size", None)
+        if isinstance(size, int):
+            return min(size, config.max_items)
+    return min(_SAMPLE, config.max_items)
+
+
+async def _build_each(partners: Mapping[str, PartnerBase]) -> list[Finding]:
+    """Build every partner's adapter as ``serve`` does, without calling anyone: whatever it
+    refuses is reported here first, not as a traceback at start-up."""
+    findings: list[Finding] = []
+    for partner, config in partners.items():
+        try:
+            adapter = build_adapter(partner, config)
+        except LookupError:
+            continue  # a missing secret, reported on its own line
+        except (ValueError, TypeError) as error:
+            findings.append((("partners", partner), f"cannot be used: {error}", ""))
+            continue
+        await adapter.aclose()
+    return findings
 
 
 async def probe_partners(
     partners: Mapping[str, PartnerBase], timeout_s: float = 3.0
-) -> dict[str, str]:
-    """Each enabled partner that does not answer its probe, with the reason; all at once."""
+) -> dict[str, list[Finding]]:
+    """What each enabled partner's probe found (unreachable, fields that fail); all at once."""
     enabled = [(pid, config) for pid, config in partners.items() if config.enabled]
-    reasons = await asyncio.gather(*(_probe_one(p, c, timeout_s) for p, c in enabled))
-    return {pid: reason for (pid, _), reason in zip(enabled, reasons, strict=True) if reason}
+    found = await asyncio.gather(*(_probe_one(p, c, timeout_s) for p, c in enabled))
+    return {pid: items for (pid, _), items in zip(enabled, found, strict=True) if items}
 
 
 def check_file(
@@ -394,8 +218,9 @@ def check_file(
         line, column = (int(at.group(1)), int(at.group(2))) if at else (1, None)
         message = _TOML_ERROR_AT.sub("", str(error)).strip()
         return [Problem(file, line, column, "", f"not valid TOML: {message}", "")]
-    index = _KeyIndex(text)
+    index = KeyIndex(text)
     partners, found = check_partners(data)
+    locate_mappings(partners, index, file)
     problems = [_at(index, file, where, message, hint) for where, message, hint in found]
     for partner, config in partners.items():
         for key_path, message, hint in [
@@ -403,13 +228,14 @@ def check_file(
             *_bad_paths(partner, config),
         ]:
             problems.append(_at(index, file, _dotted(key_path), message, hint, exact=key_path))
+    usable = {p: c for p, c in partners.items() if not _blocked(p, problems)}
+    findings = asyncio.run(_build_each(usable))
     if probe:
-        usable = {p: c for p, c in partners.items() if not _blocked(p, problems)}
-        for partner, reason in asyncio.run(probe_partners(usable, probe_timeout_s)).items():
-            where = f"partners.{partner}"
-            if "base_url" in type(partners[partner]).model_fields:
-                where += ".base_url"
-            problems.append(_at(index, file, where, reason, "is it running, at this address?"))
+        built = {p: c for p, c in usable.items() if not any(f[0][1] == p for f in findings)}
+        for items in asyncio.run(probe_partners(built, probe_timeout_s)).values():
+            findings.extend(items)
+    for key_path, message, hint in findings:
+        problems.append(_at(index, file, _dotted(key_path), message, hint, exact=key_path))
     return sorted(problems, key=lambda p: (p.line, p.column or 0))
 
 
@@ -424,7 +250,7 @@ def _dotted(path: KeyPath) -> str:
 
 
 def _at(
-    index: _KeyIndex,
+    index: KeyIndex,
     file: str,
     location: str,
     message: str,
@@ -441,7 +267,7 @@ def _at(
     return Problem(file, line, column, location, message, hint)
 
 
-def _inside_string(index: _KeyIndex, offset: int, line: int, column: int) -> tuple[int, int]:
+def _inside_string(index: KeyIndex, offset: int, line: int, column: int) -> tuple[int, int]:
     """File position of (line, column) inside the string value starting at ``offset``."""
     text = index.text
     start = offset + 1
@@ -458,12 +284,13 @@ def _inside_string(index: _KeyIndex, offset: int, line: int, column: int) -> tup
 
 
 def format_problems(problems: list[Problem]) -> str:
-    """One problem a line: ``FILE:LINE: location: message (hint: ...)``."""
+    """One problem a line: ``FILE:LINE:COLUMN: location: message (hint: ...)``."""
     lines = []
     for problem in problems:
         where = f"{problem.location}: " if problem.location else ""
         hint = f" (hint: {problem.hint})" if problem.hint else ""
-        lines.append(f"{problem.file}:{problem.line}: {where}{problem.message}{hint}")
+        at = f"{problem.line}:{problem.column}" if problem.column else f"{problem.line}"
+        lines.append(f"{problem.file}:{at}: {where}{problem.message}{hint}")
     return "\n".join(lines)
 
 

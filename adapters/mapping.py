@@ -1,10 +1,16 @@
 """The declarative mapping: a partner's raw record in, a common-syntax :class:`Record` out.
 
-A :class:`Mapper` is compiled once per (partner, entity) from its :class:`EntityMapping`; its
-``map`` is on the hot path of every list, so paths are pre-split and the field table is a
-flat list. Types come from :mod:`adapters.syntax`: a value that cannot be coerced raises
-:class:`MappingError`, which the adapter turns into ``SOURCE_BAD_RESPONSE`` for that record.
-Fields of the partner's record that no mapping names are simply never read (dropped).
+A :class:`Mapper` is built once per (partner, entity) from its :class:`EntityMapping`. Its
+field readers (:class:`FieldReader`) are the reference reading of the mapping; for the hot path
+they are compiled into one Python function per set of fields read
+(:mod:`adapters.mapping_compiler`): paths unrolled into ``dict.get`` chains, the common-syntax
+dict written as one literal. Both give the same records (the tests run them side by side).
+
+Types come from :mod:`adapters.syntax`: a value that cannot be coerced raises
+:class:`MappingError` naming the field, the partner path and the partners-file line (never the
+value); :meth:`Mapper.map_many` drops that record and counts it, by field, in
+:mod:`adapters.mapping_stats`. Fields of the partner's record that no mapping names are never
+read.
 """
 
 from __future__ import annotations
@@ -12,33 +18,46 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from adapters.coercion import MappingError, scalar_converter, to_date, to_instant
 from adapters.config import EntityMapping, FieldMappingType, FieldSpec
 from adapters.errors import SourceBadResponse
+from adapters.mapping_checks import mapping_problems, valid_path
+from adapters.mapping_stats import FieldFailure, count_dropped, count_mapped, recent_failures
 from adapters.syntax import ENTITIES, FieldType
 from adapters.types import Fields, Provenance, Record
+
+__all__ = [
+    "MISSING",
+    "FieldReader",
+    "Mapper",
+    "MappingError",
+    "RecordReader",
+    "SourceUnfit",
+    "as_spec",
+    "compile_path",
+    "log_dropped",
+    "now_instant",
+    "read_path",
+    "refuse_if_none_fit",
+    "set_path",
+    "to_date",
+    "to_instant",
+    "valid_path",
+]
 
 logger = logging.getLogger(__name__)
 MISSING = object()
 """What :func:`read_path` returns for an absent path (distinct from a null value)."""
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
-
-
-class MappingError(ValueError):
-    """A partner value that does not fit the common syntax (message carries no value)."""
+RecordReader = Callable[[Any, str], Record]
+"""A compiled mapping: (raw record, fetched_at) -> Record, or :class:`MappingError`."""
 
 
 PathStep = str | int | None  # str: key, int: index, None: map over the list ("[*]")
-
-
-_PATH_SYNTAX = re.compile(r"(?:[^.\[\]]+|\[(?:\d+|\*)\])(?:\.[^.\[\]]+|\[(?:\d+|\*)\])*")
-
-
-def valid_path(path: str) -> bool:
-    """Whether ``path`` is well formed; :func:`compile_path` itself skips what it cannot read."""
-    return _PATH_SYNTAX.fullmatch(path) is not None
 
 
 def compile_path(path: str) -> tuple[PathStep, ...]:
@@ -112,196 +131,160 @@ def compile_getter(steps: tuple[PathStep, ...]) -> Getter:
     return walk
 
 
-def _to_str(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MappingError("expected text")
-    return str(value)
-
-
-def _to_int(value: Any, decimal_comma: bool) -> int:
-    if isinstance(value, bool):
-        raise MappingError("expected an integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip().replace("\u202f", "").replace(" ", "")
-        if decimal_comma:
-            text = text.replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
-            raise MappingError("expected an integer") from None
-        if number.is_integer():
-            return int(number)
-    raise MappingError("expected an integer")
-
-
-def _to_float(value: Any, decimal_comma: bool) -> float:
-    if isinstance(value, bool):
-        raise MappingError("expected a number")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().replace("\u202f", "").replace(" ", "")
-        if decimal_comma:
-            text = text.replace(",", ".")
-        try:
-            return float(text)
-        except ValueError:
-            raise MappingError("expected a number") from None
-    raise MappingError("expected a number")
-
-
-_TRUE = {"true", "1", "yes", "oui", "o", "y", "vrai"}
-_FALSE = {"false", "0", "no", "non", "n", "faux", ""}
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    raise MappingError("expected a boolean")
-
-
-def _parse_datetime(value: Any, fmt: str | None) -> datetime:
-    if not isinstance(value, str):
-        raise MappingError("expected a date")
-    try:
-        parsed = (
-            datetime.strptime(value, fmt)
-            if fmt
-            else datetime.fromisoformat(value.replace("Z", "+00:00"))
-        )
-    except ValueError:
-        raise MappingError("expected a date") from None
-    return parsed
-
-
-def to_date(value: Any, fmt: str | None = None) -> str:
-    if isinstance(value, datetime):  # a database timestamp read as a day
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return _parse_datetime(value, fmt).date().isoformat()
-
-
-def to_instant(value: Any, fmt: str | None = None) -> str:
-    """An instant as a UTC ISO string; a naive time is taken as UTC, a bare day as its midnight.
-
-    Drivers hand over ``date`` objects for DATE columns (asyncpg) where others give text
-    (SQLite): both mean the same day.
-    """
-    if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    parsed = value if isinstance(value, datetime) else _parse_datetime(value, fmt)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 Converter = Callable[[Any], Any]
 
 
-def _scalar_converter(kind: FieldType, spec: FieldSpec) -> Converter:
-    fmt, comma = spec.format, spec.decimal_comma
-    base: Converter
-    if kind.scalar == "str":
-        base = _to_str
-    elif kind.scalar == "int":
-        base = lambda v: _to_int(v, comma)  # noqa: E731
-    elif kind.scalar == "float":
-        base = lambda v: _to_float(v, comma)  # noqa: E731
-    elif kind.scalar == "bool":
-        base = _to_bool
-    elif kind.scalar == "date":
-        base = lambda v: to_date(v, fmt)  # noqa: E731
-    elif kind.scalar == "datetime":
-        base = lambda v: to_instant(v, fmt)  # noqa: E731
-    else:
-        raise ValueError(f"no scalar converter for {kind.scalar}")
-    values, strict, choices = spec.values, spec.strict_values, kind.choices
-    if values is None and choices is None:
-        return base
+class FieldReader:
+    """Reads one common-syntax field (and, for a list of objects, each element's fields)."""
 
-    def convert(value: Any) -> Any:
-        if values is not None:
-            key = value if isinstance(value, str) else str(value)
-            if key in values:
-                return values[key]
-            if strict:
-                raise MappingError("value outside the value map")
-        out = base(value)
-        if choices is not None and out not in choices:
-            raise MappingError("value outside the allowed set")
-        return out
+    __slots__ = (
+        "convert",
+        "default",
+        "each",
+        "get",
+        "is_list",
+        "kind",
+        "label",
+        "line",
+        "location",
+        "name",
+        "of_record",
+        "path",
+        "plain",
+        "split",
+        "steps",
+    )
+    label: str
+    location: tuple[str, ...]
 
-    return convert
-
-
-class _FieldReader:
-    __slots__ = ("convert", "default", "each", "get", "is_list", "name", "path", "split", "steps")
-
-    def __init__(self, name: str, kind: FieldType, spec: FieldSpec, entity: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: FieldSpec,
+        entity: str,
+        mapping: EntityMapping,
+        zone: ZoneInfo,
+        parent: FieldReader | None = None,
+    ) -> None:
+        self.label = f"{parent.label}.{name}" if parent else name
+        self.location = (*parent.location, "each", name) if parent else ("fields", name)
+        self.line = mapping.line_of(self.location)
+        self.kind: FieldType = ENTITIES[entity][self.label]
         self.name = tuple(name.split("."))
         self.path = spec.path
         self.steps = compile_path(spec.path) if spec.path else None
         self.get: Getter | None = compile_getter(self.steps) if self.steps else None
         self.default = spec.default if spec.path else spec.const
-        self.is_list = kind.is_list
+        self.is_list = self.kind.is_list
         self.split = spec.split
-        self.each: list[_FieldReader] | None = None
-        if kind.scalar == "object":
-            if not spec.each:
-                raise ValueError(f"{name}: a list of objects needs an `each` table")
+        self.of_record = spec.of_record
+        self.plain = spec.values is None and self.kind.choices is None
+        self.each: list[FieldReader] | None = None
+        if self.kind.scalar == "object":
             self.each = [
-                _FieldReader(sub, ENTITIES[entity][f"{name}.{sub}"], as_spec(sub_spec), entity)
-                for sub, sub_spec in spec.each.items()
+                FieldReader(sub, as_spec(sub_spec), entity, mapping, zone, self)
+                for sub, sub_spec in (spec.each or {}).items()
             ]
             self.convert: Converter = lambda v: v
         else:
-            self.convert = _scalar_converter(kind, spec)
+            self.convert = scalar_converter(self.kind, spec, zone)
 
     def read(self, raw: Any) -> Any:
+        """The field's value in ``raw``; a :class:`MappingError` names this field."""
+        try:
+            return self._read(raw)
+        except MappingError as error:
+            if error.field is not None:
+                raise
+            raise self.error(error.reason) from None
+
+    def error(self, reason: str) -> MappingError:
+        return MappingError(reason, field=self.label, path=self.path, line=self.line)
+
+    def failure(self, reason: str) -> FieldFailure:
+        return FieldFailure(self.label, self.path, self.line, reason, self.location)
+
+    def _read(self, raw: Any) -> Any:
+        if self.of_record:
+            return self.read_objects([raw])
         value = self.get(raw) if self.get is not None else MISSING
         if value is MISSING or value is None:
             value = self.default
             if value is None:
                 return [] if self.is_list else None
         if self.is_list:
-            if isinstance(value, str) and self.split is not None:
-                value = [part.strip() for part in value.split(self.split) if part.strip()]
-            elif not isinstance(value, list):
-                value = [value]
-            if self.each is not None:
-                return [self._read_object(item) for item in value]
-            out = []
-            for item in value:
-                converted = self.convert(item)
-                if converted is not None and converted not in out:
-                    out.append(converted)
-            return out
+            return self.read_list(value)
         if isinstance(value, list | dict):
             raise MappingError("expected a single value")
         return self.convert(value)
 
-    def _read_object(self, item: Any) -> Fields:
+    def read_list(self, value: Any) -> list[Any]:
+        """A present value of a list field: split, wrapped, converted, duplicates dropped."""
+        if self.each is not None:
+            return self.read_objects(value)
+        if isinstance(value, str) and self.split is not None:
+            value = [part.strip() for part in value.split(self.split) if part.strip()]
+        elif not isinstance(value, list):
+            value = [value]
+        out: list[Any] = []
+        for item in value:
+            converted = self.convert(item)
+            if converted is not None and converted not in out:
+                out.append(converted)
+        return out
+
+    def read_objects(self, value: Any) -> list[Fields]:
+        """A list of objects; over the record itself, an element with no field set is none."""
+        items = value if isinstance(value, list) else [value]
+        out = [self.read_object(item) for item in items]
+        if self.of_record:
+            return [item for item in out if not is_empty(item)]
+        return out
+
+    def read_object(self, item: Any) -> Fields:
         if not isinstance(item, Mapping):
             raise MappingError("expected an object")
         out: Fields = {}
         for reader in self.each or ():
             set_path(out, reader.name, reader.read(item))
         return out
+
+    def failures(self, raw: Any) -> list[FieldFailure]:
+        """Every field that fails in ``raw`` (each element's fields one by one)."""
+        try:
+            self.read(raw)
+        except MappingError as error:
+            inner = self._inner_failures(raw) if self.each is not None else []
+            return inner or [self.failure(error.reason)]
+        return []
+
+    def _inner_failures(self, raw: Any) -> list[FieldFailure]:
+        found: dict[str, FieldFailure] = {}
+        for item in self._items(raw):
+            if not isinstance(item, Mapping):
+                found.setdefault(self.label, self.failure("expected an object"))
+                continue
+            for reader in self.each or ():
+                for failure in reader.failures(item):
+                    found.setdefault(failure.field, failure)
+        return list(found.values())
+
+    def _items(self, raw: Any) -> list[Any]:
+        if self.of_record:
+            return [raw]
+        value = self.get(raw) if self.get is not None else MISSING
+        if value is MISSING or value is None:
+            value = self.default
+        if value is None:
+            return []
+        return value if isinstance(value, list) else [value]
+
+
+def is_empty(value: Any) -> bool:
+    """Whether an object read from a record holds nothing (every field null or empty)."""
+    if isinstance(value, dict):
+        return all(is_empty(v) for v in value.values())
+    return value is None or value == []
 
 
 def as_spec(mapping: FieldMappingType) -> FieldSpec:
@@ -314,78 +297,155 @@ def set_path(target: Fields, name: tuple[str, ...], value: Any) -> None:
     target[name[-1]] = value
 
 
-def unknown_fields(entity: str, mapping: EntityMapping) -> list[str]:
-    """Target names in ``mapping`` that the common syntax does not have."""
-    known = ENTITIES.get(entity, {})
-    bad = []
-    for name, spec in mapping.fields.items():
-        if name not in known:
-            bad.append(name)
-        elif isinstance(spec, FieldSpec) and spec.each:
-            bad.extend(f"{name}.{sub}" for sub in spec.each if f"{name}.{sub}" not in known)
-    return bad
+class SourceUnfit(SourceBadResponse):
+    """An answer of which no record fits the common syntax; ``failures`` names the fields
+    (``extensions.field`` for whoever turns it into a GraphQL error)."""
 
+    def __init__(self, partner: str, entity: str, failures: list[FieldFailure]) -> None:
+        fields = "; ".join(failure.describe() for failure in failures)
+        message = f"no {entity} record fits the common syntax"
+        super().__init__(partner, f"{message} ({fields})" if fields else message)
+        self.entity = entity
+        self.failures = failures
 
-def unknown_values(entity: str, mapping: EntityMapping) -> list[tuple[str, str]]:
-    """(field, value) pairs of value maps whose target is outside the field's closed set."""
-    known = ENTITIES.get(entity, {})
-    bad: list[tuple[str, str]] = []
-
-    def check(name: str, spec: FieldMappingType) -> None:
-        if not isinstance(spec, FieldSpec):
-            return
-        kind = known.get(name)
-        if kind and kind.choices and spec.values:
-            bad.extend((name, str(v)) for v in spec.values.values() if v not in kind.choices)
-        for sub, sub_spec in (spec.each or {}).items():
-            check(f"{name}.{sub}", sub_spec)
-
-    for name, spec in mapping.fields.items():
-        check(name, spec)
-    return bad
+    @property
+    def field(self) -> str | None:
+        """The first field that failed (``sessions.capacity``)."""
+        return self.failures[0].field if self.failures else None
 
 
 class Mapper:
-    """Compiled mapping of one entity of one partner."""
+    """The mapping of one entity of one partner, compiled once.
+
+    >>> mapper = Mapper("hub3e", "offer", EntityMapping(id="ref", fields={"title": "libelle"}))
+    >>> records, dropped = mapper.map_many([{"ref": 1, "libelle": "Cuisinier"}], now_instant())
+    >>> records[0].fields
+    {'id': '1', 'title': 'Cuisinier'}
+    """
 
     def __init__(self, partner: str, entity: str, mapping: EntityMapping) -> None:
         if entity not in ENTITIES:
             raise ValueError(f"unknown entity {entity!r}")
-        bad = unknown_fields(entity, mapping)
-        if bad:
-            raise ValueError(f"unknown fields for {entity}: {', '.join(bad)}")
+        problems = mapping_problems(entity, mapping)
+        if problems:
+            listed = "; ".join(
+                f"{where}: {message}" + (f" (hint: {hint})" if hint else "")
+                for where, message, hint in problems
+            )
+            raise ValueError(f"the {entity} mapping of {partner} cannot be used: {listed}")
         self.partner = partner
         self.entity = entity
+        self.mapping = mapping
+        self.timezone = mapping.timezone
+        zone = ZoneInfo(mapping.timezone)
+        self.id_path = mapping.id
+        self.id_line = mapping.line_of(("id",))
         self._id_steps = compile_path(mapping.id)
-        self._readers = [
-            _FieldReader(name, ENTITIES[entity][name], as_spec(spec), entity)
+        self.readers = [
+            FieldReader(name, as_spec(spec), entity, mapping, zone)
             for name, spec in mapping.fields.items()
         ]
+        self._compiled: dict[frozenset[str] | None, RecordReader] = {}
+
+    # -- the reference reading -------------------------------------------------------------
 
     def partner_id(self, raw: Any) -> str:
         value = read_path(raw, self._id_steps)
         if value is MISSING or value is None or isinstance(value, list | dict | bool):
-            raise MappingError("record without an identifier")
+            raise MappingError(
+                "record without an identifier", field="id", path=self.id_path, line=self.id_line
+            )
         return str(value)
 
-    def map(self, raw: Any, fetched_at: str) -> Record:
+    def selected(self, only: frozenset[str] | None) -> list[FieldReader]:
+        """The readers of the top-level fields in ``only`` (all when None)."""
+        if only is None:
+            return self.readers
+        return [reader for reader in self.readers if reader.name[0] in only]
+
+    def map_interpreted(
+        self, raw: Any, fetched_at: str, only: frozenset[str] | None = None
+    ) -> Record:
+        """The mapping read field by field: what the compiled reader must give."""
         if type(raw) is not dict and not isinstance(raw, Mapping):
-            raise MappingError("expected an object")
+            raise MappingError("expected an object", field="id", path=self.id_path)
         partner_id = self.partner_id(raw)
         fields: Fields = {"id": partner_id}
-        for reader in self._readers:
+        for reader in self.selected(only):
             set_path(fields, reader.name, reader.read(raw))
         return Record(self.entity, fields, [Provenance(self.partner, partner_id, fetched_at)])
 
-    def map_many(self, raws: Iterable[Any], fetched_at: str) -> tuple[list[Record], int]:
-        """Map every raw record; returns the good ones and how many were rejected."""
-        records, rejected = [], 0
+    def failures(self, raw: Any, only: frozenset[str] | None = None) -> list[FieldFailure]:
+        """Every field that fails in ``raw``, not only the first."""
+        if type(raw) is not dict and not isinstance(raw, Mapping):
+            return [FieldFailure("id", self.id_path, self.id_line, "expected an object", ("id",))]
+        found: list[FieldFailure] = []
+        try:
+            self.partner_id(raw)
+        except MappingError as error:
+            found.append(FieldFailure("id", self.id_path, self.id_line, error.reason, ("id",)))
+        for reader in self.selected(only):
+            found.extend(reader.failures(raw))
+        return found
+
+    # -- the hot path ----------------------------------------------------------------------
+
+    def reader(self, only: frozenset[str] | None = None) -> RecordReader:
+        """The compiled reader of the fields in ``only`` (every field when None), made once."""
+        compiled = self._compiled.get(only)
+        if compiled is None:
+            from adapters.mapping_compiler import compile_reader
+
+            compiled = self._compiled[only] = compile_reader(self, self.selected(only))
+        return compiled
+
+    def map(self, raw: Any, fetched_at: str, only: frozenset[str] | None = None) -> Record:
+        """One record; a record that does not fit is counted as dropped and raised."""
+        try:
+            record = self.reader(only)(raw, fetched_at)
+        except MappingError:
+            record = self._examine(raw, fetched_at, only)
+        count_mapped(self.partner, self.entity, 1)
+        return record
+
+    def map_many(
+        self, raws: Iterable[Any], fetched_at: str, only: frozenset[str] | None = None
+    ) -> tuple[list[Record], int]:
+        """Map every raw record; the good ones, and how many were dropped.
+
+        ``only`` (top-level common-syntax names: ``title``, ``location``) restricts the fields
+        read; the caller includes those it filters, sorts and de-duplicates on.
+        """
+        read = self.reader(only)
+        records: list[Record] = []
+        append = records.append
+        rejected = 0
         for raw in raws:
             try:
-                records.append(self.map(raw, fetched_at))
+                append(read(raw, fetched_at))
             except MappingError:
-                rejected += 1
+                try:
+                    append(self._examine(raw, fetched_at, only))
+                except MappingError:
+                    rejected += 1
+        count_mapped(self.partner, self.entity, len(records))
         return records, rejected
+
+    def _examine(self, raw: Any, fetched_at: str, only: frozenset[str] | None) -> Record:
+        """A record the compiled reader refused: name every failing field, count, raise."""
+        failures = self.failures(raw, only)
+        if not failures:  # the two readings disagree: the reference one decides
+            logger.error("%s: compiled %s mapping disagrees", self.partner, self.entity)
+            return self.map_interpreted(raw, fetched_at, only)
+        count_dropped(self.partner, self.entity, failures)
+        first = failures[0]
+        raise MappingError(
+            first.reason,
+            field=first.field,
+            path=first.path,
+            line=first.line,
+            failures=tuple(failures),
+        )
 
 
 def now_instant() -> str:
@@ -393,14 +453,23 @@ def now_instant() -> str:
 
 
 def refuse_if_none_fit(partner: str, entity: str, rejected: int, kept: int) -> None:
-    """An answer of which no record fits the common syntax is a bad answer, not an empty one."""
+    """An answer of which no record fits the common syntax is a bad answer, not an empty one.
+
+    The records were just mapped, so the mapping's latest failures are theirs: the error
+    names those fields.
+    """
     if rejected and not kept:
-        raise SourceBadResponse(partner, f"no {entity} record fits the common syntax")
+        raise SourceUnfit(partner, entity, recent_failures(partner, entity))
 
 
 def log_dropped(partner: str, entity: str, rejected: int) -> None:
-    """Records that do not fit are dropped; say how many (never which values)."""
+    """Records that do not fit are dropped; say how many and which fields (never values)."""
     if rejected:
+        fields = "; ".join(f.describe() for f in recent_failures(partner, entity))
         logger.warning(
-            "%s: %d %s record(s) dropped: not in the common syntax", partner, rejected, entity
+            "%s: %d %s record(s) dropped: not in the common syntax (%s)",
+            partner,
+            rejected,
+            entity,
+            fields,
         )

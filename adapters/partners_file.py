@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
+from copy import deepcopy as copy_deep
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from adapters.config import EntityMapping, FieldSpec, PartnerBase
+from adapters.config import EntityMapping, FieldMappingType, PartnerBase
 from adapters.errors import ConfigError
-from adapters.mapping import unknown_fields, unknown_values
+from adapters.mapping_checks import mapping_problems
 from adapters.registry import kinds
 from adapters.syntax import ENTITIES
+from adapters.toml_positions import KeyIndex
 
 SUPPORTED_VERSIONS = {1}
 
@@ -86,12 +88,15 @@ def check_partners(data: Mapping[str, Any]) -> tuple[dict[str, PartnerBase], lis
                 (f"{base}.kind", f"unknown kind {kind!r}", f"one of: {', '.join(available)}")
             )
             continue
+        problems.extend(_mapping_problems(base, block))
+        model = available[kind].config
         try:
-            config = available[kind].config.model_validate(dict(block))
+            config = model.model_validate(dict(block))
         except ValidationError as error:
-            problems.extend(_validation_problems(base, block, error.errors()))
+            found = _validation_problems(base, block, error.errors())
+            problems.extend(found)
+            problems.extend(_hidden_problems(base, model, block, error.errors(), found))
             continue
-        problems.extend(_mapping_problems(base, config))
         partners[partner_id] = config
     return partners, problems
 
@@ -104,66 +109,83 @@ def parse_partners(data: Mapping[str, Any], source: str = "<memory>") -> Partner
     return PartnersFile(partners, source)
 
 
-def _mapping_problems(base: str, config: PartnerBase) -> list[Problem]:
-    """What the models alone cannot see: the mapping's targets against the common syntax."""
+def _mapping_problems(base: str, block: Mapping[str, Any]) -> list[Problem]:
+    """What the models alone cannot see: each entity's mapping against the common syntax.
+
+    Read from the block as written, field by field, so that a mistake elsewhere in the block
+    (an unknown key, a bad `auth`) or in another field hides none of these.
+    """
     problems: list[Problem] = []
-    for entity, mapping in config.entity_mappings().items():
+    entities = block.get("entities")
+    if not isinstance(entities, Mapping):
+        return problems
+    for entity, table in entities.items():
         where = f"{base}.entities.{entity}"
         if entity not in ENTITIES:
             problems.append((where, "unknown entity", f"one of: {', '.join(ENTITIES)}"))
             continue
-        for name in unknown_fields(entity, mapping):
-            problems.append(
-                (
-                    f"{where}.fields.{_field_location(mapping, name)}",
-                    "not a field of the common syntax",
-                    "see the field catalogue in adapters/syntax.py (`config-schema` lists them)",
-                )
-            )
-        for name, value in unknown_values(entity, mapping):
-            allowed = ENTITIES[entity][name].choices or ()
-            problems.append(
-                (
-                    f"{where}.fields.{_value_location(mapping, name, value)}",
-                    f"{value!r} is not an allowed value of {name}",
-                    f"one of: {', '.join(sorted(allowed))}",
-                )
+        mapping = _written_mapping(table)
+        if mapping is not None:
+            problems.extend(
+                (f"{where}.{location}", message, hint)
+                for location, message, hint in mapping_problems(entity, mapping)
             )
     return problems
 
 
-def _split_nested(mapping: EntityMapping, name: str) -> tuple[str, FieldSpec | str, list[str]]:
-    """``occupations.romeCode`` -> (``occupations``, its spec, [``romeCode``]).
+def _hidden_problems(
+    base: str,
+    model: type[PartnerBase],
+    block: Mapping[str, Any],
+    errors: Sequence[ErrorDetails],
+    found: list[Problem],
+) -> list[Problem]:
+    """Problems an unknown key hid: the block's own checks (look-ups, queries...) run only once
+    every key is right, so they are run again on the block without its unknown keys."""
+    unknown = [item["loc"] for item in errors if item["type"] == "extra_forbidden"]
+    if not unknown or len(unknown) != len(errors):
+        return []  # another mistake stops the checks too; it is reported, fix it first
+    trimmed = _without(block, unknown)
+    try:
+        model.model_validate(trimmed)
+    except ValidationError as error:
+        seen = {where for where, _, _ in found}
+        return [p for p in _validation_problems(base, trimmed, error.errors()) if p[0] not in seen]
+    return []
 
-    Field names may hold dots themselves (``location.city``), so the longest mapped prefix wins.
-    """
-    parts = name.split(".")
-    for cut in range(len(parts), 0, -1):
-        head = ".".join(parts[:cut])
-        if head in mapping.fields:
-            return head, mapping.fields[head], parts[cut:]
-    return name, name, []
+
+def _without(block: Mapping[str, Any], locations: Sequence[tuple[int | str, ...]]) -> Any:
+    """A deep copy of ``block`` without the keys at ``locations`` (as Pydantic wrote them)."""
+    copy = copy_deep(block)
+    for loc in locations:
+        node: Any = copy
+        for step in loc[:-1]:  # a step that is not a key of the file names a union branch
+            in_table = isinstance(node, Mapping) and step in node
+            in_array = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+            if in_table or in_array:
+                node = node[step]
+        if isinstance(node, dict):
+            node.pop(loc[-1], None)
+    return copy
 
 
-def _field_location(mapping: EntityMapping, name: str) -> str:
-    head, _, rest = _split_nested(mapping, name)
-    return ".".join([head, *(f"each.{sub}" for sub in rest)]) if rest else head
+_FIELD: TypeAdapter[FieldMappingType] = TypeAdapter(FieldMappingType)  # type: ignore[arg-type]
 
 
-def _value_location(mapping: EntityMapping, name: str, value: str) -> str:
-    """Where a value-map entry whose target is ``value`` sits: ``status.values.OUVERTE``."""
-    head, spec, rest = _split_nested(mapping, name)
-    location = [head]
-    for sub in rest:
-        if not isinstance(spec, FieldSpec) or not spec.each or sub not in spec.each:
-            break
-        spec = spec.each[sub]
-        location += ["each", sub]
-    if isinstance(spec, FieldSpec) and spec.values:
-        keys = [k for k, v in spec.values.items() if str(v) == value]
-        if keys:
-            location += ["values", keys[0]]
-    return ".".join(location)
+def _written_mapping(table: Any) -> EntityMapping | None:
+    """The entity's ``id`` and those of its ``fields`` that are well formed on their own."""
+    if not isinstance(table, Mapping):
+        return None
+    raw_id = table.get("id")
+    fields: dict[str, FieldMappingType] = {}
+    written = table.get("fields")
+    for name, spec in written.items() if isinstance(written, Mapping) else ():
+        try:
+            fields[str(name)] = _FIELD.validate_python(spec)
+        except ValidationError:
+            continue  # reported by the block's own validation
+    # An `id` that is not a string is reported by the block's validation; its path is not ours.
+    return EntityMapping(id=raw_id if isinstance(raw_id, str) else "id", fields=fields)
 
 
 def _validation_problems(
@@ -244,9 +266,25 @@ def _hint(item: ErrorDetails) -> str:
 
 
 def load_partners(path: str | Path) -> PartnersFile:
+    """The partners file at ``path``; its mappings know the line of each of their keys."""
     text = Path(path).read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError([(str(path), f"not valid TOML: {error}", "")]) from None
-    return parse_partners(data, str(path))
+    loaded = parse_partners(data, str(path))
+    locate_mappings(loaded.partners, KeyIndex(text), str(path))
+    return loaded
+
+
+def locate_mappings(partners: Mapping[str, PartnerBase], index: KeyIndex, file: str) -> None:
+    """Tell every entity mapping where its keys are written (``file:line``), for errors."""
+    for partner, config in partners.items():
+        for entity, mapping in config.entity_mappings().items():
+            base = ("partners", partner, "entities", entity)
+            lines: dict[tuple[str, ...], str] = {}
+            for path, offset in index.keys.items():
+                if path[: len(base)] == base and all(isinstance(p, str) for p in path):
+                    line, _ = index.position(offset)
+                    lines[tuple(str(p) for p in path[len(base) :])] = f"{file}:{line}"
+            mapping.locate(lines=lines)

@@ -58,7 +58,7 @@ from adapters.rest_config import (
     RestPartner,
 )
 from adapters.rest_paging import BadPosition, ListWalk
-from adapters.syntax import ENTITIES, lookup_key_path
+from adapters.syntax import lookup_key_path
 from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record, SortOrder, field_at
 
 logger = logging.getLogger(__name__)
@@ -98,8 +98,6 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
         config: RestPartner,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        for name, entity in config.entities.items():
-            _check_lookups(name, entity)
         mappers = {name: Mapper(partner, name, entity) for name, entity in config.entities.items()}
         self.partner = partner
         self.config: PartnerBase = config
@@ -452,21 +450,6 @@ def _keyed(records: Sequence[Record], key: str, wanted: Sequence[str]) -> Lookup
         if text in asked:
             found.setdefault(text, []).append(record)
     return found
-
-
-def _check_lookups(entity: str, spec: RestEntity) -> None:
-    """Look-up blocks the partners-file schema cannot check on its own."""
-    for key, how in spec.lookups.items():
-        where = f"{entity}.lookups.{key}"
-        path = lookup_key_path(key)
-        if key != "id" and path not in ENTITIES.get(entity, {}):
-            raise ValueError(f"{where}: {key} is not a field of {entity}")
-        if key != "id" and path not in spec.fields:
-            raise ValueError(f"{where}: the mapping of {entity} does not read {path}")
-        if how.batch is None and how.param is None and "{value}" not in how.path:
-            raise ValueError(f"{where}: the path needs {{value}}, or set `param`")
-        if how.batch is not None and how.batch.method == "GET" and how.batch.param is None:
-            raise ValueError(f"{where}.batch: a GET batch needs `param`")
 
 
 # -- concurrency --------------------------------------------------------------------------------

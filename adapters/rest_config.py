@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.config import EntityMapping, HttpPartnerBase, ListSort, Strict
+from adapters.syntax import ENTITIES, LOOKUP_KEYS, lookup_key_path
 
 
 class NoPagination(Strict):
@@ -136,5 +138,67 @@ class RestPartner(HttpPartnerBase):
     health_path: str | None = Field(None, description="GET this path for /readyz")
     entities: dict[str, RestEntity]
 
+    @model_validator(mode="after")
+    def _usable_lookups(self) -> RestPartner:
+        """Look-up blocks the adapter could not use, each at its own key."""
+        problems = [
+            InitErrorDetails(
+                type=PydanticCustomError(kind, message, {"hint": hint}), loc=loc, input=None
+            )
+            for entity, spec in self.entities.items()
+            for loc, kind, message, hint in _lookup_problems(entity, spec)
+        ]
+        if problems:
+            raise ValidationError.from_exception_data("RestPartner", problems)
+        return self
+
     def entity_mappings(self) -> dict[str, EntityMapping]:
         return dict(self.entities)
+
+
+def _lookup_problems(
+    entity: str, spec: RestEntity
+) -> list[tuple[tuple[str | int, ...], str, str, str]]:
+    if entity not in ENTITIES:
+        return []  # an unknown entity is reported once, by the partners file loader
+    found: list[tuple[tuple[str | int, ...], str, str, str]] = []
+    for key, how in spec.lookups.items():
+        where: tuple[str | int, ...] = ("entities", entity, "lookups", key)
+        path = lookup_key_path(key)
+        if key != "id" and path not in ENTITIES[entity]:
+            found.append(
+                (
+                    where,
+                    "unknown_lookup_key",
+                    f"{key} is not a field of {entity}",
+                    f"{entity} is looked up by: {', '.join(LOOKUP_KEYS[entity])}",
+                )
+            )
+        elif key != "id" and path not in spec.fields:
+            found.append(
+                (
+                    where,
+                    "unread_lookup_key",
+                    f"the mapping of {entity} does not read {path}",
+                    f"map `fields.{path}`: a record found by {key} must carry it",
+                )
+            )
+        if how.batch is None and how.param is None and "{value}" not in how.path:
+            found.append(
+                (
+                    (*where, "path"),
+                    "lookup_value",
+                    "the path needs {value}, or set `param`",
+                    'path = "/things/{value}", or param = "<query parameter>"',
+                )
+            )
+        if how.batch is not None and how.batch.method == "GET" and how.batch.param is None:
+            found.append(
+                (
+                    (*where, "batch"),
+                    "batch_param",
+                    "a GET batch needs `param`",
+                    "param = the query parameter taking the joined values (`join`, default ',')",
+                )
+            )
+    return found

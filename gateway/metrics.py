@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from adapters import mapping_stats
 from gateway.sources import SourceRegistry
 
 _BREAKER_STATES = ("closed", "half_open", "open")
@@ -38,6 +39,28 @@ class HubCollector(Collector):
         for event, count in self._sources.cache.stats.as_dict().items():
             cache.add_metric([event], count)
         yield cache
+        yield from _mapping_families()
+
+
+def _mapping_families() -> Iterator[CounterMetricFamily]:
+    """Records mapped and dropped, process-wide (every adapter's mappings): the benchmark's
+    "records mapped per query" is the difference of two scrapes."""
+    mapped = CounterMetricFamily(
+        "hub_records_mapped",
+        "Partner records mapped into the common syntax",
+        labels=["partner", "entity"],
+    )
+    for (partner, entity), count in sorted(mapping_stats.mapped_counts().items()):
+        mapped.add_metric([partner, entity], count)
+    dropped = CounterMetricFamily(
+        "hub_records_dropped",
+        "Partner records dropped because a field does not fit (once per failing field)",
+        labels=["partner", "entity", "field"],
+    )
+    for (partner, entity, field), count in sorted(mapping_stats.dropped_counts().items()):
+        dropped.add_metric([partner, entity, field], count)
+    yield mapped
+    yield dropped
 
 
 def render(sources: SourceRegistry) -> bytes:

@@ -11,13 +11,21 @@ import threading
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from adapters.config_check import Problem, check_file, format_problems, partners_json_schema
+from adapters.mapping import Mapper, now_instant
+from adapters.partners_file import load_partners
 from adapters.registry import kinds
+from adapters.rest_config import RestPartner
 from demo import academie
 from demo.run import partners_file
 
@@ -225,7 +233,7 @@ def test_the_report_format(tmp_path: Path) -> None:
     report = format_problems(check_file(path))
 
     assert report == (
-        f"{path}:{line}: partners.academie.kind: unknown kind 'grapql' "
+        f"{path}:{line}:1: partners.academie.kind: unknown kind 'grapql' "
         f"(hint: one of: {', '.join(kinds())})"
     )
 
@@ -242,11 +250,16 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def serving_academie() -> Iterator[int]:
     """The real register on a loopback port, in a thread (check_file runs its own loop)."""
+    with serving(academie.create_app()) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[int]:
+    """``app`` on a loopback port, in a thread."""
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(
-            academie.create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
@@ -316,3 +329,171 @@ def test_the_schema_refuses_the_mistakes_an_editor_should_underline(old: str, ne
     validator = jsonschema.Draft202012Validator(partners_json_schema())
 
     assert not validator.is_valid(tomllib.loads(text))
+
+
+# -- what serve refuses, check-config reports first; every problem in one run ------------------
+
+
+def test_a_lookup_by_a_key_the_mapping_does_not_read(tmp_path: Path) -> None:
+    """`lookups.uai` without `fields.uai` used to pass check-config and crash serve."""
+    text, line = make_mistake(
+        'lookups.id = { path = "/api/v2/missions/{value}" }',
+        'lookups.uai = { path = "/api/v2/missions/{value}" }',
+    )
+
+    problems = check_file(write(tmp_path, text))
+
+    problem = only(problems, "partners.hub3e.entities.offer.lookups.uai")
+    assert problem.line == line
+    assert problem.message == "uai is not a field of offer"
+
+
+def test_a_get_batch_without_param(tmp_path: Path) -> None:
+    old = 'lookups.id = { path = "/api/v2/missions/{value}" }'
+    text, line = make_mistake(
+        old, old[:-2] + ', batch = { path = "/api/v2/missions", method = "GET" } }'
+    )
+
+    problems = check_file(write(tmp_path, text))
+
+    problem = only(problems, "partners.hub3e.entities.offer.lookups.id.batch")
+    assert problem.line == line
+    assert problem.message == "a GET batch needs `param`"
+
+
+def test_an_unknown_key_hides_no_other_problem(tmp_path: Path) -> None:
+    text, typo = make_mistake(
+        'base_url = "http://127.0.0.1:8105"', 'base_url = "http://127.0.0.1:8105"\nbase_ulr = 1'
+    )
+    text, field = make_mistake('title = "libelle"', 'titel = "libelle"', text)
+    old = 'lookups.id = { path = "/api/v2/missions/{value}" }'
+    text, lookup = make_mistake(old, 'lookups.id = { path = "/api/v2/missions" }', text)
+
+    problems = check_file(write(tmp_path, text))
+
+    assert [(p.line, p.location.rsplit(".", 1)[-1]) for p in problems] == [
+        (typo + 1, "base_ulr"),
+        (lookup, "path"),
+        (field, "titel"),
+    ]
+    assert all(p.column is not None for p in problems)
+
+
+def test_every_problem_is_reported_with_its_column(tmp_path: Path) -> None:
+    text, line = make_mistake('title = "libelle"', 'title = "libelle..x"')
+    path = write(tmp_path, text)
+
+    report = format_problems(check_file(path))
+
+    assert report.startswith(f"{path}:{line}:1: partners.hub3e.entities.offer.fields.title:")
+
+
+# -- the four attempts of issue 6 at a programme's single session -------------------------------
+
+PROGRAMME_BLOCK = """version = 1
+
+[partners.lycee]
+kind = "rest"
+base_url = "http://127.0.0.1:{port}"
+
+[partners.lycee.entities.training_program]
+id = "id"
+list = {{ path = "/programmes" }}
+
+[partners.lycee.entities.training_program.fields]
+title = "intitule"
+{sessions}
+"""
+
+
+def programme_file(tmp_path: Path, sessions: str, port: int = 9) -> tuple[Path, int]:
+    text = PROGRAMME_BLOCK.format(port=port, sessions=sessions)
+    return write(tmp_path, text), text.split("\n").index(sessions.split("\n")[0]) + 1
+
+
+def test_attempt_a_dotted_name_into_the_sessions_is_refused_with_a_hint(tmp_path: Path) -> None:
+    """It passed check-config, then every query failed with `'str' object has no attribute
+    'get'`."""
+    path, line = programme_file(tmp_path, '"sessions.capacity" = "capacity"')
+
+    [problem] = check_file(path)
+
+    assert (problem.line, problem.column) == (line, 1)
+    assert problem.message == "sessions is a list of objects: a dotted name cannot reach inside it"
+    assert 'sessions = { each = { capacity = "capacity" } }' in problem.hint
+
+
+def test_attempt_a_path_without_each_is_refused(tmp_path: Path) -> None:
+    """It passed check-config, then serve stopped with a traceback."""
+    path, line = programme_file(tmp_path, 'sessions = "capacity"')
+
+    [problem] = check_file(path)
+
+    assert problem.line == line
+    assert problem.message == "sessions is a list of objects: it needs an `each` table"
+
+
+def _flat_programmes() -> Starlette:
+    async def programmes(request: Request) -> JSONResponse:
+        return JSONResponse(
+            [
+                {
+                    "id": f"P{n}",
+                    "intitule": "CAP Cuisine",
+                    "capacity": "12",
+                    "enrolled": n,
+                    "session_start": "2026-09-01",
+                }
+                for n in range(3)
+            ]
+        )
+
+    return Starlette(routes=[Route("/programmes", programmes)])
+
+
+def test_attempt_each_over_a_scalar_is_found_by_the_probe_at_its_line(tmp_path: Path) -> None:
+    """It passed check-config, then dropped every record with "no training_program record
+    fits the common syntax" and no field named."""
+    sessions = 'sessions = { path = "capacity", each = { capacity = "capacity" } }'
+    with serving(_flat_programmes()) as port:
+        path, line = programme_file(tmp_path, sessions, port)
+        assert check_file(path) == []
+
+        [problem] = check_file(path, probe=True, probe_timeout_s=5.0)
+
+    assert problem.location == "partners.lycee.entities.training_program.fields.sessions"
+    assert problem.line == line
+    assert problem.message.startswith("sessions: expected an object in records of the first page")
+    assert "partner path `capacity`" in problem.message
+
+
+def test_attempt_each_over_the_record_itself_gives_the_session(tmp_path: Path) -> None:
+    """A path to a list the record does not have silently emptied the field; `each` without
+    `path` builds the session from the record's own fields, and the probe finds no fault."""
+    sessions = (
+        'sessions = { each = { start = "session_start", capacity = "capacity", '
+        'enrolled = "enrolled" } }'
+    )
+    with serving(_flat_programmes()) as port:
+        path, _ = programme_file(tmp_path, sessions, port)
+
+        assert check_file(path, probe=True, probe_timeout_s=5.0) == []
+
+    block = load_partners(path).partners["lycee"]
+    assert isinstance(block, RestPartner)
+    programmes = Mapper("lycee", "training_program", block.entities["training_program"])
+    record = programmes.map({"id": "P1", "capacity": "12", "enrolled": 3}, now_instant())
+    assert record.fields["sessions"] == [{"start": None, "capacity": 12, "enrolled": 3}]
+
+
+def test_the_probe_reports_every_failing_field_at_its_own_line(tmp_path: Path) -> None:
+    fields = 'sessions = { each = { capacity = "intitule" } }\ndurationMonths = "session_start"'
+    with serving(_flat_programmes()) as port:
+        path, first = programme_file(tmp_path, fields, port)
+
+        problems = check_file(path, probe=True, probe_timeout_s=5.0)
+
+    assert [(p.line, p.location.rsplit(".", 1)[-1]) for p in problems] == [
+        (first, "capacity"),
+        (first + 1, "durationMonths"),
+    ]

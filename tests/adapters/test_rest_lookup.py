@@ -6,12 +6,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.errors import SourceBadResponse
-from adapters.rest import RestAdapter
 from tests.adapters.conftest import ConnectRest
 from tests.adapters.rest_partners import (
     OFFERS,
@@ -243,10 +243,12 @@ async def test_an_unsupported_key_is_a_programming_error(connect_rest: ConnectRe
 def test_lookup_blocks_the_adapter_cannot_use_are_refused(
     lookups: dict[str, Any], message: str
 ) -> None:
-    config = rest_config({"organisation": company_entity(lookups=lookups)})
+    """Refused by the partner block's own validation: check-config and serve share it."""
+    with pytest.raises(ValidationError, match=message) as caught:
+        rest_config({"organisation": company_entity(lookups=lookups)})
 
-    with pytest.raises(ValueError, match=message):
-        RestAdapter("partner", config)
+    [error] = caught.value.errors()
+    assert error["loc"][:4] == ("entities", "organisation", "lookups", next(iter(lookups)))
 
 
 async def test_a_programme_is_looked_up_by_its_rncp(connect_rest: ConnectRest) -> None:
