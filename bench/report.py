@@ -124,12 +124,17 @@ def _blank(value: float | None, digits: int) -> str:
     return "" if value is None else f"{value:,.{digits}f}"
 
 
+def _error_share(cell: dict[str, Any]) -> float:
+    """Percentage of the cell's answers that carried errors."""
+    return 100 * (cell.get("errors") or 0) / max(cell.get("requests") or 0, 1)
+
+
 def _errors(cell: dict[str, Any]) -> str:
     """Share of answers with errors (a partner timed out, a breaker open): those answers are
     fast and partial, so a cell with many of them has a flattering req/s."""
     if not cell.get("errors"):
         return "0"
-    share = 100 * cell["errors"] / max(cell["requests"], 1)
+    share = _error_share(cell)
     return f"**{share:.0f} %**" if share >= 1 else f"{share:.1f} %"
 
 
@@ -200,12 +205,18 @@ def _targets(results: dict[str, Any]) -> list[str]:
         )
     c1 = min(results["settings"]["concurrency"])
     for workload in ONE_PARTNER_PAGES:
+        # the gateway counts a walk over several pages as one call: the HTTP requests it made
+        # (recorded for the floor) say whether it read one page
         calls = _cell(cells, "cold", workload, c1).get("calls_per_query")
-        if calls is not None:
-            lines.append(
-                f"| {workload}: 1 partner call for 20 offers of one partner, cold | {calls:.2f} "
-                f"| {'yes' if round(calls, 2) == 1 else 'NO'} |"
-            )
+        http = _cell(cells, "floor", workload, c1).get("http_calls_per_query")
+        if calls is None:
+            continue
+        counted = f"{calls:.2f} partner calls" + (f", {http} HTTP requests" if http else "")
+        one_call = round(calls, 2) == 1 and http in (None, 1)
+        lines.append(
+            f"| {workload}: 1 partner call for 20 offers of one partner, cold | {counted} "
+            f"| {'yes' if one_call else 'NO'} |"
+        )
     cold = _cell(cells, "cold", "Q2", c1).get("calls_per_query")
     warm = _cell(cells, "warm-memory", "Q2", c1).get("calls_per_query")
     if cold is not None:
@@ -218,21 +229,26 @@ def _targets(results: dict[str, Any]) -> list[str]:
     for workload, about in results["workloads"].items():
         reference = about.get("reference")
         measured = {m: _cell(cells, m, workload, c32) for m in COLD_MODES}
-        measured = {m: cell for m, cell in measured.items() if cell}
+        measured = {m: cell for m, cell in measured.items() if cell}  # the modes that ran
         if not reference or not measured or c32 != REFERENCE_CONCURRENCY:
             continue
-        best = max(cell["rps"] for cell in measured.values())
-        each = ", ".join(f"{m} {cell['rps']:.0f}" for m, cell in measured.items())
+        # a cell whose answers are errors (timeouts, an open breaker) is fast, not good
+        clean = [cell["rps"] for cell in measured.values() if _error_share(cell) < 1]
+        best = max(clean, default=0.0)
+        each = ", ".join(
+            f"{m} {cell['rps']:.0f}" + (f" with {_errors(cell)} errors" if cell["errors"] else "")
+            for m, cell in measured.items()
+        )
         mesh = reference["mesh_rps"]
         lines.append(
             f"| {workload}: at least half of GraphQL Mesh's {mesh:,.0f} req/s ² "
             f"({reference['what']}), one process, cold, concurrency {c32} "
-            f"| {best:.0f} req/s ({each}) | {'yes' if best >= mesh / 2 else 'NO'} |"
+            f"| {best:.0f} req/s without errors ({each}) | {'yes' if best >= mesh / 2 else 'NO'} |"
         )
     for workload in ONE_PARTNER_PAGES:
         warm_cell = _cell(cells, "warm-memory", workload, c32)
         if warm_cell and c32 == REFERENCE_CONCURRENCY:
-            rps = warm_cell["rps"]
+            rps = warm_cell["rps"] if _error_share(warm_cell) < 1 else 0.0
             met = "yes" if rps >= WARM_TARGET_RPS else "NO"
             lines.append(
                 f"| {workload}: warm (response cache) at least {WARM_TARGET_RPS:,} req/s, "
