@@ -97,7 +97,8 @@ async def test_a_cursor_is_a_position_not_a_page_number(client: httpx.AsyncClien
     page = (await client.get(SEARCH, params={"limit": 10})).json()
     in_74 = (
         await client.get(
-            SEARCH, params={"limit": 100, "department": "74", "cursor": page["paging"]["next_cursor"]}
+            SEARCH,
+            params={"limit": 100, "department": "74", "cursor": page["paging"]["next_cursor"]},
         )
     ).json()
     expected = [j for j in whole[10:] if j["place"]["department"] == "74"][:100]
