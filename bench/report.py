@@ -382,8 +382,11 @@ def _filter(flt: dict[str, Any]) -> str:
 
 README_PREFACE = (
     "`.venv/bin/python -m bench` starts the demo's partners and gateways and measures every "
-    "cell below (about 12 minutes; `--quick` for a short run); `bench/README.md` explains "
-    "each setup and column. The figures of the last run:\n"
+    "cell below (`--quick` for a short run); `bench/README.md` explains each setup and column. "
+    "Q5–Q7 ask Alpes Emploi, the simulated job board with a catalogue of real size (5,000 "
+    "offers, pages of at most 500, one value per filter). The columns marked ² are the "
+    "GraphQL Mesh and Tailcall figures the issue quotes, measured on this machine by the "
+    "issue's author, not by this run. The figures of the last run:\n"
 )
 
 _SECTION = re.compile(r"(^## Benchmark\n)(.*?)(?=^## )", re.MULTILINE | re.DOTALL)

@@ -11,7 +11,8 @@ The run, in order (each cell is one driver process against fresh or warmed gatew
 5. warm, Redis: one gateway, Redis db 15 alone (``HUB_CACHE_LOCAL_MAX_ENTRIES=0``);
 6. warm, 2 workers: two gateways sharing Redis db 15 (both tiers), the driver round-robins;
 7. memory: 10,000 distinct queries (the in-process tier's bound), then 1,000 more, to a
-   cache-on gateway; its RSS after each quarter.
+   cache-on gateway; its RSS after each quarter;
+8. each ``--extra-mode`` (a named set of ``HUB_*`` settings, e.g. request coalescing), like 2.
 
 Results go to ``bench/results/latest.json`` and ``latest.md``; ``--readme`` also writes the
 table into README.md's "## Benchmark" section.

@@ -18,6 +18,8 @@ under which id. An offer on both boards is the same real offer (same employer, R
 title and publication instant); no two offers share all five, but many offers of one board
 share the first four (an employer hiring twice for the same post, weeks apart): they are
 distinct offers, which a de-duplication applied inside one partner's answer would wrongly fold.
+The same holds against the demo's other offer partners: a board offer may share employer,
+ROME, commune and title with a France Travail offer, never its instant too.
 """
 
 from __future__ import annotations
@@ -139,7 +141,9 @@ def catalogue() -> Catalogue:
     weights = [offer_weight(e) for e in employers]
     sector_of = {s.naf: s for s in SECTORS}
     occupation_of = {o.rome: o for o in OCCUPATIONS}
-    seen: set[tuple[str, str, str, str, datetime]] = set()
+    # Drawn from the same employers and titles as the other partners' offers: some board
+    # offers look like one of theirs but for the instant; none is one of theirs.
+    seen: set[tuple[str, str, str, str, datetime]] = {identity(o) for o in dataset().offers}
     offers = []
     for number, publishers in enumerate(_publisher_plan(rng), start=1):
         while True:

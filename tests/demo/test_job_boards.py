@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 from demo.data import dataset
 from demo.generate import read_labels
@@ -14,6 +18,28 @@ from demo.job_boards import (
     identity,
 )
 from demo.territory import communes
+
+ROOT = Path(__file__).resolve().parents[2]
+HASH_SNIPPET = (
+    "import hashlib; from demo.job_boards import catalogue; "
+    "print(hashlib.sha256(repr(catalogue()).encode()).hexdigest())"
+)
+
+
+def test_two_fresh_processes_build_the_same_catalogue() -> None:
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", HASH_SNIPPET],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for seed in ("1", "2")
+    ]
+    first, second = (run.communicate(timeout=120)[0].strip() for run in runs)
+    assert all(run.returncode == 0 for run in runs)
+    assert len(first) == 64 and first == second
 
 
 def test_sizes_and_the_shared_fifth() -> None:
@@ -65,3 +91,9 @@ def test_the_catalogue_leaves_the_rest_of_the_demo_unchanged() -> None:
     # drawn from its own random stream: the demo's own offers keep their first keys
     assert not any(ALPES_EMPLOI in o.publishers for o in dataset().offers)
     assert catalogue().offers[0].key == "board-offer-00001"
+
+
+def test_no_board_offer_is_one_of_the_other_partners_offers() -> None:
+    others = {identity(o) for o in dataset().offers}
+
+    assert not any(identity(o) in others for o in catalogue().offers)
