@@ -33,12 +33,14 @@ from typing import Any
 import aiohttp
 import httpx
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.workloads import ALL_WORKLOADS
 
 _CALLS = re.compile(r"^hub_partner_calls_total\{([^}]*)\} ([0-9.e+]+)$", re.MULTILINE)
 _CACHE = re.compile(r'^hub_cache_events_total\{event="([a-z_]+)"\} ([0-9.e+]+)$', re.MULTILINE)
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
+RECORDS_MAPPED = "hub_records_mapped_total"  # partner records mapped to the common syntax
 _JSON = {"content-type": "application/json"}
 _ERROR_KEY = b'"errors"'  # a key of the answer: inside a string its quotes would be escaped
 
@@ -79,9 +81,26 @@ def summary_ms(latencies: list[float]) -> dict[str, float]:
     }
 
 
+def records_mapped(text: str) -> dict[str, float] | None:
+    """``hub_records_mapped_total`` per partner (summed over its other labels), or None when a
+    gateway does not export the family: the column is then left empty, never shown as 0."""
+    found: dict[str, float] | None = None
+    for family in text_string_to_metric_families(text):
+        if family.name not in (RECORDS_MAPPED, RECORDS_MAPPED.removesuffix("_total")):
+            continue
+        found = {} if found is None else found  # exported, if nothing mapped yet
+        for sample in family.samples:
+            if sample.name != RECORDS_MAPPED:
+                continue  # a counter's _created
+            partner = sample.labels.get("partner", "all")
+            found[partner] = found.get(partner, 0.0) + sample.value
+    return found
+
+
 async def _metrics(session: aiohttp.ClientSession, targets: Sequence[str]) -> dict[str, Any]:
     calls: dict[str, float] = {}
     cache: dict[str, float] = {}
+    mapped: dict[str, float] | None = None
     for target in targets:
         async with session.get(f"{target}/metrics") as response:
             text = await response.text()
@@ -90,7 +109,12 @@ async def _metrics(session: aiohttp.ClientSession, targets: Sequence[str]) -> di
             calls[partner] = calls.get(partner, 0.0) + float(value)
         for event, value in _CACHE.findall(text):
             cache[event] = cache.get(event, 0.0) + float(value)
-    return {"calls": calls, "cache": cache}
+        mapped_here = records_mapped(text) if "hub_records_mapped" in text else None
+        if mapped_here is not None:
+            mapped = mapped or {}
+            for partner, count in mapped_here.items():
+                mapped[partner] = mapped.get(partner, 0.0) + count
+    return {"calls": calls, "cache": cache, "mapped": mapped}
 
 
 def _delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
@@ -275,6 +299,10 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         result["partner_calls"] = calls
         result["calls_per_query"] = sum(calls.values()) / done if done else None
         result["cache_events"] = _delta(after["cache"], before["cache"])
+        if before["mapped"] is not None and after["mapped"] is not None:
+            mapped = _delta(after["mapped"], before["mapped"])
+            result["records_mapped"] = mapped
+            result["records_mapped_per_query"] = sum(mapped.values()) / done if done else None
     return result
 
 

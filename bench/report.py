@@ -8,6 +8,13 @@ from pathlib import Path
 from typing import Any
 
 P50_TARGET_MS = 4.0  # the issue's target: p50 at concurrency 1 within 4 ms of the floor
+WARM_TARGET_RPS = 1_500  # the issue's target for 20 offers from the response cache
+REFERENCE_CONCURRENCY = 32  # the concurrency of the issue's Mesh and Tailcall figures
+REFERENCE_NOTE = (
+    "² GraphQL Mesh (Hive Gateway, one Node process) and Tailcall 1.6.14 figures for the same "
+    "kind of query at concurrency 32, cold: measured on this machine by the issue's author, "
+    "not by this run (shown on the concurrency-32 rows of each gateway setup)."
+)
 BUSY_CORES = 0.3  # other processes' CPU above which a cell is marked as shared
 MODE_TITLES = {
     "floor": "floor: the same partner calls, direct",
@@ -43,10 +50,12 @@ def progress_line(cell: dict[str, Any]) -> str:
     latency = cell.get("latency_ms", {})
     calls = cell.get("calls_per_query", cell.get("http_calls_per_query"))
     errors = f" ERRORS {cell['errors']}: {cell['error_sample']}" if cell.get("errors") else ""
+    mapped = cell.get("records_mapped_per_query")
+    records = f"  mapped/q {mapped:.0f}" if mapped is not None else ""
     return (
         f"{cell['mode']:>14} {cell['workload']} c={cell['concurrency']:<3} "
         f"{cell['rps']:8.1f} req/s  p50 {_ms(latency.get('p50'))} p95 {_ms(latency.get('p95'))} "
-        f"p99 {_ms(latency.get('p99'))} ms  calls/q {_num(calls, 2)}{errors}"
+        f"p99 {_ms(latency.get('p99'))} ms  calls/q {_num(calls, 2)}{records}{errors}"
     )
 
 
@@ -65,11 +74,24 @@ def _cell(cells: Iterable[dict[str, Any]], mode: str, workload: str, c: int) -> 
     return {}
 
 
+def mode_title(results: dict[str, Any], mode: str) -> str:
+    return MODE_TITLES.get(mode) or results.get("modes", {}).get(mode) or mode
+
+
+def _reference(results: dict[str, Any], workload: str, mode: str, c: int) -> tuple[str, str]:
+    """The issue's Mesh and Tailcall req/s for this row, on gateway rows at concurrency 32."""
+    reference = (results["workloads"].get(workload) or {}).get("reference")
+    if not reference or mode == "floor" or c != REFERENCE_CONCURRENCY:
+        return "", ""
+    return _num(reference["mesh_rps"]), _num(reference["tailcall_rps"])
+
+
 def _table(results: dict[str, Any]) -> list[str]:
     lines = [
         "| query | setup | conc. | req/s | errors | p50 ms | p95 ms | p99 ms "
-        "| partner calls / query | gateway CPU ms / req | peak RSS MiB |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| partner calls / query | records mapped / query | µs / record "
+        "| gateway CPU ms / req | peak RSS MiB | Mesh req/s ² | Tailcall req/s ² |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     modes = ["floor", *results["modes"]]
     for workload in results["workloads"]:
@@ -84,14 +106,27 @@ def _table(results: dict[str, Any]) -> list[str]:
                 else:
                     calls = _num(cell.get("calls_per_query"), 2)
                 busy = " ¹" if (cell.get("other_cpu_cores") or 0) > BUSY_CORES else ""
+                mesh, tailcall = _reference(results, workload, mode, c)
                 lines.append(
-                    f"| {workload} | {MODE_TITLES.get(mode, mode)}{busy} | {c} "
+                    f"| {workload} | {mode_title(results, mode)}{busy} | {c} "
                     f"| {_num(cell['rps'])} | {_errors(cell)} | {_ms(latency.get('p50'))} "
                     f"| {_ms(latency.get('p95'))} | {_ms(latency.get('p99'))} | {calls} "
+                    f"| {_blank(cell.get('records_mapped_per_query'), 0)} "
+                    f"| {_blank(cell.get('us_per_record'), 1)} "
                     f"| {_ms(cell.get('gateway_cpu_ms_per_request'))} "
-                    f"| {_num(cell.get('peak_rss_mib'))} |"
+                    f"| {_num(cell.get('peak_rss_mib'))} | {mesh} | {tailcall} |"
                 )
     return lines
+
+
+def _blank(value: float | None, digits: int) -> str:
+    """A figure the gateway may not export yet: empty when absent, not a dash or a 0."""
+    return "" if value is None else f"{value:,.{digits}f}"
+
+
+def _error_share(cell: dict[str, Any]) -> float:
+    """Percentage of the cell's answers that carried errors."""
+    return 100 * (cell.get("errors") or 0) / max(cell.get("requests") or 0, 1)
 
 
 def _errors(cell: dict[str, Any]) -> str:
@@ -99,7 +134,7 @@ def _errors(cell: dict[str, Any]) -> str:
     fast and partial, so a cell with many of them has a flattering req/s."""
     if not cell.get("errors"):
         return "0"
-    share = 100 * cell["errors"] / max(cell["requests"], 1)
+    share = _error_share(cell)
     return f"**{share:.0f} %**" if share >= 1 else f"{share:.1f} %"
 
 
@@ -149,10 +184,15 @@ def _calls_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+SMALL_QUERIES = ("Q1", "Q2", "Q3", "Q6", "Q7")  # the issue's "small queries" for the p50 target
+ONE_PARTNER_PAGES = ("Q1", "Q6")  # 20 offers of one partner: one partner call is the minimum
+COLD_MODES = ("cold", "cold-aiohttp")
+
+
 def _targets(results: dict[str, Any]) -> list[str]:
     cells = results["cells"]
     lines = ["| target | measured | met |", "|---|---|:-:|"]
-    for workload in ("Q1", "Q2", "Q3"):
+    for workload in SMALL_QUERIES:
         gateway = _cell(cells, "cold", workload, 1).get("latency_ms", {}).get("p50")
         base = _cell(cells, "floor", workload, 1).get("latency_ms", {}).get("p50")
         if gateway is None or base is None:
@@ -164,6 +204,19 @@ def _targets(results: dict[str, Any]) -> list[str]:
             f"| {gateway:.1f} − {base:.1f} = {gap:+.1f} ms | {met} |"
         )
     c1 = min(results["settings"]["concurrency"])
+    for workload in ONE_PARTNER_PAGES:
+        # the gateway counts a walk over several pages as one call: the HTTP requests it made
+        # (recorded for the floor) say whether it read one page
+        calls = _cell(cells, "cold", workload, c1).get("calls_per_query")
+        http = _cell(cells, "floor", workload, c1).get("http_calls_per_query")
+        if calls is None:
+            continue
+        counted = f"{calls:.2f} partner calls" + (f", {http} HTTP requests" if http else "")
+        one_call = round(calls, 2) == 1 and http in (None, 1)
+        lines.append(
+            f"| {workload}: 1 partner call for 20 offers of one partner, cold | {counted} "
+            f"| {'yes' if one_call else 'NO'} |"
+        )
     cold = _cell(cells, "cold", "Q2", c1).get("calls_per_query")
     warm = _cell(cells, "warm-memory", "Q2", c1).get("calls_per_query")
     if cold is not None:
@@ -173,17 +226,44 @@ def _targets(results: dict[str, Any]) -> list[str]:
     if warm is not None:
         lines.append(f"| Q2: 0 partner calls warm | {warm:.2f} | {'yes' if warm == 0 else 'NO'} |")
     c32 = max(results["settings"]["concurrency"])
-    for workload, mesh, what in (("Q1", 860, "20 offers"), ("Q2", 275, "50 offers + employers")):
-        cold = _cell(cells, "cold", workload, c32)
-        if not cold:
+    for workload, about in results["workloads"].items():
+        reference = about.get("reference")
+        measured = {m: _cell(cells, m, workload, c32) for m in COLD_MODES}
+        measured = {m: cell for m, cell in measured.items() if cell}  # the modes that ran
+        if not reference or not measured or c32 != REFERENCE_CONCURRENCY:
             continue
-        aiohttp = _cell(cells, "cold-aiohttp", workload, c32)
-        other = f" (aiohttp transport: {aiohttp['rps']:.0f})" if aiohttp else ""
-        best = max(cold["rps"], aiohttp.get("rps", 0.0)) if aiohttp else cold["rps"]
+        # a cell whose answers are errors (timeouts, an open breaker) is fast, not good
+        clean = [cell["rps"] for cell in measured.values() if _error_share(cell) < 1]
+        best = max(clean, default=0.0)
+        each = ", ".join(
+            f"{m} {cell['rps']:.0f}" + (f" with {_errors(cell)} errors" if cell["errors"] else "")
+            for m, cell in measured.items()
+        )
+        mesh = reference["mesh_rps"]
         lines.append(
-            f"| {workload}: beat GraphQL Mesh, one process, cold, concurrency {c32} "
-            f"({mesh} req/s for {what}) | {cold['rps']:.0f} req/s{other} "
-            f"| {'yes' if best > mesh else 'NO'} |"
+            f"| {workload}: at least half of GraphQL Mesh's {mesh:,.0f} req/s ² "
+            f"({reference['what']}), one process, cold, concurrency {c32} "
+            f"| {best:.0f} req/s without errors ({each}) | {'yes' if best >= mesh / 2 else 'NO'} |"
+        )
+    for workload in ONE_PARTNER_PAGES:
+        warm_cell = _cell(cells, "warm-memory", workload, c32)
+        if warm_cell and c32 == REFERENCE_CONCURRENCY:
+            rps = warm_cell["rps"] if _error_share(warm_cell) < 1 else 0.0
+            met = "yes" if rps >= WARM_TARGET_RPS else "NO"
+            lines.append(
+                f"| {workload}: warm (response cache) at least {WARM_TARGET_RPS:,} req/s, "
+                f"concurrency {c32} | {rps:.0f} req/s | {met} |"
+            )
+    loud = [
+        cell
+        for cell in cells
+        if cell["mode"] in COLD_MODES and cell["concurrency"] == c32 and cell.get("errors")
+    ]
+    if any(cell["mode"] in COLD_MODES and cell["concurrency"] == c32 for cell in cells):
+        which = ", ".join(sorted({f"{c['workload']} {c['mode']}" for c in loud})) or "none"
+        lines.append(
+            f"| no error at concurrency {c32}, cold, default deadlines | cells with errors: "
+            f"{which} | {'yes' if not loud else 'NO'} |"
         )
     worst = max(
         (
@@ -255,6 +335,8 @@ def markdown(results: dict[str, Any]) -> str:
     for name, workload in results["workloads"].items():
         lines.append(f"| {name} | {workload['title']} | `{_filter(workload['filter'])}` |")
     lines += ["", *_table(results)]
+    if any(w.get("reference") for w in results["workloads"].values()):
+        lines += ["", REFERENCE_NOTE]
     if any(c["mode"] == "cold" for c in results["cells"]):
         lines += ["", "Partner calls per query:", "", *_calls_table(results)]
     pool = _pool_table(results)
@@ -300,8 +382,11 @@ def _filter(flt: dict[str, Any]) -> str:
 
 README_PREFACE = (
     "`.venv/bin/python -m bench` starts the demo's partners and gateways and measures every "
-    "cell below (about 12 minutes; `--quick` for a short run); `bench/README.md` explains "
-    "each setup and column. The figures of the last run:\n"
+    "cell below (`--quick` for a short run); `bench/README.md` explains each setup and column. "
+    "Q5–Q7 ask Alpes Emploi, the simulated job board with a catalogue of real size (5,000 "
+    "offers, pages of at most 500, one value per filter). The columns marked ² are the "
+    "GraphQL Mesh and Tailcall figures the issue quotes, measured on this machine by the "
+    "issue's author, not by this run. The figures of the last run:\n"
 )
 
 _SECTION = re.compile(r"(^## Benchmark\n)(.*?)(?=^## )", re.MULTILINE | re.DOTALL)

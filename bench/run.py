@@ -11,7 +11,8 @@ The run, in order (each cell is one driver process against fresh or warmed gatew
 5. warm, Redis: one gateway, Redis db 15 alone (``HUB_CACHE_LOCAL_MAX_ENTRIES=0``);
 6. warm, 2 workers: two gateways sharing Redis db 15 (both tiers), the driver round-robins;
 7. memory: 10,000 distinct queries (the in-process tier's bound), then 1,000 more, to a
-   cache-on gateway; its RSS after each quarter.
+   cache-on gateway; its RSS after each quarter;
+8. each ``--extra-mode`` (a named set of ``HUB_*`` settings, e.g. request coalescing), like 2.
 
 Results go to ``bench/results/latest.json`` and ``latest.md``; ``--readme`` also writes the
 table into README.md's "## Benchmark" section.
@@ -99,6 +100,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default="floor,pool," + ",".join(MODES) + ",memory",
         help="comma-separated subset of: floor, pool, " + ", ".join(MODES) + ", memory",
     )
+    cli.add_argument(
+        "--extra-mode",
+        action="append",
+        default=[],
+        metavar="NAME[@GATEWAYS]:KEY=VALUE,...",
+        help="one more gateway setup, measured after the others: its HUB_* settings, e.g. "
+        "'coalesce:HUB_CACHE_ENABLED=false,HUB_COALESCE=true' (repeatable)",
+    )
     cli.add_argument("--memory-queries", type=int, default=10_000)
     cli.add_argument(
         "--quiet-wait",
@@ -124,6 +133,22 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         args.duration, args.warmup = min(args.duration, 2.0), min(args.warmup, 1.0)
         args.memory_queries = min(args.memory_queries, 1_000)
     return args
+
+
+def extra_mode(text: str) -> Mode:
+    """``NAME[@GATEWAYS]:KEY=VALUE,...``: a gateway setup given on the command line.
+
+    The hook for settings this file does not know yet (request coalescing, say): the cells
+    are measured and reported like the built-in modes, under ``NAME``.
+    """
+    head, _, body = text.partition(":")
+    name, _, count = head.partition("@")
+    settings = dict(pair.split("=", 1) for pair in body.split(",") if "=" in pair)
+    if not name or name in MODES or any(not k.startswith("HUB_") for k in settings):
+        raise ValueError(f"--extra-mode {text!r}: NAME[@GATEWAYS]:HUB_X=value,... (a new name)")
+    gateways = int(count) if count else 1
+    title = f"{name}: " + ", ".join(f"{k}={v}" for k, v in settings.items())
+    return Mode(name, title, gateways, settings, redis=REDIS_URL in settings.values())
 
 
 def machine() -> dict[str, Any]:
@@ -308,7 +333,11 @@ class Runner:
 
     def floors(self, partners_file: Path) -> None:
         for workload in self.workloads:
-            plan = self.plan(partners_file, workload)
+            try:
+                plan = self.plan(partners_file, workload)
+            except RuntimeError as error:  # the other workloads' floors are still worth having
+                self.notes.append(f"floor of {workload.name}: not recorded ({error})"[:500])
+                continue
             calls = sum(len(stage) for stage in plan)
             for concurrency in self.concurrencies:
                 spec = {
@@ -360,7 +389,13 @@ class Runner:
         result = self.drive(spec, gateways)
         calls_all = sum(sum(g.partner_calls().values()) for g in gateways) - calls_before
         memories = [g.memory() for g in gateways]
+        mapped, cpu_ms = (
+            result.get("records_mapped_per_query"),
+            result["gateway_cpu_ms_per_request"],
+        )
         result.update(
+            # all the gateway's CPU per record mapped: an upper bound on mapping one record
+            us_per_record=cpu_ms * 1000 / mapped if mapped else None,
             # warm-up included: in a warm mode, the calls that filled the cache
             partner_calls_with_warmup=calls_all,
             rss_mib=max(m["VmRSS"] for m in memories) / 1024,
@@ -455,6 +490,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"unknown modes: {', '.join(unknown)}", file=sys.stderr)
         return 2
+    try:
+        extra = {mode.name: mode for mode in map(extra_mode, args.extra_mode)}
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    known = {**MODES, **extra}
+    modes += [name for name in extra if name not in modes]
     started = datetime.now(UTC)
     clock = time.monotonic()
     code_at_start = code_fingerprint()
@@ -480,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     elif mode == "memory":
                         memory_run = runner.memory(partners_file, env)
                     else:
-                        runner.gateway_mode(MODES[mode], partners_file, env)
+                        runner.gateway_mode(known[mode], partners_file, env)
                 except Exception as error:  # the other modes' figures are still worth writing
                     traceback.print_exc()
                     runner.notes.append(f"{mode}: failed ({type(error).__name__}: {error})")
@@ -510,9 +552,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "loadavg_end": _loadavg(),
         },
         "workloads": {
-            w.name: {"title": w.title, "filter": w.filter, "page": w.page} for w in runner.workloads
+            w.name: {
+                "title": w.title,
+                "filter": w.filter,
+                "page": w.page,
+                "reference": w.reference.as_json() if w.reference else None,
+            }
+            for w in runner.workloads
         },
-        "modes": {name: MODES[name].title for name in modes if name in MODES},
+        "modes": {name: known[name].title for name in modes if name in known},
         "cells": runner.cells,
         "memory": memory_run,
         "notes": runner.notes

@@ -35,6 +35,7 @@ PORT_OFFSET = 10_000
 GATEWAY_PORT = 18_000
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
+MAX_PAGE_SIZE = 500  # Q5 asks 500 offers in one page, as the issue's comparison did
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PARTNERS_FILE = ROOT / "demo" / "partners.toml"
 _LOCAL_URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
@@ -65,7 +66,8 @@ def write_partners_file(directory: Path, ports: Mapping[str, int]) -> Path:
 
 
 def gateway_environment(data_dir: Path) -> dict[str, str]:
-    """The demo's credentials and the SQL partners' DSNs (seeded into SQLite under data_dir).
+    """The demo's credentials, the SQL partners' DSNs (seeded into SQLite under data_dir), and
+    the page size Q5 asks (``first: 500``; the gateway's default bound is lower).
 
     SQLite only: the benchmark must not touch a PostgreSQL database other work may be using.
     """
@@ -74,6 +76,7 @@ def gateway_environment(data_dir: Path) -> dict[str, str]:
 
     env = dict(DEMO_SECRETS)
     env.update(asyncio.run(seed_demo_databases(data_dir, None)))
+    env["HUB_MAX_PAGE_SIZE"] = str(MAX_PAGE_SIZE)
     return env
 
 

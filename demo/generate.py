@@ -117,7 +117,7 @@ class Territory:
         return first + timedelta(days=self.rng.randint(0, (last - first).days))
 
 
-def _weighted(rng: random.Random, items: Sequence[tuple[str, int]]) -> str:
+def weighted_choice(rng: random.Random, items: Sequence[tuple[str, int]]) -> str:
     return rng.choices([item for item, _ in items], weights=[w for _, w in items])[0]
 
 
@@ -194,7 +194,7 @@ def build_centres(
     return centres, records
 
 
-def _offer_weight(employer: Establishment) -> int:
+def offer_weight(employer: Establishment) -> int:
     band = employer.headcount_band
     return 1 if band <= "03" else 2 if band <= "12" else 3 if band <= "22" else 4
 
@@ -217,7 +217,7 @@ def _publisher_plan(rng: random.Random) -> list[tuple[str, ...]]:
     return plan
 
 
-def _description(
+def offer_description(
     employer: Establishment,
     appellation: str,
     kind: ContractKind,
@@ -242,7 +242,7 @@ def build_offers(
     t: Territory, employers: list[Establishment], rome_labels: dict[str, str]
 ) -> list[OfferSeed]:
     active = [e for e in employers if e.active]
-    weights = [_offer_weight(e) for e in active]
+    weights = [offer_weight(e) for e in active]
     sector_of = {s.naf: s for s in SECTORS}
     occupation_of = {o.rome: o for o in OCCUPATIONS}
     plan = _publisher_plan(t.rng)
@@ -254,7 +254,7 @@ def build_offers(
         while True:
             employer = t.rng.choices(active, weights=weights)[0]
             sector: Sector = sector_of[employer.naf_code]
-            occupation = occupation_of[_weighted(t.rng, sector.romes)]
+            occupation = occupation_of[weighted_choice(t.rng, sector.romes)]
             title = t.rng.choice(occupation.titles)
             if (employer.siret, occupation.rome, title) not in seen:
                 seen.add((employer.siret, occupation.rome, title))
@@ -280,7 +280,7 @@ def build_offers(
             OfferSeed(
                 key=f"offer-{number:05d}",
                 title=title,
-                description=_description(
+                description=offer_description(
                     employer, occupation.appellation, kind, level, occupation.skills
                 ),
                 rome_code=occupation.rome,
@@ -288,7 +288,7 @@ def build_offers(
                 contract_kind=kind,
                 level=level,
                 start_date=(ANCHOR + timedelta(days=t.rng.randint(20, 300))).date(),
-                duration_months=_offer_duration(t.rng, kind, level),
+                duration_months=offer_duration(t.rng, kind, level),
                 positions=t.rng.choices((1, 2, 3), weights=(85, 11, 4))[0],
                 published_at=published,
                 expires_at=published + timedelta(days=t.rng.choice((120, 150, 180, 240))),
@@ -302,7 +302,7 @@ def build_offers(
     return offers
 
 
-def _offer_duration(rng: random.Random, kind: ContractKind, level: int) -> int:
+def offer_duration(rng: random.Random, kind: ContractKind, level: int) -> int:
     if kind == "PROFESSIONALISATION":
         return rng.choice((6, 12, 12, 18, 24))
     return {3: 24, 4: rng.choice((24, 36)), 5: 24, 6: 12, 7: 24}[level]

@@ -16,7 +16,17 @@ from collections.abc import Callable, Generator
 import uvicorn
 from starlette.applications import Starlette
 
-from demo import academie, akto, apprentissage, carif, francetravail, hub3e, sirene
+from demo import (
+    academie,
+    akto,
+    alpes_emploi,
+    apprentissage,
+    carif,
+    francetravail,
+    hub3e,
+    jobs_montagne,
+    sirene,
+)
 
 PartnerFactory = Callable[..., Starlette]
 
@@ -28,6 +38,8 @@ PARTNER_APPS: dict[str, PartnerFactory] = {
     "academie": academie.create_app,
     "carif": carif.create_app,
     "akto": akto.create_app,
+    "alpes-emploi": alpes_emploi.create_app,
+    "jobs-montagne": jobs_montagne.create_app,
 }
 DEFAULT_PORTS: dict[str, int] = {
     "francetravail": 8101,
@@ -37,6 +49,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "academie": 8107,
     "carif": 8104,
     "akto": 8106,
+    "alpes-emploi": 8108,
+    "jobs-montagne": 8109,
 }
 HOST = "127.0.0.1"
 

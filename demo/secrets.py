@@ -6,7 +6,7 @@ The demo command sets each variable only when the environment does not already h
 
 from __future__ import annotations
 
-from demo import academie, apprentissage, francetravail, hub3e, sirene
+from demo import academie, apprentissage, francetravail, hub3e, jobs_montagne, sirene
 
 DEMO_SECRETS: dict[str, str] = {
     "HUB_FRANCETRAVAIL_CLIENT_ID": francetravail.CLIENT_ID,
@@ -15,4 +15,5 @@ DEMO_SECRETS: dict[str, str] = {
     "HUB_SIRENE_API_KEY": sirene.API_KEY,
     "HUB_HUB3E_API_KEY": hub3e.API_KEY,
     "HUB_ACADEMIE_TOKEN": academie.TOKEN,
+    "HUB_JOBS_MONTAGNE_TOKEN": jobs_montagne.TOKEN,
 }

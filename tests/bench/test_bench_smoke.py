@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 
 from bench import driver, floor, report, stack
+from bench.run import extra_mode
 from bench.workloads import MEMORY, WORKLOADS
 from demo.cfa_erp import seed_demo_databases
 from demo.partner_servers import PARTNER_APPS, serve_partners
@@ -69,7 +70,8 @@ async def gateway_url(partners_file: Path) -> AsyncIterator[str]:
     from gateway.app import create_app
     from gateway.settings import Settings
 
-    app = create_app(Settings(cache_enabled=False), load_partners(partners_file))
+    settings = Settings(cache_enabled=False, max_page_size=stack.MAX_PAGE_SIZE)
+    app = create_app(settings, load_partners(partners_file))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False))
@@ -205,3 +207,124 @@ async def test_aiohttp_transport_carries_partner_calls(
         assert isinstance(client_transport, AiohttpTransport)
     finally:
         await registry.aclose()
+
+
+async def test_the_large_board_workloads_answer_their_page(gateway_url: str) -> None:
+    for name in ("Q5", "Q6"):
+        result = await driver.run(
+            {
+                "kind": "graphql",
+                "targets": [gateway_url],
+                "workload": name,
+                "concurrency": 1,
+                "duration_s": 0.01,  # one request, after the sample answer
+            }
+        )
+        assert result["errors"] == 0, result["error_sample"]
+        assert result["partner_calls"] == {"alpes-emploi": result["requests"]}
+        # the sample answer: a full page of the job board's offers
+        assert result["items"] == WORKLOADS[name].page
+        # read only when the gateway exports the family; never invented as 0
+        if "records_mapped_per_query" in result:
+            assert result["records_mapped_per_query"] >= WORKLOADS[name].page
+
+
+def test_records_mapped_is_read_per_partner_or_left_out() -> None:
+    exported = (
+        "# HELP hub_records_mapped_total Records mapped\n"
+        "# TYPE hub_records_mapped_total counter\n"
+        'hub_records_mapped_total{partner="alpes-emploi",entity="offer"} 500.0\n'
+        'hub_records_mapped_total{partner="sirene",entity="organisation"} 50.0\n'
+        'hub_records_mapped_total{partner="sirene",entity="offer"} 1.0\n'
+    )
+    declared_only = "# HELP hub_records_mapped_total x\n# TYPE hub_records_mapped_total counter\n"
+    other = "# HELP hub_partner_calls_total x\n# TYPE hub_partner_calls_total counter\n"
+
+    assert driver.records_mapped(exported) == {"alpes-emploi": 500.0, "sirene": 51.0}
+    assert driver.records_mapped(declared_only) == {}
+    assert driver.records_mapped(other) is None
+
+
+def test_an_extra_mode_is_a_named_gateway_setup() -> None:
+    mode = extra_mode("coalesce@2:HUB_CACHE_ENABLED=false,HUB_COALESCE=true")
+
+    assert (mode.name, mode.gateways) == ("coalesce", 2)
+    assert mode.settings == {"HUB_CACHE_ENABLED": "false", "HUB_COALESCE": "true"}
+    for wrong in ("cold:HUB_X=1", ":HUB_X=1", "x:PATH=/tmp"):
+        with pytest.raises(ValueError, match="extra-mode"):
+            extra_mode(wrong)
+
+
+def _results(cells: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "started": "2026-01-01T00:00:00+00:00",
+        "wall_s": 1.0,
+        "machine": {"cpu": "x", "cores": 2, "memory_gib": 1, "python": "3", "commit": "abc"},
+        "settings": {
+            "latency_ms": 20,
+            "duration_s": 1,
+            "warmup_s": 1,
+            "concurrency": [1, 32],
+            "quick": True,
+        },
+        "workloads": {
+            name: {
+                "title": WORKLOADS[name].title,
+                "filter": WORKLOADS[name].filter,
+                "page": WORKLOADS[name].page,
+                "reference": WORKLOADS[name].reference.as_json(),  # type: ignore[union-attr]
+            }
+            for name in ("Q5", "Q6")
+        },
+        "modes": {"cold": "cold", "coalesce": "coalesce: HUB_COALESCE=true"},
+        "cells": cells,
+    }
+
+
+def _gateway_cell(workload: str, mode: str, c: int, **extra: object) -> dict[str, object]:
+    return {
+        "mode": mode,
+        "workload": workload,
+        "concurrency": c,
+        "rps": 100.0,
+        "requests": 100,
+        "errors": 0,
+        "latency_ms": {"p50": 10.0, "p95": 20.0, "p99": 30.0},
+        "calls_per_query": 1.0,
+        "gateway_cpu_ms_per_request": 5.0,
+        "peak_rss_mib": 120.0,
+        **extra,
+    }
+
+
+def test_report_columns_reference_figures_and_targets() -> None:
+    cells = [
+        _gateway_cell("Q5", "cold", 1, records_mapped_per_query=500.0, us_per_record=10.0),
+        _gateway_cell("Q5", "cold", 32, rps=60.0),
+        _gateway_cell("Q6", "cold", 32, rps=900.0, errors=100),
+        _gateway_cell("Q6", "coalesce", 32),
+    ]
+    results = _results(cells)
+    text = report.markdown(results)
+    cold = report.mode_title(results, "cold")
+    rows = {
+        tuple(part.strip() for part in line.split("|")[1:4]): line.split("|")
+        for line in text.splitlines()
+        if line.startswith("| Q")
+    }
+
+    header = next(line for line in text.splitlines() if line.startswith("| query | setup"))
+    assert "records mapped / query" in header and "µs / record" in header
+    assert "Mesh req/s ²" in header and "Tailcall req/s ²" in header
+    q5_c1 = rows[("Q5", cold, "1")]
+    assert q5_c1[10].strip() == "500" and q5_c1[11].strip() == "10.0"
+    assert q5_c1[14].strip() == "" and q5_c1[15].strip() == ""  # references at c=32 only
+    q5_c32 = rows[("Q5", cold, "32")]
+    assert q5_c32[10].strip() == ""  # no records-mapped family: empty, not 0
+    assert (q5_c32[14].strip(), q5_c32[15].strip()) == ("77", "516")
+    assert rows[("Q6", "coalesce: HUB_COALESCE=true", "32")][15].strip() == "1,299"
+    assert "not by this run" in text
+    # 60 req/s is not half of Mesh's 77; 900 req/s of errors is not a target met
+    assert "| Q5: at least half of GraphQL Mesh's 77 req/s" in text
+    q6_target = next(line for line in text.splitlines() if "Q6: at least half" in line)
+    assert q6_target.endswith("| NO |") and "errors" in q6_target

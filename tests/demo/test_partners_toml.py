@@ -193,3 +193,48 @@ async def test_the_rest_adapter_reads_every_partner_with_the_demo_secrets(
     finally:
         for adapter in adapters.values():
             await adapter.aclose()
+
+
+@pytest.mark.parametrize("board", ["alpes-emploi", "jobs-montagne"])
+async def test_the_job_boards_map_and_declare_the_paged_contract(
+    board: str, client_for: ClientFor
+) -> None:
+    from adapters.rest_config import CursorPagination, PagePagination
+    from demo import alpes_emploi, jobs_montagne
+    from demo.job_boards import catalogue
+
+    block = load_partners(PARTNERS_FILE).partners[board]
+    assert isinstance(block, RestPartner)
+    entity = block.entities["offer"]
+    assert entity.sort is not None
+    if board == "alpes-emploi":
+        assert isinstance(entity.pagination, PagePagination)
+        assert entity.pagination.page_size == alpes_emploi.MAX_PAGE_SIZE
+        assert entity.sort.orders() == {"id", "-publishedAt"}
+        assert all(entity.filters[f].single for f in ("romeCodes", "departements", "communes"))
+        client = client_for(alpes_emploi.create_app())
+        path, items = f"{alpes_emploi.SEARCH_PATH}?page_size=500&tri=date", "annonces"
+    else:
+        assert isinstance(entity.pagination, CursorPagination)
+        assert entity.pagination.page_size == jobs_montagne.MAX_LIMIT
+        assert entity.sort.orders() == {"-publishedAt"} and entity.sort.param is None
+        client = client_for(
+            jobs_montagne.create_app(), headers={"Authorization": f"Bearer {jobs_montagne.TOKEN}"}
+        )
+        path, items = f"{jobs_montagne.SEARCH_PATH}?limit=100", "jobs"
+    raws = (await client.get(path)).json()[items]
+    records = list(map_all(Mapper(board, "offer", entity), raws))
+    seeds = {s.publishers[board]: s for s in catalogue().published_on(board)}
+    assert len(records) == len(raws) > 0
+    published = [r.fields["publishedAt"] for r in records]
+    assert published == sorted(published, reverse=True)  # both pages are newest first
+    for record in records:
+        seed, fields = seeds[record.owner.partner_id], record.fields
+        assert fields["title"] == seed.title and fields["romeCodes"] == [seed.rome_code]
+        assert fields["occupations"] == [{"romeCode": seed.rome_code, "label": seed.rome_label}]
+        assert fields["contractKinds"] == [seed.contract_kind]
+        assert fields["targetLevel"] == seed.level and fields["status"] == "ACTIVE"
+        assert fields["publishedAt"] == seed.published_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert fields["location"]["inseeCode"] == seed.address.insee_code
+        assert fields["employer"]["siret"] == seed.employer_siret
+        assert fields["remote"] == seed.remote
