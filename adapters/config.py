@@ -86,6 +86,16 @@ class EntityMapping(Strict):
 
     id: str = Field(description="path of the partner's own identifier in a raw record")
     fields: dict[str, FieldMappingType] = Field(default_factory=dict)
+    identity: list[list[str]] | None = Field(
+        None,
+        description=(
+            "rules telling this partner's records and another partner's apart: each rule is a "
+            "list of common-syntax fields (dotted; a list field gives its first value; text is "
+            "compared lower-case without accents); two records of two partners are the same "
+            "when both partners declare the same rule and its values are equal; unset = the "
+            "entity's default rules"
+        ),
+    )
     _timezone: str = PrivateAttr("UTC")
     _lines: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
 

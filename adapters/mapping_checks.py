@@ -53,6 +53,19 @@ def mapping_problems(entity: str, mapping: EntityMapping) -> list[Problem]:
             problems.append((where, "not a field of the common syntax", _CATALOGUE_HINT))
         else:
             problems.extend(_field_problems(entity, name, known[name], spec, where))
+    for number, rule in enumerate(mapping.identity or ()):
+        where = f"identity[{number}]"
+        if not rule:
+            problems.append((where, "an empty rule", "name the fields two twins share"))
+        for name in rule:
+            if name not in known:
+                problems.append(
+                    (where, f"{name!r} is not a field of the common syntax", _CATALOGUE_HINT)
+                )
+            elif name not in mapping.fields:
+                problems.append(
+                    (where, f"{name!r} is not mapped by this partner", "map it in `fields`")
+                )
     return problems
 
 

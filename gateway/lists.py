@@ -32,7 +32,7 @@ from adapters.syntax import LIST_ORDERS
 from adapters.types import ListQuery, Page, Position, Record, SortOrder, field_at
 from gateway import list_cursor
 from gateway.list_cursor import MAX_SKIPPED, BadCursor, StreamState, skip_hash
-from gateway.merge import IDENTITY, merge_group
+from gateway.merge import Identity, merge_group
 
 if TYPE_CHECKING:
     from gateway.sources import PartnerFailure, Source, SourceRegistry
@@ -276,7 +276,10 @@ async def _window(
         stream.buffer.extend(zip(page.records, positions, strict=True))
         stream.exhausted = page.exhausted
         stream.bounded = not page.exhausted and len(page.records) < first
-        if stream.state.position is None or page.total is not None:
+        if stream.state.position is None and page.exhausted and not stream.state.skipped:
+            # read from its start to its end in one window: its count is what it gave
+            stream.total, stream.total_exact = len(page.records), True
+        elif stream.state.position is None or page.total is not None:
             stream.total, stream.total_exact = page.total, page.total_exact
         return
     assert chosen.order is not None
@@ -315,10 +318,10 @@ class _Merger:
         self.chosen = chosen
         self.twins = 0
         self.progressed = False
-        identity = IDENTITY.get(chosen.entity)
-        self.identity: Callable[[Record], list[tuple[Any, ...]]] = (
-            (lambda r: identity(r.fields)) if identity and len(chosen.streams) > 1 else _no_keys
-        )
+        self.identities: dict[str, Identity | None] = {
+            s.partner: s.source.identity(chosen.entity) for s in chosen.streams
+        }
+        self.merging = len(chosen.streams) > 1
 
     def take(self, count: int) -> list[tuple[str, Record]]:
         self.progressed = False
@@ -334,7 +337,7 @@ class _Merger:
             if self._skipped(best, record):
                 continue
             group = [(best, record)]
-            for key in self.identity(record):
+            for key in self.keys(best, record):
                 for other, twin in index.get(key, ()):
                     if other is best or any(o is other for o, _ in group):
                         continue
@@ -374,11 +377,15 @@ class _Merger:
                 best, best_key = stream, key
         return best
 
+    def keys(self, stream: _Stream, record: Record) -> list[tuple[Any, ...]]:
+        identity = self.identities.get(stream.partner)
+        return identity(record.fields) if identity is not None and self.merging else []
+
     def _index(self) -> dict[tuple[Any, ...], list[tuple[_Stream, Record]]]:
         index: dict[tuple[Any, ...], list[tuple[_Stream, Record]]] = {}
         for stream in self.chosen.streams:
             for record, _ in stream.buffer:
-                for key in self.identity(record):
+                for key in self.keys(stream, record):
                     index.setdefault(key, []).append((stream, record))
         return index
 
@@ -407,7 +414,3 @@ class _Merger:
 
 def _holds(stream: _Stream, record: Record) -> bool:
     return any(item[0] is record for item in stream.buffer)
-
-
-def _no_keys(record: Record) -> list[tuple[Any, ...]]:
-    return []

@@ -74,6 +74,44 @@ IDENTITY: dict[str, Callable[[Fields], list[tuple[Any, ...]]]] = {
     "training_program": program_keys,
     "organisation": organisation_keys,
 }
+"""The default rules of each entity, for partners whose block declares no ``identity``."""
+
+Identity = Callable[[Fields], list[tuple[Any, ...]]]
+
+
+def _rule_value(fields: Fields, path: str) -> Any:
+    value = field_at(fields, path)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, str):
+        return normalise_title(value)
+    return value
+
+
+def declared_identity(rules: list[list[str]]) -> Identity:
+    """The keys of a record under the rules a partner declares (``identity = [[...], ...]``).
+
+    A key is tagged with its rule, so it can only meet the key of a partner that declares the
+    same rule; a rule with an empty value gives no key (nothing to compare).
+    """
+    frozen = [tuple(rule) for rule in rules]
+
+    def keys(fields: Fields) -> list[tuple[Any, ...]]:
+        out: list[tuple[Any, ...]] = []
+        for rule in frozen:
+            values = tuple(_rule_value(fields, path) for path in rule)
+            if all(v not in (None, "") for v in values):
+                out.append(("declared", rule, *values))
+        return out
+
+    return keys
+
+
+def identity_of(entity: str, rules: list[list[str]] | None) -> Identity | None:
+    """A partner's identity rules for ``entity``: its declared ones, else the default."""
+    if rules is not None:
+        return declared_identity(rules)
+    return IDENTITY.get(entity)
 
 
 def _is_empty(value: Any) -> bool:

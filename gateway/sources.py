@@ -32,7 +32,7 @@ from adapters.types import DataClass, ListQuery, Page, Record, field_at, freeze
 from gateway import freshness, lists
 from gateway.cache import HubCache
 from gateway.lists import ListPage
-from gateway.merge import absorb, deduplicate, merge_group
+from gateway.merge import Identity, absorb, deduplicate, identity_of, merge_group
 from gateway.resilience import Breaker, Health
 
 log = logging.getLogger("alternance_hub.sources")
@@ -72,8 +72,16 @@ class Source:
             entity: frozenset(name.split(".")[0] for name in mapping.fields)
             for entity, mapping in config.entity_mappings().items()
         }
+        self._identities = {
+            entity: identity_of(entity, mapping.identity)
+            for entity, mapping in config.entity_mappings().items()
+        }
         self.health = Health()
         self._bulkhead = asyncio.Semaphore(config.max_concurrency)
+
+    def identity(self, entity: str) -> Identity | None:
+        """How this partner's records of ``entity`` are matched with another partner's."""
+        return self._identities.get(entity)
 
     async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
         """Run one partner operation under this partner's deadline, bulkhead and breaker."""

@@ -75,7 +75,9 @@ def test_the_demo_answers_the_readme_query_with_employers_and_provenance(demo_ur
                totalCount edges { node { title employer { name } provenance { partner } } } } }""",
     )
     offers = answer["data"]["offers"]
-    assert offers["totalCount"] >= 5
+    # Jobs Montagne gives no total: the count is null then, never a guess passed as a count
+    assert offers["totalCount"] is None or offers["totalCount"] >= 5
+    assert len(offers["edges"]) == 5
     assert all(edge["node"]["provenance"] for edge in offers["edges"])
     assert any(edge["node"]["employer"]["name"] for edge in offers["edges"])
 
