@@ -38,7 +38,7 @@ def create_app(
     cache = HubCache.from_url(
         settings.cache_url,
         namespace=settings.cache_namespace,
-        local_max_entries=settings.cache_local_max_entries,
+        local_max_bytes=settings.cache_local_max_bytes,
         shared_timeout_s=settings.cache_shared_timeout_s,
     )
     registry = SourceRegistry.from_partners(
