@@ -44,7 +44,7 @@ def create_app(
     registry = SourceRegistry.from_partners(
         partners, cache, transports, caching=settings.cache_enabled
     )
-    graphql = HubGraphQL(registry, settings)
+    graphql = HubGraphQL(registry, settings, cache)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -87,6 +87,7 @@ def create_app(
     )
     app.state.registry = registry
     app.state.cache = cache
+    app.state.responses = graphql.responses
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, json_paths=("/graphql",)
     )
