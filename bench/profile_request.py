@@ -41,7 +41,7 @@ async def run(workload: str, mode: str, requests: int) -> None:
     document = tomllib.loads(partners_file().read_text(encoding="utf-8"))
     config = parse_partners(document)
     transports = {
-        name: httpx.ASGITransport(app=factory())  # type: ignore[arg-type]
+        name: httpx.ASGITransport(app=factory())
         for name, factory in PARTNER_APPS.items()
         if name in config.partners
     }
