@@ -284,36 +284,30 @@ def _targets(results: dict[str, Any]) -> list[str]:
 def _memory(run: dict[str, Any] | None) -> list[str]:
     if not run:
         return []
-    bound = run["local_max_entries"]
+    bound = run.get("local_max_bytes")
+    bound_text = (
+        f"{bound / 2**20:.0f} MiB" if bound else f"{run.get('local_max_entries', 0):,} entries"
+    )
     lines = [
-        f"Memory of one gateway (in-process tier bounded at {bound:,} entries) answering "
+        f"Memory of one gateway (in-process tier bounded at {bound_text}) answering "
         f"distinct queries: {run['title']} (`{_filter(run['filter'])}`), each a new cache key "
         f"(`publishedSince` shifted by one second), {run.get('concurrency', 8)} at a time:",
         "",
-        "| after | RSS MiB | peak RSS MiB | entries cached (≤ bound) | req/s | errors |",
+        "| after | RSS MiB | peak RSS MiB | partner answers loaded | req/s | errors |",
         "|---|--:|--:|--:|--:|--:|",
     ]
     stored = 0.0
-    baseline: tuple[float, float] | None = None
-    full: tuple[float, float] | None = None
     for row in run["steps"]:
         stored += (row.get("cache_events") or {}).get("loads", 0.0)
-        entries = min(stored, bound)
-        if baseline is None:
-            baseline = (entries, row["rss_mib"])
-        elif full is None and entries >= bound:
-            full = (entries, row["rss_mib"])
         lines.append(
             f"| {row['after']} | {row['rss_mib']:.0f} | {row['peak_rss_mib']:.0f} "
-            f"| {entries:,.0f} | {_num(row.get('rps'))} | {row.get('errors', 0)} |"
+            f"| {stored:,.0f} | {_num(row.get('rps'))} | {row.get('errors', 0)} |"
         )
-    if baseline and full and full[0] > baseline[0]:
-        per_entry = (full[1] - baseline[1]) * 1024 / (full[0] - baseline[0])
-        lines += [
-            "",
-            f"About {per_entry:.0f} KiB of RSS per cached answer of this size; the tier is "
-            "bounded by its number of entries, not by bytes.",
-        ]
+    lines += [
+        "",
+        "The tier is bounded by the encoded size of what it holds (`HUB_CACHE_LOCAL_MAX_BYTES`), "
+        "so RSS stops growing once that many bytes are cached, whatever the size of each answer.",
+    ]
     return lines
 
 

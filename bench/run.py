@@ -8,7 +8,7 @@ The run, in order (each cell is one driver process against fresh or warmed gatew
    httpx's own pool (``HUB_HTTP_TRANSPORT=httpx``);
 3. cold, aiohttp: the same over the aiohttp transport, the gateway's default (the comparison);
 4. warm, memory: one gateway, the in-process tier (default settings), after a warm-up;
-5. warm, Redis: one gateway, Redis db 15 alone (``HUB_CACHE_LOCAL_MAX_ENTRIES=0``);
+5. warm, Redis: one gateway, Redis db 15 alone (``HUB_CACHE_LOCAL_MAX_BYTES=0``);
 6. warm, 2 workers: two gateways sharing Redis db 15 (both tiers), the driver round-robins;
 7. memory: 10,000 distinct queries (the in-process tier's bound), then 1,000 more, to a
    cache-on gateway; its RSS after each quarter;
@@ -45,6 +45,8 @@ from bench import driver, floor, report, stack
 from bench.workloads import MEMORY, WORKLOADS, Workload
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# Small enough that the memory run's distinct queries fill it, so the run shows the plateau.
+MEMORY_TIER_BYTES = 16 * 1024 * 1024
 MEMORY_CONCURRENCY = 8  # enough to keep one gateway busy without overloading it into timeouts
 QUIET_CORES = 0.15  # machine CPU between cells below which the machine counts as idle
 REDIS_URL = "redis://127.0.0.1:6379/15"  # db 15 only: flushed before each Redis mode
@@ -79,7 +81,7 @@ MODES: dict[str, Mode] = {
             "warm-redis",
             "warm, Redis only",
             1,
-            {"HUB_CACHE_URL": REDIS_URL, "HUB_CACHE_LOCAL_MAX_ENTRIES": "0"},
+            {"HUB_CACHE_URL": REDIS_URL, "HUB_CACHE_LOCAL_MAX_BYTES": "0"},
             redis=True,
         ),
         Mode("warm-2workers", "warm, 2 workers + Redis", 2, {"HUB_CACHE_URL": REDIS_URL}, True),
@@ -412,11 +414,14 @@ class Runner:
 
     def memory(self, partners_file: Path, env: dict[str, str]) -> dict[str, Any]:
         """RSS of a cache-on gateway along ``memory_queries`` distinct queries, then a tenth
-        more: the in-process tier's bound is ``memory_queries`` (the default 10,000 in a full
-        run), so the last batch shows whether memory stops growing once the tier is full."""
+        more, its in-process tier bounded at ``MEMORY_TIER_BYTES``: the last batches show
+        whether memory stops growing once the tier is full."""
         count = self.args.memory_queries
         batch, beyond = max(1, count // 4), max(1, count // 10)
-        settings = {"HUB_CACHE_URL": "memory://", "HUB_CACHE_LOCAL_MAX_ENTRIES": str(count)}
+        settings = {
+            "HUB_CACHE_URL": "memory://",
+            "HUB_CACHE_LOCAL_MAX_BYTES": str(MEMORY_TIER_BYTES),
+        }
         steps: list[dict[str, Any]] = []
         with stack.gateways(1, partners_file, env, settings, self.gateway_port) as (gateway,):
 
@@ -453,7 +458,7 @@ class Runner:
             "workload": MEMORY.name,
             "title": MEMORY.title,
             "filter": MEMORY.filter,
-            "local_max_entries": count,
+            "local_max_bytes": MEMORY_TIER_BYTES,
             "concurrency": MEMORY_CONCURRENCY,
             "steps": steps,
         }

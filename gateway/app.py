@@ -38,7 +38,7 @@ def create_app(
     cache = HubCache.from_url(
         settings.cache_url,
         namespace=settings.cache_namespace,
-        local_max_entries=settings.cache_local_max_entries,
+        local_max_bytes=settings.cache_local_max_bytes,
         shared_timeout_s=settings.cache_shared_timeout_s,
     )
     registry = SourceRegistry.from_partners(
@@ -48,7 +48,7 @@ def create_app(
         caching=settings.cache_enabled,
         coalesce=settings.coalesce_partner_calls,
     )
-    graphql = HubGraphQL(registry, settings)
+    graphql = HubGraphQL(registry, settings, cache)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -91,6 +91,7 @@ def create_app(
     )
     app.state.registry = registry
     app.state.cache = cache
+    app.state.responses = graphql.responses
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, json_paths=("/graphql",)
     )

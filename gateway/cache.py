@@ -11,7 +11,13 @@ Caching follows the data class (ARCHITECTURE, principle 4):
 
 Both tiers hold the same bytes: orjson of the envelope ``{"v": encoded value, "t": stored at,
 epoch seconds}``. Every caller gets a freshly decoded object, so mutating it cannot poison the
-cache, and a value from the local tier is indistinguishable from one read from Redis.
+cache, and a value from the local tier is indistinguishable from one read from Redis. The local
+tier is bounded in bytes (the sum of its entries' encoded sizes, ``local_max_bytes``), because
+one entry may be a single look-up or a page of 500 offers; 0 turns it off (Redis only).
+
+:meth:`HubCache.get_payload` and :meth:`HubCache.set_payload` keep opaque bytes that are served
+as they are, with no envelope to decode (the response cache's serialised answers), in the same
+two tiers and under the same byte budget.
 
 Keys are ``<namespace>:v<version>:<kind>:<sha256 of the canonical orjson of the parts>``: no raw
 value ever appears in a key. When data depends on who asks, the caller puts the principal's scope
@@ -134,9 +140,25 @@ class _Outcome(NamedTuple):
     stale: bool
 
 
+def _entry_size(entry: _Entry) -> int:
+    return len(entry.payload)
+
+
 def _time_to_use(_key: str, entry: _Entry, now: float) -> float:
     # TLRUCache runs on the monotonic clock; the entry's deadline is on the wall clock.
     return now + (entry.keep_until - time.time())
+
+
+def _unframe(raw: bytes) -> _Entry | None:
+    """A payload read from the shared tier: ``<keep until, epoch seconds>\\n<bytes>``."""
+    header, newline, payload = raw.partition(b"\n")
+    try:
+        keep_until = float(header)
+    except ValueError:
+        return None
+    if not newline or keep_until <= time.time():
+        return None
+    return _Entry(payload, keep_until, keep_until)
 
 
 def _canonical(obj: Any) -> Any:
@@ -188,7 +210,7 @@ class HubCache:
         *,
         namespace: str = "hub",
         version: int = 1,
-        local_max_entries: int = 10_000,
+        local_max_bytes: int = 64 * 1024 * 1024,
         shared_timeout_s: float = 0.05,
         shared_backoff_s: float = 2.0,
         ttls: Mapping[DataClass, float] | None = None,
@@ -201,9 +223,11 @@ class HubCache:
         self._ttls = {**DEFAULT_TTLS, **(ttls or {})}
         self._stale_windows = {**DEFAULT_STALE_WINDOWS, **(stale_windows or {})}
         self._is_partner_failure = is_partner_failure
-        # local_max_entries=0 turns the local tier off (TLRUCache(0) would refuse every entry).
-        self._local: TLRUCache[str, _Entry] = TLRUCache(max(local_max_entries, 1), _time_to_use)
-        self._local_on = local_max_entries > 0
+        # local_max_bytes=0 turns the local tier off (TLRUCache(0) would refuse every entry).
+        self._local: TLRUCache[str, _Entry] = TLRUCache(
+            max(local_max_bytes, 1), _time_to_use, getsizeof=_entry_size
+        )
+        self._local_on = local_max_bytes > 0
         self._shared = _shared_tier(url, shared_timeout_s)
         self._shared_timeout_s = shared_timeout_s
         self._shared_backoff_s = shared_backoff_s
@@ -222,6 +246,11 @@ class HubCache:
     @property
     def local_entries(self) -> int:
         return len(self._local)
+
+    @property
+    def local_bytes(self) -> int:
+        """The encoded size of what the local tier holds (never above ``local_max_bytes``)."""
+        return int(self._local.currsize)
 
     def fresh_for(self, data_class: DataClass, ttl: float | None = None) -> float:
         """How long a value of ``data_class`` stays fresh (``ttl`` overrides the default)."""
@@ -373,6 +402,31 @@ class HubCache:
             self.stats.coalesced += 1
         return await asyncio.shield(flight)
 
+    async def get_payload(self, key: str) -> bytes | None:
+        """The bytes stored under ``key`` (from :meth:`key`) while they are fresh, else None:
+        the local tier, then the shared tier (a shared hit is kept locally until it expires).
+        Its caller counts its own hits: :attr:`stats` counts partner answers only."""
+        entry = self._local.get(key)
+        if entry is not None:
+            return entry.payload
+        raw = await self._on_shared(lambda shared: shared.get(key))
+        found = _unframe(raw) if isinstance(raw, bytes) else None
+        if found is None:
+            return None
+        self._remember(key, found)
+        return found.payload
+
+    async def set_payload(self, key: str, payload: bytes, fresh_for: float) -> None:
+        """Keep ``payload`` under ``key`` for ``fresh_for`` seconds in both tiers (no stale
+        window: whoever stores opaque bytes decides how long they are right)."""
+        if fresh_for <= 0:
+            return
+        now = time.time()
+        entry = _Entry(payload, now, now + fresh_for)
+        self._remember(key, entry)
+        framed = b"%r\n" % entry.keep_until + payload
+        await self._on_shared(lambda shared: shared.set(key, framed, ttl=float(fresh_for)))
+
     async def delete(self, kind: str, *parts: object) -> None:
         """Forget one key here and in the shared tier (other replicas' local tiers keep theirs
         until it expires)."""
@@ -424,7 +478,8 @@ class HubCache:
         return _Outcome(entry, from_cache=False, stale=False)
 
     def _remember(self, key: str, entry: _Entry) -> None:
-        if self._local_on:
+        # An entry larger than the whole tier is not kept locally (cachetools refuses it).
+        if self._local_on and _entry_size(entry) <= self._local.maxsize:
             self._local[key] = entry
 
     def _landed(self, key: str, flight: asyncio.Task[_Outcome]) -> None:

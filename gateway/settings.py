@@ -26,7 +26,12 @@ class Settings(BaseSettings):
     cache_namespace: str = Field(
         "hub", pattern=r"^[a-z][a-z0-9_]*$", description="key prefix: one per deployment"
     )
-    cache_local_max_entries: Annotated[int, Field(ge=0)] = 10_000
+    cache_local_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="bound of the in-process tier in encoded bytes; 0: off"
+    )
+    response_cache: bool = Field(
+        True, description="whole answers of PUBLIC/REFERENCE documents (off with cache_enabled)"
+    )
     cache_shared_timeout_s: Annotated[float, Field(gt=0, le=5)] = 0.05
     development: bool = Field(False, description="GraphiQL, introspection, suggestions on")
     request_deadline_s: Annotated[float, Field(gt=0, le=60)] = 5.0

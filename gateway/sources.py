@@ -271,6 +271,7 @@ class SourceRegistry:
             return await source.call(lambda: source.adapter.list(query))
 
         if not (self.caching and source.config.cache.enabled):
+            freshness.note(None, DATA_CLASSES[entity])
             return await load(), None
         result = await self.cache.get_or_load(
             DATA_CLASSES[entity],
@@ -285,8 +286,10 @@ class SourceRegistry:
         if result.from_cache:
             _mark_cached(result.value.records)
         if result.stale:
+            freshness.note(None, DATA_CLASSES[entity])
             return result.value, None
         fresh = self.cache.fresh_for(DATA_CLASSES[entity], source.config.cache.ttl_s)
+        freshness.note(fresh - result.age_s, DATA_CLASSES[entity])
         return result.value, fresh - result.age_s
 
     async def list_call(self, source: Source, query: ListQuery) -> Page:
@@ -379,6 +382,7 @@ class SourceRegistry:
         )
         memoised = self._memo.get(memo_key)
         if memoised is not None:
+            freshness.note(memoised.expires_at - time.monotonic(), DATA_CLASSES[entity])
             return Outcome(memoised.records, [], memoised.complete)
         sources = self.listing_providers(entity, partners)
         answers = await asyncio.gather(
@@ -474,6 +478,9 @@ class SourceRegistry:
         )
         unique = list(dict.fromkeys(values))
         found: dict[str, list[Record]] = {}
+        fresh_for = self.cache.fresh_for(data_class, ttl) if use_cache else None
+        if not use_cache:
+            freshness.note(None, data_class)
         if use_cache:
             hits = await self.cache.get_many(
                 data_class,
@@ -486,6 +493,7 @@ class SourceRegistry:
                 if hit is not None:
                     _mark_cached(hit.value)
                     found[value] = hit.value
+                    freshness.note((fresh_for or 0.0) - hit.age_s, data_class)
         missing = [v for v in unique if v not in found]
         if not missing:
             return found
@@ -499,6 +507,7 @@ class SourceRegistry:
         for value in missing:
             found[value] = [Record.from_json(r.to_json()) for r in fetched.get(value, [])]
         if use_cache:
+            freshness.note(fresh_for, data_class)
             await self.cache.set_many(
                 data_class,
                 "lookup",

@@ -19,6 +19,9 @@ from gateway.sources import PartnerFailure, SourceRegistry
 class Context:
     registry: SourceRegistry
     max_page_size: int = 100
+    # Who asks, as far as caching is concerned: part of every response-cache key, so answers
+    # never cross principals once authentication sets it (every request is anonymous today).
+    scope: str = "anonymous"
     failures: list[PartnerFailure] = field(default_factory=list)
     _loaders: dict[tuple[str, str, frozenset[str] | None], DataLoader[str, Record | None]] = field(
         default_factory=dict

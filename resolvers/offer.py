@@ -8,11 +8,12 @@ from typing import Any, Protocol
 import strawberry
 from strawberry.types import Info
 
-from adapters.types import GeoFilter, Record
+from adapters.types import DataClass, GeoFilter, Record
 from reference import identifiers
 from reference.codes import rome_label
 from resolvers import validation as check
 from resolvers.common import Address, Provenance, as_date, as_instant, text
+from resolvers.data_classes import holds
 from resolvers.enums import ContractKind, OfferStatus, Opco, RemoteMode, member, members
 from resolvers.ids import global_id
 from resolvers.listing import list_records
@@ -21,12 +22,14 @@ from resolvers.organisation import Organisation, organisation_for
 from resolvers.pagination import PageInfo
 
 
+@holds(DataClass.REFERENCE)
 @strawberry.type(description="Occupation — métier (ROME 4.0 fiche).")
 class Occupation:
     rome_code: str = strawberry.field(description="ROME code, e.g. G1602.")
     label: str | None = strawberry.field(description="ROME label (intitulé).")
 
 
+@holds(DataClass.PUBLIC)
 @strawberry.federation.type(
     keys=["id"],
     description=(

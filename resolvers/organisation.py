@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.types import DataClass, Record
 from adapters.types import Provenance as ProvenanceRecord
-from adapters.types import Record
 from gateway.merge import fill_missing
 from reference.codes import naf_label
 from resolvers.common import Address, Provenance, text
+from resolvers.data_classes import holds
 from resolvers.enums import Opco, OrganisationRole, member, members
 from resolvers.ids import ORGANISATION_ID_KEYS, global_id
 from resolvers.node import Node
@@ -26,12 +27,14 @@ if TYPE_CHECKING:
 NO_PAGE = PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
 
 
+@holds(DataClass.REFERENCE)
 @strawberry.type(description="Naf — activité principale (NAF rév. 2).")
 class Naf:
     code: str = strawberry.field(description="NAF rév. 2 code, e.g. 62.02A.")
     label: str | None = strawberry.field(description="Libellé of the NAF code.")
 
 
+@holds(DataClass.PUBLIC)
 @strawberry.federation.type(
     keys=["id", "siret"],
     description=(

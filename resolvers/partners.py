@@ -8,10 +8,14 @@ from datetime import UTC, datetime
 import strawberry
 
 from adapters.syntax import LIST_ORDERS
+from adapters.types import DataClass
+from gateway import freshness
 from gateway.sources import Source, SourceRegistry
+from resolvers.data_classes import holds
 from resolvers.enums import ListingMode, PartnerHealth
 
 
+@holds(DataClass.PUBLIC)
 @strawberry.type(description="PartnerStatus — one configured source (système partenaire).")
 class PartnerStatus:
     id: str = strawberry.field(description="Partner id, as in the partners file and in provenance.")
@@ -101,6 +105,8 @@ def _status(source: Source, probe_code: str | None, probed: bool) -> PartnerStat
 
 
 async def partner_statuses(registry: SourceRegistry, probe: bool) -> list[PartnerStatus]:
+    # Health is the state of this very moment: no answer that reads it is kept for later.
+    freshness.note(None, DataClass.PUBLIC)
     if not probe:
         return [_status(s, None, False) for s in registry.sources]
     codes = await asyncio.gather(*(registry.probe(s) for s in registry.sources))

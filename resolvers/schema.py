@@ -21,6 +21,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_limit
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
 
+from resolvers.execution import HubExecutionContext
 from resolvers.offer import Offer
 from resolvers.organisation import Organisation
 from resolvers.query import Query
@@ -92,4 +93,6 @@ def build_schema(development: bool = False) -> strawberry.Schema:
         query=Query,
         types=[Offer, TrainingProgram, Organisation],
         extensions=extensions,
+        # Scalars read off attributes skip graphql-core's per-field machinery (bench/PROFILE.md).
+        execution_context_class=HubExecutionContext,
     )

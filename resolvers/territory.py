@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import strawberry
 
+from adapters.types import DataClass
 from reference import territory
 from resolvers.common import GeoPoint
+from resolvers.data_classes import holds
 
 
+@holds(DataClass.REFERENCE)
 @strawberry.type(description="Region — région administrative.")
 class Region:
     code: str = strawberry.field(description="INSEE code of the région, e.g. 84.")
     name: str = strawberry.field(description="Name of the région.")
 
 
+@holds(DataClass.REFERENCE)
 @strawberry.type(description="Academie — académie (education authority district).")
 class Academie:
     code: str = strawberry.field(description="Code of the académie, e.g. 08 (Grenoble).")
     name: str = strawberry.field(description="Name of the académie.")
 
 
+@holds(DataClass.REFERENCE)
 @strawberry.type(description="Departement — département.")
 class Departement:
     code: str = strawberry.field(description="COG code of the département, e.g. 73.")
@@ -28,6 +33,7 @@ class Departement:
     academie: Academie | None = strawberry.field(description="Its académie.")
 
 
+@holds(DataClass.REFERENCE)
 @strawberry.type(description="Commune — commune (INSEE COG), with its centre and population.")
 class Commune:
     insee_code: str = strawberry.field(description="INSEE code (COG), e.g. 73065 for Chambéry.")

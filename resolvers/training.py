@@ -8,10 +8,11 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from adapters.types import Record
+from adapters.types import DataClass, Record
 from reference import identifiers
 from resolvers import validation as check
 from resolvers.common import Address, Provenance, as_date, text
+from resolvers.data_classes import holds
 from resolvers.enums import ContractKind, Opco, member, members
 from resolvers.ids import global_id
 from resolvers.listing import list_records
@@ -60,6 +61,7 @@ class FundingLevel:
     valid_from: date | None = strawberry.field(description="Date d'effet.")
 
 
+@holds(DataClass.PUBLIC)
 @strawberry.federation.type(
     keys=["id"],
     description=(

@@ -188,12 +188,12 @@ async def test_records_round_trip_with_provenance(memory_cache: HubCache) -> Non
     assert hit.value == [record]
 
 
-async def test_local_tier_stays_bounded(make_cache: CacheFactory) -> None:
-    cache = make_cache(local_max_entries=1000)
+async def test_local_tier_stays_bounded_in_bytes(make_cache: CacheFactory) -> None:
+    cache = make_cache(local_max_bytes=64 * 1024)
     load = Loader({"n": 1})
     for i in range(20_000):
         await cache.get_or_load(REFERENCE, "commune", (i,), load, encode=same, decode=same)
-    assert cache.local_entries <= 1000
+    assert 0 < cache.local_bytes <= 64 * 1024
     latest = await cache.get_or_load(
         REFERENCE, "commune", (19_999,), load, encode=same, decode=same
     )
@@ -201,12 +201,48 @@ async def test_local_tier_stays_bounded(make_cache: CacheFactory) -> None:
     assert (latest.from_cache, oldest.from_cache) == (True, False)
 
 
+async def test_the_byte_bound_counts_sizes_not_entries(make_cache: CacheFactory) -> None:
+    cache = make_cache(local_max_bytes=100_000)
+    small, large = Loader({"n": 1}), Loader({"text": "x" * 30_000})
+    for i in range(3):
+        await cache.get_or_load(PUBLIC, "offer_page", ("large", i), large, encode=same, decode=same)
+    assert cache.local_entries == 3
+    await cache.get_or_load(PUBLIC, "offer_page", ("large", 3), large, encode=same, decode=same)
+    assert cache.local_entries == 3  # a fourth 30 kB answer pushes the oldest out
+    for i in range(100):
+        await cache.get_or_load(PUBLIC, "offer_page", ("small", i), small, encode=same, decode=same)
+    assert cache.local_entries > 100  # while a hundred small ones fit beside two large ones
+    assert cache.local_bytes <= 100_000
+
+
+async def test_a_value_larger_than_the_tier_is_served_but_not_kept(
+    make_cache: CacheFactory,
+) -> None:
+    cache = make_cache(local_max_bytes=1_000)
+    load = Loader({"text": "x" * 5_000})
+    for _ in range(2):
+        result = await cache.get_or_load(
+            PUBLIC, "offer_page", ("q",), load, encode=same, decode=same
+        )
+        assert result.value == {"text": "x" * 5_000}
+    assert (load.calls, cache.local_entries) == (2, 0)
+
+
 async def test_a_zero_sized_local_tier_caches_nothing(make_cache: CacheFactory) -> None:
-    cache = make_cache(local_max_entries=0)
+    cache = make_cache(local_max_bytes=0)
     load = Loader()
     for _ in range(2):
         await cache.get_or_load(PUBLIC, "offer_page", ("q",), load, encode=same, decode=same)
     assert (load.calls, cache.local_entries) == (2, 0)
+
+
+async def test_payloads_are_served_as_stored_until_they_expire(make_cache: CacheFactory) -> None:
+    cache = make_cache()
+    key = cache.key("response", "q")
+    await cache.set_payload(key, b'{"data":{}}', fresh_for=0.2)
+    assert await cache.get_payload(key) == b'{"data":{}}'
+    await asyncio.sleep(0.25)
+    assert await cache.get_payload(key) is None
 
 
 async def test_personal_data_is_never_cached_nor_shared_between_callers(
@@ -432,6 +468,21 @@ async def test_two_replicas_share_a_hit(
         PUBLIC, "offer_page", ("q",), second_load, encode=same, decode=same
     )
     assert local.from_cache and second.stats.hits_local == 1
+
+
+@pytest.mark.redis
+async def test_a_payload_is_shared_between_replicas_until_it_expires(
+    redis_client: aioredis.Redis, namespace: str, replica: Callable[..., HubCache]
+) -> None:
+    first, second = replica(redis_url(), namespace), replica(redis_url(), namespace)
+    key = first.key("response", "q")
+    await first.set_payload(key, b'{"data":{"n":1}}', fresh_for=0.5)
+    assert 0 < await redis_client.pttl(key) <= 500
+    assert await second.get_payload(key) == b'{"data":{"n":1}}'
+    assert second.local_entries == 1  # kept locally until the same instant
+    await asyncio.sleep(0.6)
+    assert await second.get_payload(key) is None
+    assert await first.get_payload(key) is None
 
 
 @pytest.mark.redis

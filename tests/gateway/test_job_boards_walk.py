@@ -51,7 +51,7 @@ async def _walk(hub: Hub) -> tuple[list[dict[str, Any]], int]:
 
 
 async def test_walking_two_boards_gives_every_offer_once(boards: Hub) -> None:
-    nodes, pages = await _walk(boards)
+    nodes, _ = await _walk(boards)
     expected = [o for o in catalogue().offers if o.address.insee_code.startswith("74")]
 
     assert len(nodes) == len({n["id"] for n in nodes}) == len(expected)
