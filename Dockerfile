@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY adapters adapters
 COPY gateway gateway
 COPY resolvers resolvers
+COPY sources sources
 COPY reference reference
 COPY demo demo
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .

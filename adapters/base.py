@@ -3,7 +3,7 @@
 An adapter is built from its partner block and the transport it is handed (an
 ``httpx.AsyncClient`` or an SQL engine), so tests run it against a real partner app in-process
 (``httpx.ASGITransport``) or over loopback. It knows nothing of GraphQL, caching, deadlines,
-breakers or bulkheads: :mod:`gateway.sources` wraps every call with those.
+breakers or bulkheads: :mod:`sources.registry` wraps every call with those.
 """
 
 from __future__ import annotations

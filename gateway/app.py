@@ -19,13 +19,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.partners_file import PartnersFile
-from gateway.cache import HubCache
 from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
 from gateway.metrics import render
 from gateway.settings import Settings
-from gateway.sources import SourceRegistry
+from sources.cache import HubCache
+from sources.registry import SourceRegistry
 
 log = logging.getLogger("alternance_hub")
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gateway.settings import Settings
-from gateway.sources import SourceRegistry
 from resolvers.context import Context
+from sources.registry import SourceRegistry
 
 
 def new_context(registry: SourceRegistry, settings: Settings) -> Context:

@@ -19,13 +19,13 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from gateway.cache import HubCache
 from gateway.context import new_context
-from gateway.freshness import track
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
-from gateway.sources import SourceRegistry
 from resolvers.context import Context
+from sources.cache import HubCache
+from sources.freshness import track
+from sources.registry import SourceRegistry
 
 EXAMPLE_QUERY = """# alternance-hub — the common syntax of work-study in Savoie and Haute-Savoie.
 # Apprenticeship offers within 15 km of Chambéry in ROME G1602 (personnel de cuisine), with

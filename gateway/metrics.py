@@ -9,7 +9,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from adapters import mapping_stats
-from gateway.sources import SourceRegistry
+from sources.registry import SourceRegistry
 
 _BREAKER_STATES = ("closed", "half_open", "open")
 

@@ -9,14 +9,14 @@ comments do not matter), the operation name, the variables and the principal's s
   entity type with no data class (:mod:`resolvers.data_classes`; an abstract type counts as
   every type it may be);
 - the execution had no error at all (a partner failure is an error: partial answers are never
-  kept), and every input it read was fresh and not PERSONAL (:mod:`gateway.freshness`, noted
+  kept), and every input it read was fresh and not PERSONAL (:mod:`sources.freshness`, noted
   by the source registry for every partner answer);
 - for as long as the least fresh of those inputs stays fresh; a document that read no partner
   answer (the hub's own reference territory) is kept for the REFERENCE TTL.
 
 The stored answer is the one a warm execution would give: every ``Provenance.fromCache`` says
 true. ``extensions.cacheHit`` says which answers came from here. Entries live in the
-:class:`~gateway.cache.HubCache` tiers (the byte-bounded local tier, then Redis when
+:class:`~sources.cache.HubCache` tiers (the byte-bounded local tier, then Redis when
 configured), under hashed, namespaced keys of kind ``response``.
 """
 
@@ -55,9 +55,9 @@ from graphql import (
 )
 
 from adapters.types import DataClass
-from gateway.cache import HubCache
-from gateway.freshness import Inputs
 from resolvers.data_classes import FROM_CACHE_FIELDS, data_class_of
+from sources.cache import HubCache
+from sources.freshness import Inputs
 
 __all__ = ["ResponseCache", "ResponseCacheStats"]
 

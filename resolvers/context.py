@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from adapters.types import Record
-from gateway.sources import PartnerFailure, SourceRegistry
+from sources.registry import PartnerFailure, SourceRegistry
 
 
 @dataclass

@@ -9,11 +9,11 @@ from typing import Any
 from strawberry.types import Info
 
 from adapters.types import Record
-from gateway.list_cursor import BadCursor
 from resolvers import validation as check
 from resolvers.errors import BadUserInput
 from resolvers.pagination import PageInfo, check_first
 from resolvers.selection import requested
+from sources.list_cursor import BadCursor
 
 
 @dataclass(slots=True)

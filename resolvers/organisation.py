@@ -9,7 +9,6 @@ from strawberry.types import Info
 
 from adapters.types import DataClass, Record
 from adapters.types import Provenance as ProvenanceRecord
-from gateway.merge import fill_missing
 from reference.codes import naf_label
 from resolvers.common import Address, Provenance, text
 from resolvers.data_classes import holds
@@ -18,6 +17,7 @@ from resolvers.ids import ORGANISATION_ID_KEYS, global_id
 from resolvers.node import Node
 from resolvers.pagination import PageInfo
 from resolvers.selection import requested
+from sources.merge import fill_missing
 
 if TYPE_CHECKING:
     from resolvers.offer import OfferConnection

@@ -9,10 +9,10 @@ import strawberry
 
 from adapters.syntax import LIST_ORDERS
 from adapters.types import DataClass
-from gateway import freshness
-from gateway.sources import Source, SourceRegistry
 from resolvers.data_classes import holds
 from resolvers.enums import ListingMode, PartnerHealth
+from sources import freshness
+from sources.registry import Source, SourceRegistry
 
 
 @holds(DataClass.PUBLIC)

@@ -25,7 +25,7 @@ import redis.asyncio as aioredis
 
 from adapters.errors import SourceUnavailable
 from adapters.types import DataClass, Provenance, Record
-from gateway.cache import HubCache
+from sources.cache import HubCache
 from tests.services import redis_server_binary, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -562,7 +562,7 @@ async def test_unreachable_redis_fails_open_and_backs_off(
     make_cache: CacheFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     cache = make_cache(f"redis://127.0.0.1:{free_port()}/0", shared_backoff_s=60.0)
-    caplog.set_level(logging.WARNING, logger="gateway.cache")
+    caplog.set_level(logging.WARNING, logger="sources.cache")
     for i in range(3):
         load = Loader({"n": i})
         result = await cache.get_or_load(
@@ -705,7 +705,7 @@ REPLICA_SCRIPT = """
 import asyncio, json, os, sys
 
 from adapters.types import DataClass
-from gateway.cache import HubCache
+from sources.cache import HubCache
 
 
 async def main() -> None:

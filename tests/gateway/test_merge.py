@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.types import Provenance, Record
-from gateway.merge import deduplicate, normalise_title
+from sources.merge import deduplicate, normalise_title
 
 
 def offer(partner: str, pid: str, **fields: Any) -> Record:

@@ -14,12 +14,12 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from adapters.types import DataClass
-from gateway import freshness
 from gateway.graphql_view import HubGraphQL
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from resolvers.data_classes import holds
 from resolvers.node import Node
+from sources import freshness
 from tests.gateway.hubkit import Hub, start_hub
 
 OFFERS = """

@@ -29,11 +29,11 @@ from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
 from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass, ListQuery, Page, Record, field_at, freeze
-from gateway import freshness, lists
-from gateway.cache import HubCache
-from gateway.lists import ListPage
-from gateway.merge import Identity, absorb, deduplicate, identity_of, merge_group
-from gateway.resilience import Breaker, Health
+from sources import freshness, lists
+from sources.cache import HubCache
+from sources.lists import ListPage
+from sources.merge import Identity, absorb, deduplicate, identity_of, merge_group
+from sources.resilience import Breaker, Health
 
 log = logging.getLogger("alternance_hub.sources")
 MEMO_ENTRIES = 256
@@ -341,8 +341,8 @@ class SourceRegistry:
         partners: Sequence[str] | None = None,
         wanted: frozenset[str] | None = None,
     ) -> ListPage:
-        """One page of ``entity`` (see :mod:`gateway.lists`); raises
-        :class:`~gateway.list_cursor.BadCursor` before any partner call for a foreign cursor."""
+        """One page of ``entity`` (see :mod:`sources.lists`); raises
+        :class:`~sources.list_cursor.BadCursor` before any partner call for a foreign cursor."""
         chosen = lists.plan(self, entity, filters, partners, after)
         post_filter = None
         if entity == "offer" and filters.get("opco"):

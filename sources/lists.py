@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from adapters.errors import SourceError
 from adapters.syntax import LIST_ORDERS
 from adapters.types import ListQuery, Page, Position, Record, SortOrder, field_at
-from gateway import list_cursor
-from gateway.list_cursor import MAX_SKIPPED, BadCursor, StreamState, skip_hash
-from gateway.merge import Identity, merge_group
+from sources import list_cursor
+from sources.list_cursor import MAX_SKIPPED, BadCursor, StreamState, skip_hash
+from sources.merge import Identity, merge_group
 
 if TYPE_CHECKING:
-    from gateway.sources import PartnerFailure, Source, SourceRegistry
+    from sources.registry import PartnerFailure, Source, SourceRegistry
 
 Mode = Literal["paged", "full"]
 SortKey = tuple[bool, Any]
@@ -201,7 +201,7 @@ async def list_page(
 
 
 def _bound_failure(stream: _Stream) -> PartnerFailure:
-    from gateway.sources import PartnerFailure
+    from sources.registry import PartnerFailure
 
     bound = stream.source.config.max_items
     what = (
@@ -247,7 +247,7 @@ async def _fill(
     answers = await asyncio.gather(
         *(_window(registry, chosen, s, filters, first) for s in wanted), return_exceptions=True
     )
-    from gateway.sources import PartnerFailure
+    from sources.registry import PartnerFailure
 
     for stream, answer in zip(wanted, answers, strict=True):
         if isinstance(answer, SourceError):
