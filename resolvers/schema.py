@@ -50,11 +50,11 @@ class PartnerErrors(SchemaExtension):
             return
         errors = list(result.errors or [])
         for failure in failures:
+            extensions = {"code": failure.code, "partner": failure.partner}
+            if failure.field is not None:
+                extensions["field"] = failure.field
             errors.append(
-                GraphQLError(
-                    f"{failure.partner}: {failure.message}",
-                    extensions={"code": failure.code, "partner": failure.partner},
-                )
+                GraphQLError(f"{failure.partner}: {failure.message}", extensions=extensions)
             )
         result.errors = errors
 

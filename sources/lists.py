@@ -247,12 +247,12 @@ async def _fill(
     answers = await asyncio.gather(
         *(_window(registry, chosen, s, filters, first) for s in wanted), return_exceptions=True
     )
-    from sources.registry import PartnerFailure
+    from sources.registry import failure_of
 
     for stream, answer in zip(wanted, answers, strict=True):
         if isinstance(answer, SourceError):
             stream.failed = True
-            failures.append(PartnerFailure(answer.partner, answer.code, answer.message))
+            failures.append(failure_of(answer))
         elif isinstance(answer, BaseException):
             raise answer
 

@@ -45,6 +45,7 @@ class PartnerFailure:
     partner: str
     code: str
     message: str
+    field: str | None = None  # the common-syntax field a bad answer failed on, if known
 
 
 @dataclass(slots=True)
@@ -56,8 +57,16 @@ class Outcome:
     complete: bool = True  # no partner truncated its answer
 
 
-def _failure(error: SourceError) -> PartnerFailure:
-    return PartnerFailure(error.partner, error.code, error.message)
+def failure_of(error: SourceError) -> PartnerFailure:
+    """The failure a client is told of: the partner, a code, and the field where one failed
+    (never the value)."""
+    field_name = getattr(error, "field", None)
+    return PartnerFailure(
+        error.partner,
+        error.code,
+        error.message,
+        field_name if isinstance(field_name, str) else None,
+    )
 
 
 class Source:
@@ -394,7 +403,7 @@ class SourceRegistry:
         fresh_for: list[float | None] = []
         for source, answer in zip(sources, answers, strict=True):
             if isinstance(answer, SourceError):
-                outcome.failures.append(_failure(answer))
+                outcome.failures.append(failure_of(answer))
                 continue
             if isinstance(answer, BaseException):
                 raise answer
@@ -565,7 +574,7 @@ class SourceRegistry:
         out = []
         for answer in answers:
             if isinstance(answer, SourceError):
-                failures.append(_failure(answer))
+                failures.append(failure_of(answer))
             elif isinstance(answer, BaseException):
                 raise answer
             else:

@@ -47,3 +47,5 @@ async def test_records_mapped_and_dropped_are_counted(monkeypatch: pytest.Monkey
     assert dropped > 0
     [error] = [e for e in answer["errors"] if "francetravail" in e["message"]]
     assert "positions (path `intitule`): expected an integer" in error["message"]
+    assert error["extensions"]["field"] == "positions"
+    assert error["extensions"]["code"] == "SOURCE_BAD_RESPONSE"
