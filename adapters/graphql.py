@@ -655,7 +655,7 @@ class _PageReader:
         self.scan.examined += 1
         self.end = position
         try:
-            record = self.mapper.map(raw, self.fetched_at)
+            record = self.mapper.map(raw, self.fetched_at, self.query.fields)
         except MappingError:
             self.rejected += 1
             return

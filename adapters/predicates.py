@@ -111,6 +111,33 @@ FILTER_PREDICATES: dict[str, dict[str, Callable[[Any], Predicate]]] = {
 }
 """Every common filter the hub knows, per entity, as a predicate on a record's fields."""
 
+FILTER_FIELDS: dict[str, dict[str, str]] = {
+    "offer": {
+        "romeCodes": "romeCodes",
+        "departements": "location",
+        "communes": "location",
+        "contractKinds": "contractKinds",
+        "levels": "targetLevel",
+        "near": "location",
+        "publishedSince": "publishedAt",
+        "employerSiret": "employer",
+        "opco": "employer",  # the employer's OPCO: read through the employer's SIRET
+    },
+    "training_program": {
+        "romeCodes": "romeCodes",
+        "departements": "location",
+        "communes": "location",
+        "levels": "certification",
+        "near": "location",
+        "rncp": "certification",
+        "responsibleUai": "responsible",
+        "responsibleSiret": "responsible",
+        "cfd": "certification",
+    },
+    "organisation": {},
+}
+"""The top-level field each filter reads: mapped for every record a partner returns."""
+
 
 def predicates(entity: str, filters: Mapping[str, Any]) -> list[Predicate]:
     builders = FILTER_PREDICATES.get(entity, {})

@@ -142,6 +142,7 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
             want,
             matcher(query.entity, query.filters),
             query.resume,
+            query.fields,
         )
         try:
             page = await walk.run()

@@ -91,6 +91,7 @@ class ListWalk:
         want: int,
         matches: Matches,
         resume: Position = None,
+        fields: frozenset[str] | None = None,
     ) -> None:
         assert spec.list is not None
         self.adapter = adapter
@@ -101,6 +102,7 @@ class ListWalk:
         self.want = want
         self.matches = matches
         self.resume = resume
+        self.fields = fields
         self.cap = adapter.rest.max_items  # raw records examined in one call, kept or not
         self.mapper = adapter._mappers[entity]
         self.fetched_at = now_instant()
@@ -250,7 +252,7 @@ class ListWalk:
 
     def _examine(self, item: Any, position: Position) -> None:
         self.result.read += 1
-        kept, dropped = self.mapper.map_many([item], self.fetched_at)
+        kept, dropped = self.mapper.map_many([item], self.fetched_at, self.fields)
         self.result.rejected += dropped
         self.result.mapped += len(kept)
         for record in kept:

@@ -244,7 +244,7 @@ class SqlAdapter:
                     after = order.key_of(raw)
                     end = order.encode(after)
                     try:
-                        record = mapper.map(raw, fetched_at)
+                        record = mapper.map(raw, fetched_at, query.fields)
                     except MappingError:
                         rejected += 1
                         continue

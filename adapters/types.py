@@ -113,7 +113,9 @@ class ListQuery:
     - ``order``: one of the adapter's :meth:`~adapters.base.Adapter.orders`, or None for the
       partner's natural order;
     - ``resume``: a position from an earlier :class:`Page` (``positions[i]`` or ``end``);
-      None starts at the beginning.
+      None starts at the beginning;
+    - ``fields``: the top-level common-syntax fields to map (what the client selected, plus
+      what the gateway filters, sorts and de-duplicates on); None maps every field.
 
     An adapter reads at most its ``max_items`` raw records in one call, so filters it cannot
     push down cost a bounded scan (``Page.exhausted`` stays false where it stopped).
@@ -124,12 +126,14 @@ class ListQuery:
     limit: int
     order: SortOrder | None = None
     resume: Position = None
+    fields: frozenset[str] | None = None  # top-level fields to map; None: every mapped field
 
     def cache_key_parts(self) -> tuple[Any, ...]:
         order = self.order.token if self.order is not None else ""
+        fields = sorted(self.fields) if self.fields is not None else None
         # A position is ordered data (a keyset, a cursor and a skip): kept as its JSON text.
         resume = json.dumps(self.resume, sort_keys=True, separators=(",", ":"))
-        return (self.entity, freeze(self.filters), self.limit, order, resume)
+        return (self.entity, freeze(self.filters), self.limit, order, resume, fields)
 
 
 @dataclass(slots=True)

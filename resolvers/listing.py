@@ -12,7 +12,7 @@ from adapters.types import Record
 from resolvers import validation as check
 from resolvers.errors import BadUserInput
 from resolvers.pagination import PageInfo, check_first
-from resolvers.selection import requested
+from resolvers.selection import record_fields, requested
 from sources.list_cursor import BadCursor
 
 
@@ -41,7 +41,9 @@ async def list_records(
         check.partner_names("filter.sources", sources, known)
     wanted = requested(info, "edges", "node")
     try:
-        page = await context.registry.list_page(entity, filters, first, after, sources, wanted)
+        page = await context.registry.list_page(
+            entity, filters, first, after, sources, wanted, record_fields(entity, wanted)
+        )
     except BadCursor as error:
         raise BadUserInput("after", str(error)) from None
     context.record_failures(page.failures)

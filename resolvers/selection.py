@@ -41,3 +41,20 @@ def requested(info: Info, *path: str) -> frozenset[str]:
     for name in path:
         selections = _children(selections, name)
     return frozenset(_names(selections) - {"__typename"})
+
+
+_DERIVED_FROM: dict[str, dict[str, frozenset[str]]] = {
+    "offer": {"occupations": frozenset({"occupations", "romeCodes"})},
+    "organisation": {"siren": frozenset({"siren", "siret"})},
+}
+_NOT_RECORD_FIELDS = frozenset({"id", "provenance", "__typename"})
+
+
+def record_fields(entity: str, selected: frozenset[str]) -> frozenset[str]:
+    """The record fields that the GraphQL fields ``selected`` read (``occupations`` falls
+    back on ``romeCodes``): what a partner's records need mapped for this selection."""
+    derived = _DERIVED_FROM.get(entity, {})
+    out: set[str] = set()
+    for name in selected - _NOT_RECORD_FIELDS:
+        out |= derived.get(name, frozenset({name}))
+    return frozenset(out)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from adapters.errors import SourceError
+from adapters.predicates import FILTER_FIELDS
 from adapters.syntax import LIST_ORDERS
 from adapters.types import ListQuery, Page, Position, Record, SortOrder, field_at
 from sources import list_cursor
@@ -121,6 +122,29 @@ class _Plan:
     order: Order | None  # None: one partner, in its own order
     streams: list[_Stream]
     bound: str
+    fields: frozenset[str] | None  # the record fields to map; None: every field
+
+
+def needed_fields(
+    entity: str,
+    selected: frozenset[str] | None,
+    filters: Mapping[str, Any],
+    order: SortOrder | None,
+    sources: Sequence[Source],
+    extra: frozenset[str],
+) -> frozenset[str] | None:
+    """What the client selected, plus what the hub filters, sorts and finds twins on."""
+    if selected is None:
+        return None
+    reads = FILTER_FIELDS.get(entity, {})
+    needed = set(selected) | extra
+    needed |= {reads[name] for name in filters if name in reads}
+    if order is not None:
+        needed.add(order.field.split(".")[0])
+    if len(sources) > 1:
+        for source in sources:
+            needed |= source.identity_fields.get(entity, frozenset())
+    return frozenset(needed)
 
 
 def plan(
@@ -129,6 +153,8 @@ def plan(
     filters: Mapping[str, Any],
     partners: Sequence[str] | None,
     after: str | None,
+    selected: frozenset[str] | None = None,
+    extra: frozenset[str] = frozenset(),
 ) -> _Plan:
     """Which partners, in which mode, from which state; the cursor is checked here, before
     any partner is called (raises :class:`BadCursor`)."""
@@ -155,7 +181,10 @@ def plan(
         _Stream(source, mode, states.get(source.partner, StreamState()), rank)
         for rank, (source, mode) in enumerate(modes)
     ]
-    return _Plan(entity, order, streams, bound)
+    fields = needed_fields(
+        entity, selected, filters, order.order if order else None, sources, extra
+    )
+    return _Plan(entity, order, streams, bound, fields)
 
 
 async def list_page(
@@ -267,7 +296,9 @@ async def _window(
     source = stream.source
     if stream.mode == "paged":
         order = chosen.order.order if chosen.order is not None else None
-        query = ListQuery(chosen.entity, filters, first, order, stream.state.position)
+        query = ListQuery(
+            chosen.entity, filters, first, order, stream.state.position, chosen.fields
+        )
         try:
             page = await registry.list_call(source, query)
         except ValueError as error:  # a position the adapter never made
@@ -283,7 +314,7 @@ async def _window(
             stream.total, stream.total_exact = page.total, page.total_exact
         return
     assert chosen.order is not None
-    query = ListQuery(chosen.entity, filters, source.config.max_items)
+    query = ListQuery(chosen.entity, filters, source.config.max_items, fields=chosen.fields)
     page = await registry.list_call(source, query)
     _full_window(chosen.order, stream, page)
 

@@ -76,6 +76,20 @@ IDENTITY: dict[str, Callable[[Fields], list[tuple[Any, ...]]]] = {
 }
 """The default rules of each entity, for partners whose block declares no ``identity``."""
 
+IDENTITY_FIELDS: dict[str, frozenset[str]] = {
+    "offer": frozenset({"employer", "romeCodes", "location", "title"}),
+    "training_program": frozenset({"catalogueKey", "certification", "responsible", "location"}),
+    "organisation": frozenset({"siret", "uai"}),
+}
+"""The top-level fields the default rules read (mapped for every record, to find twins)."""
+
+
+def identity_fields(entity: str, rules: list[list[str]] | None) -> frozenset[str]:
+    if rules is None:
+        return IDENTITY_FIELDS.get(entity, frozenset())
+    return frozenset(path.split(".")[0] for rule in rules for path in rule)
+
+
 Identity = Callable[[Fields], list[tuple[Any, ...]]]
 
 

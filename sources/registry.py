@@ -32,7 +32,14 @@ from adapters.types import DataClass, ListQuery, Page, Record, field_at, freeze
 from sources import freshness, lists
 from sources.cache import HubCache
 from sources.lists import ListPage
-from sources.merge import Identity, absorb, deduplicate, identity_of, merge_group
+from sources.merge import (
+    Identity,
+    absorb,
+    deduplicate,
+    identity_fields,
+    identity_of,
+    merge_group,
+)
 from sources.resilience import Breaker, Health
 
 log = logging.getLogger("alternance_hub.sources")
@@ -83,6 +90,10 @@ class Source:
         }
         self._identities = {
             entity: identity_of(entity, mapping.identity)
+            for entity, mapping in config.entity_mappings().items()
+        }
+        self.identity_fields = {
+            entity: identity_fields(entity, mapping.identity)
             for entity, mapping in config.entity_mappings().items()
         }
         self.health = Health()
@@ -349,10 +360,21 @@ class SourceRegistry:
         after: str | None,
         partners: Sequence[str] | None = None,
         wanted: frozenset[str] | None = None,
+        fields: frozenset[str] | None = None,
     ) -> ListPage:
         """One page of ``entity`` (see :mod:`sources.lists`); raises
-        :class:`~sources.list_cursor.BadCursor` before any partner call for a foreign cursor."""
-        chosen = lists.plan(self, entity, filters, partners, after)
+        :class:`~sources.list_cursor.BadCursor` before any partner call for a foreign cursor.
+
+        ``wanted``: the fields the client selected (which completing partners to ask);
+        ``fields``: the record fields they need (None: every field is mapped).
+        """
+        completing = self.completing_providers(entity, wanted)
+        keys = {
+            lookup_key_path(k).split(".")[0]
+            for s in completing
+            for k in s.adapter.lookup_keys(entity)
+        }
+        chosen = lists.plan(self, entity, filters, partners, after, fields, frozenset(keys))
         post_filter = None
         if entity == "offer" and filters.get("opco"):
             opco = filters["opco"]
@@ -364,7 +386,6 @@ class SourceRegistry:
 
         page = await lists.list_page(self, chosen, filters, first, post_filter)
         records = [r for _, r in page.items]
-        completing = self.completing_providers(entity, wanted)
         if records and completing:
             page.failures.extend(await self._complete(entity, records, completing))
         return page

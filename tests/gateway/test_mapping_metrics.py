@@ -18,7 +18,8 @@ def _counter(text: str, name: str, **labels: str) -> float:
 
 
 async def test_records_mapped_and_dropped_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
-    # francetravail's positions read from the title: every offer of that partner is dropped.
+    # francetravail's positions read from the title: every offer of that partner is dropped
+    # (when positions are asked for: fields nobody selected are not mapped at all).
     entities = copy.deepcopy(
         demo_partner_blocks(["francetravail"])["partners"]["francetravail"]["entities"]
     )
@@ -31,7 +32,8 @@ async def test_records_mapped_and_dropped_are_counted(monkeypatch: pytest.Monkey
     try:
         before = (await hub.client.get("/metrics")).text
         answer = await hub.query(
-            '{ offers(filter: {departements: ["74"]}, first: 5) { totalCount } }'
+            '{ offers(filter: {departements: ["74"]}, first: 5) '
+            "{ totalCount edges { node { title positions } } } }"
         )
         after = (await hub.client.get("/metrics")).text
     finally:
@@ -49,3 +51,23 @@ async def test_records_mapped_and_dropped_are_counted(monkeypatch: pytest.Monkey
     assert "positions (path `intitule`): expected an integer" in error["message"]
     assert error["extensions"]["field"] == "positions"
     assert error["extensions"]["code"] == "SOURCE_BAD_RESPONSE"
+
+
+async def test_fields_nobody_selected_are_not_mapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same broken positions mapping: a page that does not ask for positions never reads it.
+    entities = copy.deepcopy(
+        demo_partner_blocks(["francetravail"])["partners"]["francetravail"]["entities"]
+    )
+    entities["offer"]["fields"]["positions"] = "intitule"
+    hub = await start_hub(
+        monkeypatch,
+        partners=["francetravail"],
+        overrides={"francetravail": {"entities": entities}},
+    )
+    try:
+        answer = await hub.query("{ offers(first: 5) { edges { node { title } } } }")
+    finally:
+        await hub.aclose()
+
+    assert "errors" not in answer, answer.get("errors")
+    assert len(answer["data"]["offers"]["edges"]) == 5
