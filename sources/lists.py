@@ -105,6 +105,22 @@ class _Stream:
     bounded: bool = False  # stopped by its scan or read bound, not by its end
     total: int | None = None
     total_exact: bool = False
+    given_ahead: set[int] = field(default_factory=set)  # held records already given as twins
+
+    def cursor_state(self) -> StreamState:
+        """Its state for a cursor: twins given ahead of its position are remembered there."""
+        ahead = [skip_hash(r.owner.partner_id) for r, _ in self.buffer if id(r) in self.given_ahead]
+        if not ahead:
+            return self.state
+        skipped = (self.state.skipped + ahead)[:MAX_SKIPPED]
+        return StreamState(self.state.position, self.state.done, skipped)
+
+    def drop_given_heads(self) -> None:
+        """Pass over held records already given merged into another partner's record."""
+        while self.buffer and id(self.buffer[0][0]) in self.given_ahead:
+            record, position = self.buffer.popleft()
+            self.given_ahead.discard(id(record))
+            self.state.position = position
 
     @property
     def partner(self) -> str:
@@ -204,7 +220,6 @@ async def list_page(
     merger = _Merger(chosen)
     had_cursor = any(s.state.position is not None or s.state.done for s in chosen.streams)
     items: list[tuple[str, Record]] = []
-    start_states = {s.partner: s.state.copy() for s in chosen.streams}
     for round_ in range(MAX_ROUNDS):
         await _fill(registry, chosen, filters, first, failures, first_round=round_ == 0)
         given = merger.take(first - len(items))
@@ -214,9 +229,8 @@ async def list_page(
             kept_ids = {id(r) for r in kept_records}
             given = [(c, r) for c, r in given if id(r) in kept_ids]
         items.extend(given)
-        if len(items) >= first or not any(s.blocked for s in chosen.streams):
-            break
-        if not merger.progressed:
+        live = [s for s in chosen.streams if not s.failed]
+        if len(items) >= first or not any(s.buffer or s.blocked for s in live):
             break
     for stream in chosen.streams:
         if stream.bounded and stream.blocked:
@@ -225,7 +239,7 @@ async def list_page(
     has_next = any(
         not s.failed and (s.buffer or not (s.exhausted or s.state.done)) for s in chosen.streams
     )
-    start = list_cursor.encode(chosen.bound, start_states) if items else None
+    start = items[0][0] if items else None
     return ListPage(items, has_next, had_cursor, total, estimate, failures, start)
 
 
@@ -348,14 +362,12 @@ class _Merger:
     def __init__(self, chosen: _Plan) -> None:
         self.chosen = chosen
         self.twins = 0
-        self.progressed = False
         self.identities: dict[str, Identity | None] = {
             s.partner: s.source.identity(chosen.entity) for s in chosen.streams
         }
         self.merging = len(chosen.streams) > 1
 
     def take(self, count: int) -> list[tuple[str, Record]]:
-        self.progressed = False
         out: list[tuple[str, Record]] = []
         streams = self.chosen.streams
         index = self._index() if len(streams) > 1 else {}
@@ -372,7 +384,7 @@ class _Merger:
                 for other, twin in index.get(key, ()):
                     if other is best or any(o is other for o, _ in group):
                         continue
-                    if not _holds(other, twin):
+                    if id(twin) in other.given_ahead or not _holds(other, twin):
                         continue
                     group.append((other, twin))
                     self._give_ahead(other, twin)
@@ -384,9 +396,10 @@ class _Merger:
             # by its own values; its twins complete it in partner order.
             group[1:] = sorted(group[1:], key=lambda member: member[0].rank)
             merged = merge_group([r for _, r in group]) if len(group) > 1 else record
-            cursor = list_cursor.encode(self.chosen.bound, {s.partner: s.state for s in streams})
+            cursor = list_cursor.encode(
+                self.chosen.bound, {s.partner: s.cursor_state() for s in streams}
+            )
             out.append((cursor, merged))
-            self.progressed = True
         return out
 
     def _best(self) -> _Stream | None:
@@ -396,6 +409,7 @@ class _Merger:
         for stream in self.chosen.streams:
             if stream.failed or stream.state.done:
                 continue
+            stream.drop_given_heads()
             if not stream.buffer:
                 if stream.exhausted:
                     stream.state.done = True
@@ -433,14 +447,10 @@ class _Merger:
 
     @staticmethod
     def _give_ahead(stream: _Stream, twin: Record) -> None:
-        """``twin`` goes out now, merged: take it out of its stream without a gap."""
-        if stream.buffer and stream.buffer[0][0] is twin:
-            _, position = stream.buffer.popleft()
-            stream.state.position = position
-            return
-        stream.buffer = deque(item for item in stream.buffer if item[0] is not twin)
-        if len(stream.state.skipped) < MAX_SKIPPED:
-            stream.state.skipped.append(skip_hash(twin.owner.partner_id))
+        """``twin`` goes out now, merged: its stream passes over it when it gets there (and a
+        cursor made before then remembers it)."""
+        stream.given_ahead.add(id(twin))
+        stream.drop_given_heads()
 
 
 def _holds(stream: _Stream, record: Record) -> bool:

@@ -8,6 +8,7 @@ partner folded together) and cost 456 partner calls.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,8 +18,8 @@ from demo.job_boards import catalogue
 from gateway.settings import Settings
 from tests.gateway.hubkit import Hub, start_hub
 
-WALK = """query($after: String) {
-  offers(filter: {departements: ["74"]}, first: 100, after: $after) {
+WALK = """query($after: String, $first: Int!, $filter: OfferFilter) {
+  offers(filter: $filter, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id publishedAt provenance { partner partnerId } } }
   }
@@ -36,11 +37,14 @@ async def boards(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hub]:
     await hub.aclose()
 
 
-async def _walk(hub: Hub) -> tuple[list[dict[str, Any]], int]:
+async def _walk(
+    hub: Hub, first: int = 100, filter_: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], int]:
     nodes: list[dict[str, Any]] = []
     after = None
-    for pages in range(1, 200):  # bounded: about 51 pages end the walk
-        answer = await hub.query(WALK, {"after": after})
+    variables = {"first": first, "filter": filter_ or {"departements": ["74"]}}
+    for pages in range(1, 400):  # bounded: about 51 pages end the walk
+        answer = await hub.query(WALK, {**variables, "after": after})
         assert "errors" not in answer, answer.get("errors")
         connection = answer["data"]["offers"]
         nodes.extend(edge["node"] for edge in connection["edges"])
@@ -70,3 +74,17 @@ async def test_each_page_of_the_walk_costs_about_one_page_of_each_board(boards: 
     assert calls["alpes-emploi"] <= pages + 1
     # a cursor partner resumed inside its page is asked that page again, then the next one
     assert calls["jobs-montagne"] <= 2 * pages + 1
+
+
+async def test_small_pages_give_every_offer_once_and_merge_twins_across_pages(
+    boards: Hub,
+) -> None:
+    shared = catalogue().shared()
+    rome = Counter(o.rome_code for o in shared).most_common(1)[0][0]
+    expected = [o for o in catalogue().offers if o.rome_code == rome]
+    nodes, _ = await _walk(boards, 7, {"romeCodes": [rome]})
+
+    assert len(nodes) == len({n["id"] for n in nodes}) == len(expected)
+    given = [(p["partner"], p["partnerId"]) for n in nodes for p in n["provenance"]]
+    assert len(given) == len(set(given))
+    assert set(given) == {(p, i) for o in expected for p, i in o.publishers.items()}
