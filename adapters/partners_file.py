@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from adapters.config import EntityMapping, FieldMappingType, PartnerBase
+from adapters.config import EntityMapping, FieldMappingType, FieldSpec, PartnerBase
 from adapters.errors import ConfigError
 from adapters.mapping_checks import mapping_problems
 from adapters.registry import kinds
@@ -169,7 +169,9 @@ def _without(block: Mapping[str, Any], locations: Sequence[tuple[int | str, ...]
     return copy
 
 
-_FIELD: TypeAdapter[FieldMappingType] = TypeAdapter(FieldMappingType)  # type: ignore[arg-type]
+def _field_spec(spec: Any) -> FieldMappingType:
+    """One ``fields`` entry as the block's validation reads it (a path, or a table)."""
+    return spec if isinstance(spec, str) else FieldSpec.model_validate(spec)
 
 
 def _written_mapping(table: Any) -> EntityMapping | None:
@@ -181,7 +183,7 @@ def _written_mapping(table: Any) -> EntityMapping | None:
     written = table.get("fields")
     for name, spec in written.items() if isinstance(written, Mapping) else ():
         try:
-            fields[str(name)] = _FIELD.validate_python(spec)
+            fields[str(name)] = _field_spec(spec)
         except ValidationError:
             continue  # reported by the block's own validation
     # An `id` that is not a string is reported by the block's validation; its path is not ours.
