@@ -27,7 +27,7 @@ def reference_id(value: str, type_name: str) -> GlobalId:
     """The id of a representation of ``type_name``: an id of this hub, of that very type."""
     gid = decode_global_id(str(value), ARGUMENT)
     if gid.type_name != type_name:
-        raise BadUserInput(ARGUMENT, f"not an id of a {type_name}")
+        raise BadUserInput(ARGUMENT, f"not an id of {type_name}")
     return gid
 
 
@@ -61,7 +61,7 @@ def checked(
         expected = " or ".join(
             "{" + ", ".join(sorted(k)) + "}" for k in sorted(keys_of[type_name], key=sorted)
         )
-        raise BadUserInput(ARGUMENT, f"item {index}: a {type_name} is found by {expected}")
+        raise BadUserInput(ARGUMENT, f"item {index}: {type_name} is found by {expected}")
     if not all(isinstance(v, str) and v for v in fields.values()):
         raise BadUserInput(ARGUMENT, f"item {index}: key values are non-empty strings")
     return type_name, fields

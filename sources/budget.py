@@ -103,6 +103,9 @@ async def retry_if_not_ours(call: Callable[[], Awaitable[T]]) -> T:
     except PartnerCallBudget as refused:
         if refused.calls is current():
             raise
+        # One turn of the loop: the refused flight's own callbacks forget it first, so this
+        # attempt starts a flight of its own instead of joining the finished one.
+        await asyncio.sleep(0)
         return await call()
 
 
