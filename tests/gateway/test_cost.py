@@ -104,11 +104,11 @@ def test_cost_follows_first_aliases_fragments_and_variables() -> None:
     one = "{ offers(first: 10) { edges { node { title } } } }"
     assert _cost(one) == 100 + 10 * 2  # the call, then (edge + node) per element asked
     assert _cost("{ offers { edges { node { title } } } }") == 100 + 20 * 2  # first's default
-    assert _cost("query($n: Int!) { offers(first: $n) { edges { node { title } } } }", {"n": 10})
-    assert _cost(
-        "query($n: Int!) { offers(first: $n) { edges { node { title } } } }", {"n": 10}
-    ) == _cost(one)
-    two = "{ a: offers(first: 10) { edges { node { title } } } b: offers(first: 10) { edges { node { title } } } }"
+    variable = "query($n: Int!) { offers(first: $n) { edges { node { title } } } }"
+    assert _cost(variable, {"n": 10}) == _cost(one)
+    assert _cost(variable, {"n": 50}) == 100 + 50 * 2
+    page = "offers(first: 10) { edges { node { title } } }"
+    two = f"{{ a: {page} b: {page} }}"
     assert _cost(two) == 2 * _cost(one)
     spread = (
         "{ offers(first: 10) { ...Page } } fragment Page on OfferConnection "
