@@ -23,11 +23,12 @@ import contextlib
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from adapters.errors import SourceError
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 __all__ = [
     "PartnerCallBudget",
@@ -95,18 +96,20 @@ def spend(partner: str) -> None:
         calls.spend(partner)
 
 
-async def retry_if_not_ours(call: Callable[[], Awaitable[T]]) -> T:
-    """Run a call that may join another request's flight; if that flight was refused by the
-    other request's budget, not ours, make our own attempt."""
+async def retry_if_not_ours(
+    call: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """``await call(*args, **kwargs)``, a call that may join another request's flight; if that
+    flight was refused by the other request's budget, not ours, make our own attempt."""
     try:
-        return await call()
+        return await call(*args, **kwargs)
     except PartnerCallBudget as refused:
         if refused.calls is current():
             raise
         # One turn of the loop: the refused flight's own callbacks forget it first, so this
         # attempt starts a flight of its own instead of joining the finished one.
         await asyncio.sleep(0)
-        return await call()
+        return await call(*args, **kwargs)
 
 
 async def memoised(key: Hashable, call: Callable[[], Awaitable[T]]) -> T:

@@ -276,16 +276,15 @@ class SourceRegistry:
             freshness.note(None, DATA_CLASSES[entity])
             return _copied(await budget.memoised(("list", parts), load)), None
         result = await budget.retry_if_not_ours(
-            lambda: self.cache.get_or_load(
-                DATA_CLASSES[entity],
-                "list",
-                parts,
-                load,
-                encode=_encode_page,
-                decode=_decode_page,
-                ttl=source.config.cache.ttl_s,
-                stale_for=source.config.cache.stale_s,
-            )
+            self.cache.get_or_load,
+            DATA_CLASSES[entity],
+            "list",
+            parts,
+            load,
+            encode=_encode_page,
+            decode=_decode_page,
+            ttl=source.config.cache.ttl_s,
+            stale_for=source.config.cache.stale_s,
         )
         if result.from_cache:
             _mark_cached(result.value.records)
@@ -320,23 +319,22 @@ class SourceRegistry:
             async def uncached() -> Page:
                 if self.coalesce and shareable:
                     return await budget.retry_if_not_ours(
-                        lambda: self.cache.single_flight("list_call", parts, load)
+                        self.cache.single_flight, "list_call", parts, load
                     )
                 return await load()
 
             # Identical calls of one request share one answer, whatever the cache does.
             return _copied(await budget.memoised(("list_call", parts), uncached)), None
         result = await budget.retry_if_not_ours(
-            lambda: self.cache.get_or_load(
-                data_class,
-                "list",
-                parts,
-                load,
-                encode=_encode_page,
-                decode=_decode_page,
-                ttl=source.config.cache.ttl_s,
-                stale_for=source.config.cache.stale_s,
-            )
+            self.cache.get_or_load,
+            data_class,
+            "list",
+            parts,
+            load,
+            encode=_encode_page,
+            decode=_decode_page,
+            ttl=source.config.cache.ttl_s,
+            stale_for=source.config.cache.stale_s,
         )
         if result.from_cache:
             _mark_cached(result.value.records)
@@ -516,9 +514,10 @@ class SourceRegistry:
             return await source.call(lambda: source.adapter.lookup(entity, key, missing))
 
         fetched = await budget.retry_if_not_ours(
-            lambda: self.cache.single_flight(
-                "lookup_batch", (source.partner, entity, key, sorted(missing)), load
-            )
+            self.cache.single_flight,
+            "lookup_batch",
+            (source.partner, entity, key, sorted(missing)),
+            load,
         )
         for value in missing:
             found[value] = [Record.from_json(r.to_json()) for r in fetched.get(value, [])]

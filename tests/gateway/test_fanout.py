@@ -118,7 +118,7 @@ async def test_a_refusal_for_another_requests_budget_is_not_ours() -> None:
 
     async def request(calls: RequestCalls) -> Any:
         with budget.scoped(calls):
-            return await budget.retry_if_not_ours(lambda: cache.single_flight("k", ("same",), load))
+            return await budget.retry_if_not_ours(cache.single_flight, "k", ("same",), load)
 
     async def leader() -> Any:
         with budget.scoped(RequestCalls(0)):
