@@ -285,6 +285,8 @@ class _Walk:
             value = self._value(arguments.get(name))
             if value is None:
                 value = described.defaults.get(name)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # a JSON 50.0 is the Int 50 to graphql-core
             if isinstance(value, int) and not isinstance(value, bool):
                 sizes.append(value)
         if not sizes:

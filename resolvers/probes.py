@@ -37,7 +37,8 @@ def shared_round(registry: SourceRegistry) -> asyncio.Task[Codes]:
     known = _ROUNDS.get(registry)
     if known is not None:
         started, task = known
-        if now - started < REUSE_S and not (task.done() and task.exception() is not None):
+        failed = task.done() and (task.cancelled() or task.exception() is not None)
+        if now - started < REUSE_S and not failed:
             return task
     task = asyncio.ensure_future(_probe_all(registry))
     _ROUNDS[registry] = (now, task)

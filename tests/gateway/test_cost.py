@@ -107,6 +107,10 @@ def test_cost_follows_first_aliases_fragments_and_variables() -> None:
     variable = "query($n: Int!) { offers(first: $n) { edges { node { title } } } }"
     assert _cost(variable, {"n": 10}) == _cost(one)
     assert _cost(variable, {"n": 50}) == 100 + 50 * 2
+    assert _cost(variable, {"n": 50.0}) == 100 + 50 * 2  # graphql-core takes 50.0 as an Int
+    entities = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Offer { title } } }"
+    assert _cost(entities, {"r": [{}] * 7}) == 7 * (1 + 5)  # the union's object, a look-up
+    assert _cost(entities, {"r": [{}] * 800}) == 100 * (1 + 5)  # past the bound: BAD_USER_INPUT
     page = "offers(first: 10) { edges { node { title } } }"
     two = f"{{ a: {page} b: {page} }}"
     assert _cost(two) == 2 * _cost(one)
