@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from gateway.settings import Settings
 from resolvers.context import Context
+from sources.budget import RequestCalls
 from sources.registry import SourceRegistry
 
 
 def new_context(registry: SourceRegistry, settings: Settings) -> Context:
-    return Context(registry=registry, max_page_size=settings.max_page_size)
+    return Context(
+        registry=registry,
+        max_page_size=settings.max_page_size,
+        max_query_cost=settings.max_query_cost,
+        max_entity_representations=settings.max_entity_representations,
+        calls=RequestCalls(settings.max_partner_calls_per_request),
+    )

@@ -2,6 +2,9 @@
 
 It answers from the response cache (:mod:`gateway.response_cache`) when it can, and says so in
 every answer: ``extensions.cacheHit`` is true for an answer served from it, false otherwise.
+``extensions.cost`` is the query's cost and its limit (:mod:`resolvers.cost_limit`). An answer
+whose JSON is over ``HUB_MAX_RESPONSE_BYTES`` goes out as one ``RESPONSE_TOO_LARGE`` error
+instead (and is never kept).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from resolvers.context import Context
 from sources.cache import HubCache
 from sources.freshness import track
 from sources.registry import SourceRegistry
+
+RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
 EXAMPLE_QUERY = """# alternance-hub — the common syntax of work-study in Savoie and Haute-Savoie.
 # Apprenticeship offers within 15 km of Chambéry in ROME G1602 (personnel de cuisine), with
@@ -131,6 +136,8 @@ class HubGraphQL(GraphQL[Context, None]):
             return result  # never kept; processed as any answer
         answer = cast(dict[str, Any], await self.process_result(request, result))
         encoded = orjson.dumps(answer)
+        if len(encoded) > self.settings.max_response_bytes:
+            return _Answered(data=None, errors=None, payload=encoded)  # refused by encode_json
         await responses.keep(
             key,
             request_data.query,
@@ -156,9 +163,24 @@ class HubGraphQL(GraphQL[Context, None]):
         return new_context(self.registry, self.settings)
 
     def encode_json(self, data: object) -> bytes:
-        if isinstance(data, _Encoded):
-            return data.payload
-        return orjson.dumps(data)
+        payload = data.payload if isinstance(data, _Encoded) else orjson.dumps(data)
+        limit = self.settings.max_response_bytes
+        if len(payload) <= limit:
+            return payload
+        extensions = data.get("extensions") if isinstance(data, dict) else None
+        return orjson.dumps(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"The answer is over {limit} bytes: ask for fewer records "
+                        "or fields",
+                        "extensions": {"code": RESPONSE_TOO_LARGE, "limit": limit},
+                    }
+                ],
+                "extensions": extensions or {},
+            }
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

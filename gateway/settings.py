@@ -37,4 +37,21 @@ class Settings(BaseSettings):
     request_deadline_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     max_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
+    max_query_cost: int = Field(
+        2_500,
+        ge=1,
+        description="static cost bound of one document (@cost/@listSize); past it "
+        "QUERY_TOO_COMPLEX at validation, no partner called",
+    )
+    max_partner_calls_per_request: int = Field(
+        50, ge=1, description="partner calls one request may make; past it PARTNER_CALL_BUDGET"
+    )
+    max_entity_representations: int = Field(
+        100, ge=1, description="representations one _entities field may carry (BAD_USER_INPUT)"
+    )
+    max_response_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        description="serialised answer bound; past it the answer is a RESPONSE_TOO_LARGE error",
+    )
     log_level: str = "INFO"

@@ -13,8 +13,10 @@ from reference import identifiers
 from reference.codes import rome_label
 from resolvers import validation as check
 from resolvers.common import Address, Provenance, as_date, as_instant, text
+from resolvers.cost import LOOKUP, about
 from resolvers.data_classes import holds
 from resolvers.enums import ContractKind, OfferStatus, Opco, RemoteMode, member, members
+from resolvers.federation import reference_id
 from resolvers.ids import global_id
 from resolvers.listing import list_records
 from resolvers.node import Node
@@ -42,7 +44,9 @@ class Offer(Node):
     title: str | None = strawberry.field(description="Intitulé de l'offre.")
     description: str | None = strawberry.field(description="Description of the job and company.")
     rome_codes: list[str] = strawberry.field(description="ROME codes of the job.")
-    occupations: list[Occupation] = strawberry.field(description="Métiers: ROME codes with labels.")
+    occupations: list[Occupation] = strawberry.field(
+        description="Métiers: ROME codes with labels.", directives=[about(3)]
+    )
     contract_kinds: list[ContractKind] = strawberry.field(description="Contract natures offered.")
     target_level: int | None = strawberry.field(description="Targeted diploma level (3..8).")
     start_date: date | None = strawberry.field(description="Expected start of the contract.")
@@ -58,11 +62,14 @@ class Offer(Node):
         description="Open to workers with a recognised disability (accessible TH)."
     )
     provenance: list[Provenance] = strawberry.field(
-        description="Every partner that published this offer, the owner first."
+        description="Every partner that published this offer, the owner first.",
+        directives=[about(3)],
     )
     record: strawberry.Private[Record]
 
-    @strawberry.field(description="The employer, resolved by SIRET (batched per page).")
+    @strawberry.field(
+        description="The employer, resolved by SIRET (batched per page).", directives=[LOOKUP]
+    )
     async def employer(self, info: Info) -> Organisation | None:
         return await organisation_for(
             info, self.record.fields.get("employer"), self.record.provenance, "EMPLOYER"
@@ -104,9 +111,9 @@ class Offer(Node):
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Offer | None:
-        from resolvers.query import resolve_node
+        from resolvers.query import resolve_global_id
 
-        found = await resolve_node(info, str(id))
+        found = await resolve_global_id(info, reference_id(id, "Offer"))
         return found if isinstance(found, Offer) else None
 
 

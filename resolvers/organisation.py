@@ -9,10 +9,14 @@ from strawberry.types import Info
 
 from adapters.types import DataClass, Record
 from adapters.types import Provenance as ProvenanceRecord
+from reference import identifiers
 from reference.codes import naf_label
+from resolvers import validation as check
 from resolvers.common import Address, Provenance, text
+from resolvers.cost import LIST_CALL, about, page_of
 from resolvers.data_classes import holds
 from resolvers.enums import Opco, OrganisationRole, member, members
+from resolvers.federation import reference_id
 from resolvers.ids import ORGANISATION_ID_KEYS, global_id
 from resolvers.node import Node
 from resolvers.pagination import PageInfo
@@ -58,10 +62,15 @@ class Organisation(Node):
     roles: list[OrganisationRole] = strawberry.field(description="Roles it plays here.")
     qualiopi: bool | None = strawberry.field(description="Holds the Qualiopi certification.")
     active: bool | None = strawberry.field(description="Open (not closed) in the register.")
-    provenance: list[Provenance] = strawberry.field(description="Every source of this record.")
+    provenance: list[Provenance] = strawberry.field(
+        description="Every source of this record.", directives=[about(3)]
+    )
     record: strawberry.Private[Record]
 
-    @strawberry.field(description="Offers published by this organisation (as employer).")
+    @strawberry.field(
+        description="Offers published by this organisation (as employer).",
+        directives=[LIST_CALL, page_of(20)],
+    )
     async def offers(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Annotated[OfferConnection, strawberry.lazy("resolvers.offer")]:
@@ -73,7 +82,10 @@ class Organisation(Node):
             )
         return await offers_connection(info, {"employerSiret": [self.siret]}, first, after, None)
 
-    @strawberry.field(description="Training programmes this organisation is responsible for.")
+    @strawberry.field(
+        description="Training programmes this organisation is responsible for.",
+        directives=[LIST_CALL, page_of(20)],
+    )
     async def training_programs(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Annotated[TrainingProgramConnection, strawberry.lazy("resolvers.training")]:
@@ -116,10 +128,17 @@ class Organisation(Node):
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organisation | None:
-        from resolvers.query import resolve_node
+    async def resolve_reference(
+        cls, info: Info, id: strawberry.ID | None = None, siret: str | None = None
+    ) -> Organisation | None:
+        """By either of its keys, ``id`` or ``siret`` (the federation schema checked that a
+        representation holds exactly one)."""
+        from resolvers.query import organisation_by_key, resolve_global_id
 
-        found = await resolve_node(info, str(id))
+        if siret is not None:
+            value = check.one("representations.siret", siret, identifiers.siret)
+            return await organisation_by_key(info, "siret", value)
+        found = await resolve_global_id(info, reference_id(str(id), "Organisation"))
         return found if isinstance(found, Organisation) else None
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import strawberry
 
 from adapters.syntax import LIST_ORDERS
 from adapters.types import DataClass
+from resolvers.cost import about
 from resolvers.data_classes import holds
 from resolvers.enums import ListingMode, PartnerHealth
 from sources import freshness
@@ -31,7 +32,8 @@ class PartnerStatus:
     last_success_at: datetime | None = strawberry.field(description="Last successful call.")
     last_failure_at: datetime | None = strawberry.field(description="Last failed call.")
     listings: list[PartnerListing] = strawberry.field(
-        description="How each entity of this partner is listed, and what a page costs."
+        description="How each entity of this partner is listed, and what a page costs.",
+        directives=[about(3)],
     )
 
 
@@ -104,10 +106,13 @@ def _status(source: Source, probe_code: str | None, probed: bool) -> PartnerStat
     )
 
 
-async def partner_statuses(registry: SourceRegistry, probe: bool) -> list[PartnerStatus]:
+def partner_statuses(
+    registry: SourceRegistry, probed: Mapping[str, str | None] | None = None
+) -> list[PartnerStatus]:
+    """Each partner's status; ``probed`` (partner -> error code, None when it answered) is a
+    probe round's outcome (:mod:`resolvers.probes`), else health comes from recent calls."""
     # Health is the state of this very moment: no answer that reads it is kept for later.
     freshness.note(None, DataClass.PUBLIC)
-    if not probe:
+    if probed is None:
         return [_status(s, None, False) for s in registry.sources]
-    codes = await asyncio.gather(*(registry.probe(s) for s in registry.sources))
-    return [_status(s, code, True) for s, code in zip(registry.sources, codes, strict=True)]
+    return [_status(s, probed.get(s.partner), s.partner in probed) for s in registry.sources]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from reference import identifiers
+from resolvers import probes
 from resolvers import validation as check
+from resolvers.cost import LIST_CALL, LOOKUP, PROBE, about, page_of
 from resolvers.errors import BadUserInput
-from resolvers.ids import ORGANISATION_ID_KEYS, decode_global_id
+from resolvers.ids import ORGANISATION_ID_KEYS, GlobalId, decode_global_id
 from resolvers.node import Node
 from resolvers.offer import Offer, OfferConnection, OfferFilter, offer_filters, offers_connection
 from resolvers.organisation import Organisation
@@ -27,38 +30,44 @@ from resolvers.training import (
 )
 
 
-async def resolve_node(info: Info, id: str) -> Node | None:
-    """Route a global id straight to its owner: no central index."""
-    gid = decode_global_id(id)
-    registry = info.context.registry
+async def resolve_node(info: Info, id: str, argument: str = "id") -> Node | None:
+    """Route a global id straight to its owner: no central index. Look-ups go through the
+    request's DataLoaders, so many ids of one partner (aliases, ``_entities``) are one
+    batched call per partner and key."""
+    return await resolve_global_id(info, decode_global_id(id, argument))
+
+
+async def resolve_global_id(info: Info, gid: GlobalId) -> Node | None:
     if gid.entity == "organisation" and gid.partner in ORGANISATION_ID_KEYS:
-        return await _organisation_by_key(info, gid.partner, gid.partner_id)
-    if registry.source(gid.partner) is None:
+        return await organisation_by_key(info, gid.partner, gid.partner_id)
+    context = info.context
+    if context.registry.source(gid.partner) is None:
         return None
-    found, failures = await registry.lookup(gid.entity, "id", [gid.partner_id], [gid.partner])
-    info.context.record_failures(failures)
-    record = found.get(gid.partner_id)
+    record = await context.loader(gid.entity, "id", None, gid.partner).load(gid.partner_id)
     if record is None:
         return None
     builders = {"offer": Offer, "training_program": TrainingProgram, "organisation": Organisation}
     return builders[gid.entity].from_record(record)  # type: ignore[attr-defined, no-any-return]
 
 
-async def _organisation_by_key(info: Info, key: str, value: str) -> Organisation | None:
+async def organisation_by_key(info: Info, key: str, value: str) -> Organisation | None:
+    """The organisation of a SIRET or a UAI, or None; a value no organisation can have is
+    never sent to a partner."""
     validate = identifiers.siret if key == "siret" else identifiers.uai
     try:
         value = validate(value)
     except ValueError:
-        return None  # no organisation can have that id: never sent to a partner
-    found, failures = await info.context.registry.lookup("organisation", key, [value])
-    info.context.record_failures(failures)
-    record = found.get(value)
+        return None
+    record = await info.context.loader("organisation", key).load(value)
     return Organisation.from_record(record) if record is not None else None
 
 
 @strawberry.type(description="Query — the public half of the common syntax.")
 class Query:
-    @strawberry.field(description="Alternance job offers (offres), merged across publishers.")
+    @strawberry.field(
+        description="Alternance job offers (offres), merged across publishers.",
+        directives=[LIST_CALL, page_of(20)],
+    )
     async def offers(
         self,
         info: Info,
@@ -69,7 +78,10 @@ class Query:
         filters, sources = offer_filters(filter)
         return await offers_connection(info, filters, first, after, sources)
 
-    @strawberry.field(description="Apprenticeship training programmes (formations).")
+    @strawberry.field(
+        description="Apprenticeship training programmes (formations).",
+        directives=[LIST_CALL, page_of(20)],
+    )
     async def training_programs(
         self,
         info: Info,
@@ -80,7 +92,10 @@ class Query:
         filters, sources = training_filters(filter)
         return await programs_connection(info, filters, first, after, sources)
 
-    @strawberry.field(description="One organisation by SIRET or by UAI (exactly one of them).")
+    @strawberry.field(
+        description="One organisation by SIRET or by UAI (exactly one of them).",
+        directives=[LOOKUP],
+    )
     async def organisation(
         self, info: Info, siret: str | None = None, uai: str | None = None
     ) -> Organisation | None:
@@ -103,7 +118,8 @@ class Query:
         return departement_by_code(check.one("code", code, identifiers.departement))
 
     @strawberry.field(
-        description="A certification by RNCP or CFD, as the training catalogues describe it."
+        description="A certification by RNCP or CFD, as the training catalogues describe it.",
+        directives=[LIST_CALL],  # a search of every training catalogue
     )
     async def certification(
         self, info: Info, rncp: str | None = None, cfd: str | None = None
@@ -123,19 +139,29 @@ class Query:
                 return found
         return None
 
-    @strawberry.field(description="Any object by its global id.")
+    @strawberry.field(description="Any object by its global id.", directives=[LOOKUP])
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
 
-    @strawberry.field(description="Every configured partner with its health.")
+    @strawberry.field(
+        description="Every configured partner with its health.", directives=[about(12)]
+    )
     async def partners(
         self,
         info: Info,
         probe: Annotated[
             bool,
             strawberry.argument(
-                description="Call each partner now instead of reporting recent calls."
+                description=(
+                    "Call each partner now instead of reporting recent calls (one probe round "
+                    f"per request, shared by the requests of the next {probes.REUSE_S:g} s)."
+                ),
+                directives=[PROBE],
             ),
         ] = False,
     ) -> list[PartnerStatus]:
-        return await partner_statuses(info.context.registry, probe)
+        context = info.context
+        if not probe:
+            return partner_statuses(context.registry)
+        codes = await asyncio.shield(context.probe_round())
+        return partner_statuses(context.registry, codes)

@@ -2,12 +2,17 @@
 
 ``build_schema(development=...)``: production refuses introspection; development (the demo)
 allows it so GraphiQL can explore. Parsing and validation are cached per document, because
-front-ends send the same few documents again and again.
+front-ends send the same few documents again and again. After validation the query's cost is
+checked against the request's limit (:mod:`resolvers.cost_limit`); while it executes, the
+request's partner-call budget is the current one (:mod:`sources.budget`); ``_entities`` is
+checked and bounded (:mod:`resolvers.federation`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
@@ -20,12 +25,18 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as alias_limit
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
+from strawberry.federation.schema import FederationAny
+from strawberry.types import Info
 
+from resolvers import federation
+from resolvers.cost_limit import QueryCostLimit
+from resolvers.errors import BadUserInput
 from resolvers.execution import HubExecutionContext
 from resolvers.offer import Offer
 from resolvers.organisation import Organisation
 from resolvers.query import Query
 from resolvers.training import TrainingProgram
+from sources import budget
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -59,6 +70,49 @@ class PartnerErrors(SchemaExtension):
         result.errors = errors
 
 
+class PartnerCallScope(SchemaExtension):
+    """Makes the request's partner-call budget (``Context.calls``) the current one while it
+    executes: every task the execution starts (DataLoader batches, parallel fields) sees it."""
+
+    def on_execute(self) -> Iterator[None]:
+        calls = getattr(self.execution_context.context, "calls", None)
+        if calls is None:
+            yield
+            return
+        with budget.scoped(calls):
+            yield
+
+
+class HubSchema(strawberry.federation.Schema):
+    """The federation schema, with an ``_entities`` that checks and bounds what it is sent."""
+
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        federation.check_count(representations, info.context.max_entity_representations)
+        origins = self._entity_origins
+        keys_of = {name: federation.key_sets(origin) for name, origin in origins.items()}
+        results: list[Any] = []
+        for index, representation in enumerate(representations):
+            try:
+                type_name, keys = federation.checked(index, representation, keys_of)
+            except BadUserInput as error:
+                results.append(error)
+                continue
+            results.append(origins[type_name].resolve_reference(info=info, **keys))
+        return results
+
+    @functools.cached_property
+    def _entity_origins(self) -> dict[str, Any]:
+        """GraphQL name -> Strawberry class, for the types a representation may name."""
+        out: dict[str, Any] = {}
+        for name, type_ in self.schema_converter.type_map.items():
+            origin = getattr(type_.definition, "origin", None)
+            if hasattr(origin, "resolve_reference"):
+                out[name] = origin
+        return out
+
+
 # The rule classes are built once: ValidationCache keys on the rules too, so rules built per
 # request (as QueryDepthLimiter and MaxAliasesLimiter do) would re-validate every request.
 _DEPTH_RULE = depth_limit(MAX_DEPTH, None, None)
@@ -87,9 +141,11 @@ def build_schema(development: bool = False) -> strawberry.Schema:
         HubLimits if development else ProductionLimits,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        QueryCostLimit,  # after ValidationCache: the cost of a valid document only
+        PartnerCallScope,
         PartnerErrors,
     ]
-    return strawberry.federation.Schema(
+    return HubSchema(
         query=Query,
         types=[Offer, TrainingProgram, Organisation],
         extensions=extensions,

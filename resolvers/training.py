@@ -12,8 +12,10 @@ from adapters.types import DataClass, Record
 from reference import identifiers
 from resolvers import validation as check
 from resolvers.common import Address, Provenance, as_date, text
+from resolvers.cost import LOOKUP, about
 from resolvers.data_classes import holds
 from resolvers.enums import ContractKind, Opco, member, members
+from resolvers.federation import reference_id
 from resolvers.ids import global_id
 from resolvers.listing import list_records
 from resolvers.node import Node
@@ -81,16 +83,21 @@ class TrainingProgram(Node):
     duration_months: int | None = strawberry.field(description="Duration in months.")
     fully_remote: bool | None = strawberry.field(description="Entièrement à distance.")
     sessions: list[Session] = strawberry.field(
-        description="Sessions, merged across sources by start date."
+        description="Sessions, merged across sources by start date.", directives=[about(5)]
     )
     rome_codes: list[str] = strawberry.field(description="ROME codes it leads to.")
     funding_levels: list[FundingLevel] = strawberry.field(
-        description="Funding levels (niveaux de prise en charge) known for its certification."
+        description="Funding levels (niveaux de prise en charge) known for its certification.",
+        directives=[about(3)],
     )
-    provenance: list[Provenance] = strawberry.field(description="Every source of this programme.")
+    provenance: list[Provenance] = strawberry.field(
+        description="Every source of this programme.", directives=[about(3)]
+    )
     record: strawberry.Private[Record]
 
-    @strawberry.field(description="Organisme responsable (the CFA holding the programme).")
+    @strawberry.field(
+        description="Organisme responsable (the CFA holding the programme).", directives=[LOOKUP]
+    )
     async def responsible(self, info: Info) -> Organisation | None:
         return await organisation_for(
             info,
@@ -99,7 +106,9 @@ class TrainingProgram(Node):
             "TRAINING_RESPONSIBLE",
         )
 
-    @strawberry.field(description="Organisme formateur (where the teaching happens).")
+    @strawberry.field(
+        description="Organisme formateur (where the teaching happens).", directives=[LOOKUP]
+    )
     async def provider(self, info: Info) -> Organisation | None:
         return await organisation_for(
             info, self.record.fields.get("provider"), self.record.provenance, "TRAINING_PROVIDER"
@@ -143,9 +152,9 @@ class TrainingProgram(Node):
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> TrainingProgram | None:
-        from resolvers.query import resolve_node
+        from resolvers.query import resolve_global_id
 
-        found = await resolve_node(info, str(id))
+        found = await resolve_global_id(info, reference_id(id, "TrainingProgram"))
         return found if isinstance(found, TrainingProgram) else None
 
 

@@ -29,7 +29,7 @@ from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
 from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass, ListQuery, Page, Record, field_at, freeze
-from sources import freshness, lists
+from sources import budget, freshness, lists
 from sources.cache import HubCache
 from sources.lists import ListPage
 from sources.merge import (
@@ -288,15 +288,18 @@ class SourceRegistry:
         )
 
         async def load() -> Page:
+            budget.spend(source.partner)
             return await source.call(lambda: source.adapter.list(query))
 
+        parts = (source.partner, *query.cache_key_parts())
         if not (self.caching and source.config.cache.enabled):
             freshness.note(None, DATA_CLASSES[entity])
-            return await load(), None
-        result = await self.cache.get_or_load(
+            return _copied(await budget.memoised(("list", parts), load)), None
+        result = await budget.retry_if_not_ours(
+            self.cache.get_or_load,
             DATA_CLASSES[entity],
             "list",
-            (source.partner, *query.cache_key_parts()),
+            parts,
             load,
             encode=_encode_page,
             decode=_decode_page,
@@ -328,14 +331,22 @@ class SourceRegistry:
         parts = (source.partner, *query.cache_key_parts())
 
         async def load() -> Page:
+            budget.spend(source.partner)
             return await source.call(lambda: source.adapter.list(query))
 
         if not (self.caching and source.config.cache.enabled and shareable):
-            if self.coalesce and shareable:
-                page = await self.cache.single_flight("list_call", parts, load)
-                return _copied(page), None
-            return await load(), None
-        result = await self.cache.get_or_load(
+
+            async def uncached() -> Page:
+                if self.coalesce and shareable:
+                    return await budget.retry_if_not_ours(
+                        self.cache.single_flight, "list_call", parts, load
+                    )
+                return await load()
+
+            # Identical calls of one request share one answer, whatever the cache does.
+            return _copied(await budget.memoised(("list_call", parts), uncached)), None
+        result = await budget.retry_if_not_ours(
+            self.cache.get_or_load,
             data_class,
             "list",
             parts,
@@ -529,10 +540,14 @@ class SourceRegistry:
             return found
 
         async def load() -> dict[str, list[Record]]:
+            budget.spend(source.partner)
             return await source.call(lambda: source.adapter.lookup(entity, key, missing))
 
-        fetched = await self.cache.single_flight(
-            "lookup_batch", (source.partner, entity, key, sorted(missing)), load
+        fetched = await budget.retry_if_not_ours(
+            self.cache.single_flight,
+            "lookup_batch",
+            (source.partner, entity, key, sorted(missing)),
+            load,
         )
         for value in missing:
             found[value] = [Record.from_json(r.to_json()) for r in fetched.get(value, [])]

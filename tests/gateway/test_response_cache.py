@@ -59,7 +59,7 @@ async def test_a_warm_identical_query_is_served_as_stored_without_any_partner_ca
     hub: Hub,
 ) -> None:
     cold = orjson.loads(await post(hub, OFFERS, ONE_PARTNER))
-    assert cold["extensions"] == {"cacheHit": False}
+    assert cold["extensions"]["cacheHit"] is False
     assert cold["data"]["offers"]["edges"]
     calls = hub.all_calls()
     assert calls["francetravail"] > 0
@@ -69,13 +69,13 @@ async def test_a_warm_identical_query_is_served_as_stored_without_any_partner_ca
     assert hub.all_calls() == calls
     assert warm == again  # the same bytes
     hit = orjson.loads(warm)
-    assert hit["extensions"] == {"cacheHit": True}
+    assert hit["extensions"]["cacheHit"] is True
     assert hit["data"] == cached_view(cold)
 
     # What executing the same selection from the partner cache gives (another operation name,
     # so another key): byte for byte the data the response cache served.
     executed = await post(hub, OFFERS.replace("query Offers(", "query OffersAgain("), ONE_PARTNER)
-    assert orjson.loads(executed)["extensions"] == {"cacheHit": False}
+    assert orjson.loads(executed)["extensions"]["cacheHit"] is False
     assert orjson.dumps(orjson.loads(executed)["data"]) == orjson.dumps(hit["data"])
     assert hub.all_calls() == calls
 
@@ -92,10 +92,10 @@ async def test_a_different_variable_misses(hub: Hub) -> None:
     await post(hub, OFFERS, ONE_PARTNER)
     other = {**ONE_PARTNER, "filter": {"sources": ["francetravail"], "departements": ["74"]}}
     answer = orjson.loads(await post(hub, OFFERS, other))
-    assert answer["extensions"] == {"cacheHit": False}
+    assert answer["extensions"]["cacheHit"] is False
     assert {e["node"]["location"]["city"] for e in answer["data"]["offers"]["edges"]}
     fewer = orjson.loads(await post(hub, OFFERS, {**ONE_PARTNER, "first": 5}))
-    assert fewer["extensions"] == {"cacheHit": False}
+    assert fewer["extensions"]["cacheHit"] is False
     assert len(fewer["data"]["offers"]["edges"]) == 5
 
 
@@ -109,7 +109,7 @@ async def test_an_answer_expires_with_its_least_fresh_input(
         assert orjson.loads(await post(hub, OFFERS, ONE_PARTNER))["extensions"]["cacheHit"]
         await asyncio.sleep(0.6)
         late = orjson.loads(await post(hub, OFFERS, ONE_PARTNER))
-        assert late["extensions"] == {"cacheHit": False}
+        assert late["extensions"]["cacheHit"] is False
         assert hub.calls("francetravail") > first
     finally:
         await hub.aclose()
@@ -121,31 +121,31 @@ async def test_a_partial_answer_is_not_kept(hub: Hub) -> None:
     hub.faults["sirene"].set("unavailable")
     partial = orjson.loads(await post(hub, document))
     assert partial["errors"][0]["extensions"]["partner"] == "sirene"
-    assert partial["extensions"] == {"cacheHit": False}
+    assert partial["extensions"]["cacheHit"] is False
     hub.faults["sirene"].set("ok")
     before = hub.calls("sirene")
     whole = orjson.loads(await post(hub, document))
-    assert (whole["extensions"], "errors" in whole) == ({"cacheHit": False}, False)
+    assert (whole["extensions"]["cacheHit"], "errors" in whole) == (False, False)
     assert hub.calls("sirene") > before  # the partial answer was not served again
-    assert orjson.loads(await post(hub, document))["extensions"] == {"cacheHit": True}
+    assert orjson.loads(await post(hub, document))["extensions"]["cacheHit"] is True
 
 
 async def test_errors_and_live_partner_status_carry_cache_hit_false(hub: Hub) -> None:
     for _ in range(2):
         bad = orjson.loads(await post(hub, '{ organisation(siret: "123") { name } }'))
         assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-        assert bad["extensions"] == {"cacheHit": False}
+        assert bad["extensions"]["cacheHit"] is False
         status = orjson.loads(await post(hub, "{ partners { id health } }"))
-        assert status["extensions"] == {"cacheHit": False}
+        assert status["extensions"]["cacheHit"] is False
 
 
 async def test_reference_data_of_the_hub_itself_is_kept(hub: Hub) -> None:
     document = '{ commune(inseeCode: "73065") { name departement { name } } }'
-    assert orjson.loads(await post(hub, document))["extensions"] == {"cacheHit": False}
+    assert orjson.loads(await post(hub, document))["extensions"]["cacheHit"] is False
     hit = orjson.loads(await post(hub, document))
     assert hit == {
         "data": {"commune": {"name": "Chambéry", "departement": {"name": "Savoie"}}},
-        "extensions": {"cacheHit": True},
+        "extensions": {"cost": {"requested": 2, "limit": 2500}, "cacheHit": True},
     }
 
 
@@ -160,7 +160,7 @@ async def test_no_answer_is_kept_when_the_cache_is_off(monkeypatch: pytest.Monke
             counts = []
             for _ in range(2):
                 answer = orjson.loads(await post(hub, OFFERS, ONE_PARTNER))
-                assert answer["extensions"] == {"cacheHit": False}
+                assert answer["extensions"]["cacheHit"] is False
                 counts.append(hub.calls("francetravail"))
             if not settings.cache_enabled:
                 assert counts[1] > counts[0] > 0  # cold stays cold
@@ -291,7 +291,7 @@ async def test_the_stored_bytes_count_towards_the_local_byte_bound(
         # No local tier and no Redis: nothing can be kept, every answer executes.
         for _ in range(2):
             answer = orjson.loads(await post(hub, OFFERS, ONE_PARTNER))
-            assert answer["extensions"] == {"cacheHit": False}
+            assert answer["extensions"]["cacheHit"] is False
         assert hub.app.state.cache.local_bytes == 0
     finally:
         await hub.aclose()
