@@ -193,7 +193,7 @@ def _check_user_file(path: Path) -> list[str]:
     taken = sorted(demo_ids.intersection(ids))
     if taken:
         raise DemoError(
-            f"{path}: {', '.join(taken)} already name demo partners; give yours other ids"
+            f"{path}: partner ids the demo already uses: {', '.join(taken)}; give yours other ids"
         )
     return ids
 

@@ -24,7 +24,9 @@ from typing import Any
 import uvicorn
 
 DISTRIBUTION = "alternance-hub"
-DEMO_EXTRA_HINT = "pip install 'alternance-hub[demo]' (scripts/install does)"
+DEMO_EXTRA_HINT = (
+    "install the demo extra, pip install -e '.[demo]' in a checkout (scripts/install does)"
+)
 # A container's port must be reachable from outside it; `--host 127.0.0.1` keeps a gateway
 # run directly on a machine to that machine.
 SERVE_HOST = "0.0.0.0"  # noqa: S104
@@ -112,7 +114,10 @@ def _demo(args: argparse.Namespace) -> int:
         from demo.run import run_demo
     except ModuleNotFoundError as missing:
         # The production install carries neither the simulated partners nor Faker.
-        print(f"demo: {missing.name} is not installed: {DEMO_EXTRA_HINT}", file=sys.stderr)
+        print(
+            f"demo: this install has no demo (no module {missing.name}): {DEMO_EXTRA_HINT}",
+            file=sys.stderr,
+        )
         return 2
     return run_demo(
         port=args.port,
