@@ -1,4 +1,7 @@
 # The production image: the gateway alone (partners are real systems, configured by file).
+# Neither the simulated partners (`demo/` is not copied, so the wheel has no `demo` package) nor
+# Faker (the `demo` extra, not installed) are in it; GraphiQL's assets are, but served only with
+# HUB_DEVELOPMENT=true.
 #   docker build -t alternance-hub .
 #   docker run -p 8000:8000 -v $PWD/partners.toml:/etc/alternance-hub/partners.toml:ro \
 #     -e HUB_CACHE_URL=redis://redis:6379/0 -e HUB_FRANCETRAVAIL_CLIENT_ID=... alternance-hub
@@ -10,13 +13,13 @@ COPY gateway gateway
 COPY resolvers resolvers
 COPY sources sources
 COPY reference reference
-COPY demo demo
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 hub
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+    && ! python -c "import faker" 2>/dev/null && ! python -c "import demo" 2>/dev/null
 USER hub
 WORKDIR /home/hub
 ENV HUB_PARTNERS_FILE=/etc/alternance-hub/partners.toml \

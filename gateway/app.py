@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.partners_file import PartnersFile
+from gateway import graphiql
 from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
@@ -86,6 +87,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *graphiql.routes(enabled=settings.development),
         ],
         lifespan=lifespan,
     )

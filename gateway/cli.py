@@ -1,21 +1,51 @@
 """The ``alternance-hub`` command.
 
-alternance-hub demo [--port 8000] [--latency-ms 0]   gateway + every simulated partner
+alternance-hub demo [--port 8000] [--config mine.toml] [--production]   the gateway + every
+                                                     simulated partner (needs the demo extra)
 alternance-hub serve --config partners.toml          the gateway alone, production settings
 alternance-hub check-config FILE [--probe]           validate a partners file (exit 0/1)
 alternance-hub config-schema                         JSON Schema of the partners file
 alternance-hub export-schema                         the GraphQL SDL (schema.graphql)
+alternance-hub --version
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+
+DISTRIBUTION = "alternance-hub"
+DEMO_EXTRA_HINT = (
+    "install the demo extra, pip install -e '.[demo]' in a checkout (scripts/install does)"
+)
+# A container's port must be reachable from outside it; `--host 127.0.0.1` keeps a gateway
+# run directly on a machine to that machine.
+SERVE_HOST = "0.0.0.0"  # noqa: S104
+PORT = 8000
+
+log = logging.getLogger("alternance_hub")
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout never installed
+        return "unknown (not installed)"
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host`` (IPv4 or IPv6) and ``port`` (0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
 
 
 def export_schema() -> str:
@@ -46,29 +76,56 @@ def _serve(args: argparse.Namespace) -> int:
 
         print(format_problems(check_file(path)), file=sys.stderr)
         return 1
-    options = {"host": args.host, "port": args.port, "log_level": "warning", "access_log": False}
+    try:
+        # Bound here, before uvicorn starts: a busy port is one clear line, and the address
+        # logged below is one the gateway really holds.
+        sock = listen(args.host, args.port)
+    except OSError as error:
+        print(f"serve: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    address = f"http://{shown_host}:{sock.getsockname()[1]}"
+    options: dict[str, Any] = {"log_level": "warning", "access_log": False}
+    configure(settings.log_level)
     if args.workers > 1:
         # Each worker process builds its own app from the environment (its own cache tier,
         # partner clients and breakers); share the cache between them with HUB_CACHE_URL=redis://.
+        # uvicorn binds the port again in its supervisor, so ours is released first.
+        sock.close()
         os.environ["HUB_PARTNERS_FILE"] = str(Path(path).resolve())
+        log.info("gateway listening", extra={"address": address, "workers": args.workers})
         uvicorn.run(
-            "gateway.app:app_from_environment", factory=True, workers=args.workers, **options
+            "gateway.app:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            **options,
         )
         return 0
-    configure(settings.log_level)
     tune_gc()
-    uvicorn.run(app, **options)
+    log.info("gateway listening", extra={"address": address, "workers": 1})
+    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from demo.run import run_demo
-
+    try:
+        from demo.run import run_demo
+    except ModuleNotFoundError as missing:
+        # The production install carries neither the simulated partners nor Faker.
+        print(
+            f"demo: this install has no demo (no module {missing.name}): {DEMO_EXTRA_HINT}",
+            file=sys.stderr,
+        )
+        return 2
     return run_demo(
         port=args.port,
         host=args.host,
         latency_ms=args.latency_ms,
         partner_port_base=args.partner_port_base,
+        config=args.config,
+        production=args.production,
     )
 
 
@@ -104,24 +161,53 @@ def _export_schema(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="alternance-hub", description=__doc__.split("\n\n")[0])
+    root.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = root.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="run the gateway and every simulated partner")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    demo = commands.add_parser(
+        "demo",
+        help="run the gateway and every simulated partner (development settings)",
+        description="The gateway and every simulated partner on this machine. SIGTERM or "
+        "Ctrl-C stops them all and removes the demo's temporary folder.",
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="gateway address (default 127.0.0.1)")
+    demo.add_argument(
+        "--port", type=int, default=PORT, help=f"gateway port (default {PORT}; 0 = any free port)"
+    )
     demo.add_argument("--latency-ms", type=float, default=0.0, help="added to each partner answer")
     demo.add_argument(
         "--partner-port-base",
         type=int,
         default=None,
-        help="first port of the simulated partners (default 8101; 0 = any free ports)",
+        help="first port of the simulated partners (default 8101, they use 8101-8109; "
+        "0 = any free ports); a port in use is an error",
+    )
+    demo.add_argument(
+        "--config",
+        type=Path,
+        help="your own partners file, whose partners join the demo's (ids must differ)",
+    )
+    demo.add_argument(
+        "--production",
+        action="store_true",
+        help="production settings: no GraphiQL, no introspection, no suggestions, no GET",
     )
     demo.set_defaults(run=_demo)
 
-    serve = commands.add_parser("serve", help="run the gateway with a partners file")
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway with a partners file (production settings)",
+        description="The gateway alone, in front of the partners of a partners file. It logs "
+        "the address it listens on.",
+    )
     serve.add_argument("--config", type=Path, help="partners TOML (default HUB_PARTNERS_FILE)")
-    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a container's port must be reachable
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host",
+        default=SERVE_HOST,
+        help=f"address to bind (default {SERVE_HOST}: every interface, as a container needs; "
+        "127.0.0.1: this machine only)",
+    )
+    serve.add_argument("--port", type=int, default=PORT, help=f"port to bind (default {PORT})")
     serve.add_argument(
         "--workers", type=int, default=1, help="worker processes (share a Redis cache between them)"
     )

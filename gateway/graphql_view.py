@@ -10,18 +10,18 @@ instead (and is never kept).
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any, cast
 
 import orjson
 import strawberry
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from gateway import graphiql
 from gateway.context import new_context
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
@@ -31,35 +31,6 @@ from sources.freshness import track
 from sources.registry import SourceRegistry
 
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
-
-EXAMPLE_QUERY = """# alternance-hub — the common syntax of work-study in Savoie and Haute-Savoie.
-# Apprenticeship offers within 15 km of Chambéry in ROME G1602 (personnel de cuisine), with
-# their employer and the partners that published them. Ctrl-Enter runs it; open the Docs
-# panel to browse every type. Page on with `after: "<pageInfo.endCursor>"`.
-query OffersNearChambery {
-  offers(
-    filter: {
-      near: { latitude: 45.5646, longitude: 5.9178, radiusKm: 15 }
-      romeCodes: ["G1602"]
-      contractKinds: [APPRENTICESHIP]
-    }
-    first: 10
-  ) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges {
-      node {
-        id
-        title
-        startDate
-        location { city postalCode }
-        employer { name siret naf { code label } }
-        provenance { partner partnerId fromCache }
-      }
-    }
-  }
-}
-"""
 
 
 @dataclasses.dataclass
@@ -185,9 +156,8 @@ class HubGraphQL(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
 
-    @property
-    def graphql_ide_html(self) -> str:
-        html = super().graphql_ide_html
-        start = html.index("const EXAMPLE_QUERY = `")
-        end = html.index("`;", start) + 2
-        return html[:start] + f"const EXAMPLE_QUERY = {json.dumps(EXAMPLE_QUERY)};" + html[end:]
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(
+            graphiql.page(request.scope.get("root_path", "")),
+            headers={"content-security-policy": graphiql.CONTENT_SECURITY_POLICY},
+        )

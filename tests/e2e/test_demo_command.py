@@ -2,63 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from demo.run import free_port
-
-STARTUP_S = 90
+from tests.e2e.demo_process import start_demo
 
 
 @pytest.fixture(scope="module")
 def demo_url() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "demo",
-            "--port",
-            str(port),
-            "--partner-port-base",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "HUB_DEMO_POSTGRES_URL": ""},  # the demo needs no external service
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    demo = start_demo([])
     try:
-        deadline = time.monotonic() + STARTUP_S
-        while time.monotonic() < deadline:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the demo did not start in time")
-        yield url
+        assert httpx.get(f"{demo.url}/healthz", timeout=10).status_code == 200
+        yield demo.url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-        if process.stdout:
-            process.stdout.close()
+        demo.process.terminate()
+        demo.wait(20)
+        demo.kill()
 
 
 def post(url: str, query: str) -> dict:  # type: ignore[type-arg]

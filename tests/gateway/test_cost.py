@@ -18,7 +18,7 @@ from graphql import (
 )
 
 from bench.workloads import ALL_WORKLOADS
-from gateway.graphql_view import EXAMPLE_QUERY
+from gateway.graphiql import EXAMPLE_QUERY
 from gateway.settings import Settings
 from resolvers.cost import model_for
 from resolvers.cost_limit import QUERY_TOO_COMPLEX
