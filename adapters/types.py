@@ -130,7 +130,7 @@ class ListQuery:
 
     def cache_key_parts(self) -> tuple[Any, ...]:
         order = self.order.token if self.order is not None else ""
-        fields = sorted(self.fields) if self.fields is not None else None
+        fields = tuple(sorted(self.fields)) if self.fields is not None else None
         # A position is ordered data (a keyset, a cursor and a skip): kept as its JSON text.
         resume = json.dumps(self.resume, sort_keys=True, separators=(",", ":"))
         return (self.entity, freeze(self.filters), self.limit, order, resume, fields)
