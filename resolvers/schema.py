@@ -1,16 +1,18 @@
 """The schema: the common syntax, as a federation-ready Strawberry schema.
 
-``build_schema(development=...)``: production refuses introspection; development (the demo)
-allows it so GraphiQL can explore. Parsing and validation are cached per document, because
-front-ends send the same few documents again and again.
+``build_schema(development=...)``: production refuses introspection and ``_service { sdl }``
+(unless ``service_sdl``); development (the demo) allows them so GraphiQL can explore. Parsing
+and validation are cached per document, because front-ends send the same few documents again
+and again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import FieldNode, GraphQLError, NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -79,17 +81,39 @@ class ProductionLimits(AddValidationRules):
         super().__init__([_DEPTH_RULE, _ALIAS_RULE, NoSchemaIntrospectionCustomRule])
 
 
-def build_schema(development: bool = False) -> strawberry.Schema:
+class NoServiceSdlRule(ValidationRule):
+    """Refuses the federation field ``_service`` (the whole SDL) in production."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        if node.name.value == "_service" and self.context.get_parent_type() is (
+            self.context.schema.query_type
+        ):
+            self.report_error(GraphQLError("`_service` is not served by this gateway", node))
+
+
+class NoServiceSdl(AddValidationRules):
+    def __init__(self) -> None:
+        super().__init__([NoServiceSdlRule])
+
+
+class HubSchema(strawberry.federation.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Strawberry's own logs each error with the document's text and a traceback; the
+        gateway reports errors itself, once per request and without request values."""
+
+
+def build_schema(development: bool = False, service_sdl: bool | None = None) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions per request; the parser and
     # validation caches live at module level, so they are still shared across requests.
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(MAX_TOKENS),
         HubLimits if development else ProductionLimits,
+        *([] if (development if service_sdl is None else service_sdl) else [NoServiceSdl]),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         PartnerErrors,
     ]
-    return strawberry.federation.Schema(
+    return HubSchema(
         query=Query,
         types=[Offer, TrainingProgram, Organisation],
         extensions=extensions,
