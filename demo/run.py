@@ -94,7 +94,7 @@ def run_demo(
     from demo.cfa_erp import prepare_demo_databases
     from demo.partner_servers import DEFAULT_PORTS
     from gateway.app import create_app
-    from gateway.logs import configure
+    from gateway.logs import configure, uvicorn_logging
     from gateway.runtime import tune_gc
     from gateway.settings import Settings
 
@@ -123,7 +123,7 @@ def run_demo(
         print(f"partners: {', '.join(f'{n} :{p}' for n, p in ports.items())}")
         print(EXAMPLES.format(host=host, port=port), flush=True)
         tune_gc()
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=host, port=port, **uvicorn_logging("WARNING"))
     except RuntimeError as error:
         print(f"demo: {error}", file=sys.stderr)
         return 1

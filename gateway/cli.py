@@ -28,7 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
     from adapters.errors import ConfigError
     from adapters.partners_file import load_partners
     from gateway.app import create_app
-    from gateway.logs import configure
+    from gateway.logs import configure, uvicorn_logging
     from gateway.runtime import tune_gc
     from gateway.settings import Settings
 
@@ -46,7 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         print(format_problems(check_file(path)), file=sys.stderr)
         return 1
-    options = {"host": args.host, "port": args.port, "log_level": "warning", "access_log": False}
+    options = {"host": args.host, "port": args.port, **uvicorn_logging(settings.log_level)}
     if args.workers > 1:
         # Each worker process builds its own app from the environment (its own cache tier,
         # partner clients and breakers); share the cache between them with HUB_CACHE_URL=redis://.

@@ -47,6 +47,7 @@ __all__ = [
     "log_config",
     "request_scope",
     "safe_exception",
+    "uvicorn_logging",
 ]
 
 log = logging.getLogger("alternance_hub")
@@ -253,3 +254,10 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
 
 def configure(level: str = "INFO") -> None:
     logging.config.dictConfig(log_config(level))
+
+
+def uvicorn_logging(level: str = "INFO") -> dict[str, Any]:
+    """Keyword arguments of ``uvicorn.run`` / ``uvicorn.Config``: uvicorn applies ``log_config``
+    itself (after any :func:`configure`), so its loggers go to the JSON handler too; its own
+    INFO lines say little without their arguments, and the hub writes its own access line."""
+    return {"log_config": log_config(level), "log_level": "warning", "access_log": False}
