@@ -10,21 +10,31 @@ Logs are the production JSON configuration, read from stderr (capfd).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 import redis
+import strawberry
+import uvicorn
+from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stdnum import luhn
 
+from gateway.graphql_view import HubGraphQL
+from gateway.logs import JsonFormatter, uvicorn_logging
 from gateway.settings import Settings
 from reference import identifiers
+from resolvers.schema import HubSchema
 from tests.gateway.hubkit import Hub, start_hub
 from tests.gateway.logkit import json_lines, json_logging
 from tests.services import redis_url
@@ -294,3 +304,168 @@ def test_the_canary_test_reads_what_it_claims() -> None:
     line = json.dumps({"msg": f"leak {PARTNER_MISTYPED.lower()}"})
     assert _found(line, EVERY) == {PARTNER_MISTYPED}
     assert _found(f"GET /siret/{SIRET_LITERAL}", LOOKUPS) == {SIRET_LITERAL}
+
+
+# --- bounded volume -------------------------------------------------------------------------
+
+
+async def test_a_large_invalid_document_writes_a_few_lines(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """59.5 KB with 100 unknown fields: one errors line and the access line, not megabytes."""
+    fields = " ".join(f"unknown{i:03d}{'x' * 585}" for i in range(100))
+    document = f"{{ {fields} }}"
+    assert 59_000 < len(document) < 60_000
+    hub = await start_hub(monkeypatch, ("sirene",), settings=Settings(development=False))
+    try:
+        with json_logging("DEBUG"):
+            response = await hub.client.post("/graphql", json={"query": document})
+        assert response.status_code == 400
+        assert len(response.json()["errors"]) == 100
+        written = capfd.readouterr().err
+        lines = json_lines(written)
+        assert len(written) < 2_000, written[:500]
+        assert [line["msg"] for line in lines] == ["graphql errors", "request"]
+        assert lines[0]["codes"] == {"GRAPHQL_VALIDATION_FAILED": 100}
+        assert "unknown000" not in written
+    finally:
+        await hub.aclose()
+
+
+@strawberry.type
+class _Noisy:
+    @strawberry.field
+    def noisy(self, lines: int) -> int:
+        for index in range(lines):
+            logging.getLogger("adapters.noise").warning("noise %d", index)
+        return lines
+
+
+async def test_a_request_writes_at_most_its_budget_then_one_summary(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(development=False, log_lines_per_request=5)
+    hub = await start_hub(monkeypatch, ("sirene",), settings=settings)
+    view = HubGraphQL(hub.app.state.registry, settings, schema=HubSchema(query=_Noisy))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=view), base_url="http://t")
+    try:
+        with json_logging("DEBUG"):
+            many = await client.post("/graphql", json={"query": "{ noisy(lines: 500) }"})
+            few = await client.post("/graphql", json={"query": "{ noisy(lines: 3) }"})
+        assert many.json()["data"] == {"noisy": 500} and few.json()["data"] == {"noisy": 3}
+        lines = json_lines(capfd.readouterr().err)
+        first = [line for line in lines if line.get("request") == lines[0]["request"]]
+        assert [line["msg"] for line in first] == [f"noise {i}" for i in range(5)] + [
+            "log lines dropped"
+        ]
+        assert first[-1]["dropped"] == 495 and first[-1]["limit"] == 5
+        assert [line["msg"] for line in lines[6:]] == ["noise 0", "noise 1", "noise 2"]
+    finally:
+        await client.aclose()
+        await hub.aclose()
+
+
+# --- the formatter --------------------------------------------------------------------------
+
+
+def _format(record: logging.LogRecord) -> dict[str, Any]:
+    return dict(json.loads(JsonFormatter().format(record)))
+
+
+def _record(name: str, msg: object, *args: object, exc: BaseException | None = None) -> Any:
+    info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+    return logging.LogRecord(name, logging.ERROR, __file__, 1, msg, args or None, info)
+
+
+def _raise_with_locals(value: str) -> None:
+    secret_local = f"local {value}"
+    try:
+        {}[value]
+    except KeyError as missing:
+        raise ValueError(f"cannot use {secret_local}") from missing
+
+
+def test_lines_carry_the_time_with_its_offset() -> None:
+    line = _format(_record("alternance_hub", "started"))
+    stamp = datetime.fromisoformat(line["t"])
+    assert stamp.utcoffset() is not None
+    assert line["t"].endswith("+00:00")
+
+
+def test_other_libraries_messages_keep_no_argument_but_numbers() -> None:
+    assert _format(_record("strawberry.ws", "origin %r host %r", HEADER, "h"))["msg"] == (
+        "origin %r host %r"
+    )
+    assert _format(_record("uvicorn.error", "Started server process [%d]", 42))["msg"] == (
+        "Started server process [42]"
+    )
+    asyncio_message = f"Task exception was never retrieved\nfuture: <Task exception={HEADER!r}>"
+    assert _format(_record("asyncio", asyncio_message))["msg"] == (
+        "Task exception was never retrieved"
+    )
+    assert _format(_record("strawberry.execution", GraphQLError(HEADER)))["msg"] == ("GraphQLError")
+    access = _record("uvicorn.access", '%s - "%s %s HTTP/%s" %d', "10.1.2.3:5", "GET", f"/x?q={HEADER}", "1.1", 200)  # fmt: skip
+    assert _format(access) | {"t": ""} == {
+        "t": "", "level": "ERROR", "logger": "uvicorn.access", "msg": "request",
+        "method": "GET", "path": "/x", "status": 200,
+    }  # fmt: skip
+
+
+def test_an_exception_is_its_types_and_frames_without_messages_or_locals() -> None:
+    try:
+        _raise_with_locals(HEADER)
+    except ValueError as error:
+        line = _format(_record("alternance_hub", "internal error", exc=error))
+    assert HEADER not in json.dumps(line)
+    assert [entry["type"] for entry in line["exc"]] == ["KeyError", "ValueError"]
+    frames = line["exc"][1]["frames"]
+    assert any("in _raise_with_locals" in frame for frame in frames)
+    # The source line is code: it names the local, never its value (HEADER, checked above).
+    assert any("from missing" in frame for frame in frames)
+
+
+# --- a real server --------------------------------------------------------------------------
+
+
+async def _crash(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    _raise_with_locals(HEADER)
+
+
+async def test_uvicorn_writes_json_lines_without_values(capfd: pytest.CaptureFixture[str]) -> None:
+    """uvicorn's own loggers, configured by uvicorn itself from uvicorn_logging()."""
+    with json_logging("INFO"):
+        config = uvicorn.Config(_crash, host="127.0.0.1", port=0, **uvicorn_logging("INFO"))
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        try:
+            async with asyncio.timeout(5):
+                while not server.started:
+                    await asyncio.sleep(0.01)
+                port = server.servers[0].sockets[0].getsockname()[1]
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(f"GET /?q={HEADER} HTTP/1.1\r\nhost: x\r\n\r\n".encode())
+                await writer.drain()
+                assert (await reader.readline()).startswith(b"HTTP/1.1 500")
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(f"NOT HTTP {HEADER}\r\n\r\n".encode())
+                await writer.drain()
+                await reader.read()
+                writer.close()
+        finally:
+            server.should_exit = True
+            await task
+    written = capfd.readouterr().err
+    lines = json_lines(written)
+    assert HEADER not in written
+    crash = [line for line in lines if line["msg"].startswith("Exception in ASGI application")]
+    assert len(crash) == 1 and crash[0]["logger"] == "uvicorn.error"
+    assert [entry["type"] for entry in crash[0]["exc"]] == ["KeyError", "ValueError"]
+    assert any(line["msg"] == "Invalid HTTP request received." for line in lines)
