@@ -15,6 +15,7 @@ import base64
 import json
 import logging
 import re
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -380,7 +381,7 @@ def _record(name: str, msg: object, *args: object, exc: BaseException | None = N
 def _raise_with_locals(value: str) -> None:
     secret_local = f"local {value}"
     try:
-        {}[value]
+        dict[str, str]()[value]
     except KeyError as missing:
         raise ValueError(f"cannot use {secret_local}") from missing
 
@@ -404,7 +405,15 @@ def test_other_libraries_messages_keep_no_argument_but_numbers() -> None:
         "Task exception was never retrieved"
     )
     assert _format(_record("strawberry.execution", GraphQLError(HEADER)))["msg"] == ("GraphQLError")
-    access = _record("uvicorn.access", '%s - "%s %s HTTP/%s" %d', "10.1.2.3:5", "GET", f"/x?q={HEADER}", "1.1", 200)  # fmt: skip
+    access = _record(
+        "uvicorn.access",
+        '%s - "%s %s HTTP/%s" %d',
+        "10.1.2.3:5",
+        "GET",
+        f"/x?q={HEADER}",
+        "1.1",
+        200,
+    )
     assert _format(access) | {"t": ""} == {
         "t": "", "level": "ERROR", "logger": "uvicorn.access", "msg": "request",
         "method": "GET", "path": "/x", "status": 200,
@@ -438,16 +447,27 @@ async def _crash(scope: Scope, receive: Receive, send: Send) -> None:
     _raise_with_locals(HEADER)
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that says when it listens."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.listening.set()
+
+
 async def test_uvicorn_writes_json_lines_without_values(capfd: pytest.CaptureFixture[str]) -> None:
     """uvicorn's own loggers, configured by uvicorn itself from uvicorn_logging()."""
     with json_logging("INFO"):
         config = uvicorn.Config(_crash, host="127.0.0.1", port=0, **uvicorn_logging("INFO"))
-        server = uvicorn.Server(config)
+        server = _Server(config)
         task = asyncio.create_task(server.serve())
         try:
             async with asyncio.timeout(5):
-                while not server.started:
-                    await asyncio.sleep(0.01)
+                await server.listening.wait()
                 port = server.servers[0].sockets[0].getsockname()[1]
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.write(f"GET /?q={HEADER} HTTP/1.1\r\nhost: x\r\n\r\n".encode())
