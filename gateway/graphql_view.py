@@ -159,7 +159,7 @@ class HubGraphQL(GraphQL[Context, None]):
         if not is_json_media_type((request.content_type or "").encode("latin-1")):
             raise HTTPException(415, "POST /graphql takes application/json (UTF-8) only")
         try:
-            data = orjson.loads(await request.get_body())
+            data = self.decode_json(await request.get_body())
         except orjson.JSONDecodeError:
             raise HTTPException(400, "the body is not JSON (RFC 8259, UTF-8, no BOM)") from None
         if isinstance(data, list):
