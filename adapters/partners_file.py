@@ -169,7 +169,8 @@ def _without(block: Mapping[str, Any], locations: Sequence[tuple[int | str, ...]
     return copy
 
 
-_FIELD: TypeAdapter[FieldMappingType] = TypeAdapter(FieldMappingType)  # type: ignore[arg-type]
+# mypy reports the union as arg-type from a warm cache and not from a cold one: both pass.
+_FIELD: TypeAdapter[FieldMappingType] = TypeAdapter(FieldMappingType)  # type: ignore[arg-type, unused-ignore]
 
 
 def _written_mapping(table: Any) -> EntityMapping | None:
