@@ -281,7 +281,7 @@ class _Demo:
         from demo.cfa_erp import prepare_demo_databases
         from demo.partner_servers import PartnerStartError
         from gateway.app import create_app
-        from gateway.logs import configure
+        from gateway.logs import configure, uvicorn_logging
         from gateway.runtime import tune_gc
         from gateway.settings import Settings
 
@@ -325,7 +325,7 @@ class _Demo:
         self._step(f"ready at {url}")
         print((PRODUCTION if self.production else EXAMPLES).format(url=url), flush=True)
         tune_gc()
-        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        config = uvicorn.Config(app, **uvicorn_logging("WARNING"))
         _Gateway(config, self.shutdown).run(sockets=[self.gateway_socket])
 
     def clean_up(self) -> None:

@@ -58,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
     from adapters.errors import ConfigError
     from adapters.partners_file import load_partners
     from gateway.app import create_app
-    from gateway.logs import configure
+    from gateway.logs import configure, uvicorn_logging
     from gateway.runtime import tune_gc
     from gateway.settings import Settings
 
@@ -85,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     address = f"http://{shown_host}:{sock.getsockname()[1]}"
-    options: dict[str, Any] = {"log_level": "warning", "access_log": False}
+    options: dict[str, Any] = uvicorn_logging(settings.log_level)
     configure(settings.log_level)
     if args.workers > 1:
         # Each worker process builds its own app from the environment (its own cache tier,

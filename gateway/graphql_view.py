@@ -5,24 +5,46 @@ every answer: ``extensions.cacheHit`` is true for an answer served from it, fals
 ``extensions.cost`` is the query's cost and its limit (:mod:`resolvers.cost_limit`). An answer
 whose JSON is over ``HUB_MAX_RESPONSE_BYTES`` goes out as one ``RESPONSE_TOO_LARGE`` error
 instead (and is never kept).
+
+The request is the hub's to read, not Strawberry's: only a POST whose body is one JSON object
+(``query`` a string, ``variables`` and ``extensions`` objects, ``operationName`` a string) is
+executed; any other body — malformed JSON, invalid UTF-8, a BOM, ``NaN``, a string, a number, a
+batch (a list) — is a 400. GET serves GraphiQL's page when it is on (development) and is a 405
+otherwise. A request refused before execution (syntax, validation, a variable's value) is a
+400 too, with no ``data``. Every error body has the GraphQL shape and a code; what a client sees
+of an error and what the logs keep of it is :mod:`gateway.client_errors`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import secrets
 from typing import Any, cast
 
 import orjson
 import strawberry
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from gateway import graphiql
+from gateway.client_errors import document_hash, format_errors, is_request_error, operation_name
 from gateway.context import new_context
+from gateway.error_bodies import (
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    UNSUPPORTED_MEDIA_TYPE,
+    error_response,
+)
+from gateway.limits import BodyTooLarge, is_json_media_type
+from gateway.logs import current_request, request_scope
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from resolvers.context import Context
@@ -31,6 +53,12 @@ from sources.freshness import track
 from sources.registry import SourceRegistry
 
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+
+log = logging.getLogger("alternance_hub.errors")
+
+# Strawberry's HTTP refusals, by status, as the codes a client reads.
+_HTTP_CODES = {400: BAD_REQUEST, 405: METHOD_NOT_ALLOWED, 415: UNSUPPORTED_MEDIA_TYPE}
+_NOT_AN_OBJECT = 'the body must be one JSON object: {"query": "...", "variables": {...}}'
 
 
 @dataclasses.dataclass
@@ -61,11 +89,14 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> None:
         from resolvers.schema import build_schema
 
-        built = schema or build_schema(development=settings.development)
+        built = schema or build_schema(
+            development=settings.development, service_sdl=settings.service_sdl
+        )
         super().__init__(
             built,
             graphql_ide="graphiql" if settings.development else None,
             allow_queries_via_get=False,
+            subscription_protocols=(),
             **kwargs,
         )
         self.registry = registry
@@ -73,6 +104,63 @@ class HubGraphQL(GraphQL[Context, None]):
         # Off with the cache: the benchmark's cold mode must execute every request.
         on = settings.response_cache and settings.cache_enabled
         self.responses = ResponseCache(built._schema, cache or registry.cache) if on else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        with request_scope(self.settings.log_lines_per_request):
+            try:
+                if request.method == "POST":
+                    response = await self.run(request)
+                elif self.graphql_ide and self.should_render_graphql_ide(
+                    self.request_adapter_class(request)
+                ):
+                    response = await self.render_graphql_ide(request)
+                else:
+                    response = error_response(
+                        405, "POST a JSON GraphQL request", METHOD_NOT_ALLOWED, {"Allow": "POST"}
+                    )
+            except HTTPException as refused:
+                code = _HTTP_CODES.get(refused.status_code, BAD_REQUEST)
+                response = error_response(refused.status_code, refused.reason, code)
+            except BodyTooLarge:
+                raise  # RequestLimits answers 413
+            except Exception as exc:
+                response = _internal_error(exc)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        if not is_json_media_type((request.content_type or "").encode("latin-1")):
+            raise HTTPException(415, "POST /graphql takes application/json (UTF-8) only")
+        try:
+            data = self.decode_json(await request.get_body())
+        except orjson.JSONDecodeError:
+            raise HTTPException(400, "the body is not JSON (RFC 8259, UTF-8, no BOM)") from None
+        if isinstance(data, list):
+            raise HTTPException(400, "batched operations are not supported: one per request")
+        if not isinstance(data, dict):
+            raise HTTPException(400, _NOT_AN_OBJECT)
+        query = data.get("query")
+        variables = data.get("variables")
+        name = data.get("operationName")
+        extensions = data.get("extensions")
+        if not isinstance(query, str):
+            raise HTTPException(400, "`query` must be a string holding a GraphQL document")
+        if not isinstance(variables, dict | None):
+            raise HTTPException(400, "`variables` must be an object or null")
+        if not isinstance(name, str | None):
+            raise HTTPException(400, "`operationName` must be a string or null")
+        if not isinstance(extensions, dict | None):
+            raise HTTPException(400, "`extensions` must be an object or null")
+        scope = current_request()
+        if scope is not None:
+            scope.document = document_hash(query)
+            scope.operation = operation_name(query, name)
+        return GraphQLRequestData(
+            query=query, variables=variables, operation_name=name, extensions=extensions
+        )
 
     async def execute_single(
         self,
@@ -125,8 +213,24 @@ class HubGraphQL(GraphQL[Context, None]):
         if isinstance(result, _Answered):
             return cast(GraphQLHTTPResponse, _Encoded(result.payload))
         answer = await super().process_result(request, result)
+        if result.errors:
+            formatted = format_errors(result.errors, suggestions=self.settings.development)
+            answer["errors"] = cast(list[object], formatted)
+            if is_request_error(result.errors, result.data):
+                answer.pop("data", None)  # never executed: no data entry (GraphQL over HTTP)
         answer["extensions"] = {**(answer.get("extensions") or {}), "cacheHit": False}
         return answer
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        refused = isinstance(response_data, dict) and "data" not in response_data
+        if refused and response_data.get("errors"):  # type: ignore[union-attr]
+            response.status_code = 400  # refused before execution (see process_result)
+        return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -161,3 +265,11 @@ class HubGraphQL(GraphQL[Context, None]):
             graphiql.page(request.scope.get("root_path", "")),
             headers={"content-security-policy": graphiql.CONTENT_SECURITY_POLICY},
         )
+
+
+def _internal_error(exc: Exception) -> Response:
+    """A fault outside GraphQL's own error handling: logged with its frames, answered 500 with
+    the id of that log line."""
+    error_id = secrets.token_hex(8)
+    log.error("internal error", exc_info=exc, extra={"error_id": error_id})
+    return error_response(500, "internal error", INTERNAL_ERROR, errorId=error_id)

@@ -1,31 +1,55 @@
-"""Request limits applied before any parsing: body size (413) and content type (415).
+"""Request limits applied before any parsing: method (405), content type (415), body size (413).
 
 Only ``application/json`` POSTs reach GraphQL: form posts, ``text/plain`` and multipart are the
-shapes a browser sends cross-site without a preflight, so refusing them closes CSRF.
+shapes a browser sends cross-site without a preflight, so refusing them closes CSRF. The media
+type is read as RFC 9110 says (section 8.3.1): type and subtype case-insensitive, then
+parameters, whose names are case-insensitive and whose values may be quoted; JSON is UTF-8 (RFC
+8259), so the one parameter taken is ``charset=utf-8``. ``Application/JSON; charset="UTF-8"``
+passes; ``application/json; charset=latin-1`` does not.
+
+Every refusal is a GraphQL-shaped JSON body with a code (:mod:`gateway.error_bodies`).
 """
 
 from __future__ import annotations
 
+from email.message import Message as EmailMessage
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.error_bodies import (
+    METHOD_NOT_ALLOWED,
+    REQUEST_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    send_error,
+)
 
-class _TooLarge(Exception):
-    pass
+__all__ = ["BodyTooLarge", "RequestLimits", "is_json_media_type"]
+
+# GET serves GraphiQL's page when it is on (the view refuses every other GET).
+_METHODS = frozenset({"GET", "HEAD", "POST"})
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = text.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+class BodyTooLarge(Exception):
+    """Raised by the limited ``receive`` past the bound; answered 413 by :class:`RequestLimits`
+    (the view lets it through)."""
+
+
+def is_json_media_type(header: bytes) -> bool:
+    """True for ``application/json`` with no parameter other than ``charset=utf-8``."""
+    if header == b"application/json":  # what almost every client sends
+        return True
+    try:
+        text = header.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    # The standard library's MIME header parser: case-insensitive type and parameter names,
+    # quoted values unquoted.
+    parsed = EmailMessage()
+    parsed["content-type"] = text
+    if parsed.get_content_type() != "application/json":
+        return False
+    parameters = {name: value for name, value in (parsed.get_params() or [])[1:] if name}
+    return str(parameters.pop("charset", "utf-8")).lower() == "utf-8" and not parameters
 
 
 class RequestLimits:
@@ -39,14 +63,24 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        if scope["method"] == "POST" and scope["path"] in self.json_paths:
-            ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if ctype != b"application/json":
-                await _plain(send, 415, "POST /graphql takes application/json only")
+        if scope["path"] in self.json_paths:
+            method = scope["method"]
+            if method not in _METHODS:
+                await send_error(
+                    send, 405, "POST a JSON GraphQL request", METHOD_NOT_ALLOWED, {"Allow": "POST"}
+                )
+                return
+            if method == "POST" and not is_json_media_type(headers.get(b"content-type", b"")):
+                await send_error(
+                    send,
+                    415,
+                    "POST /graphql takes application/json (UTF-8) only",
+                    UNSUPPORTED_MEDIA_TYPE,
+                )
                 return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _plain(send, 413, "request body too large")
+            await self._too_large(send)
             return
         received = 0
         started = False
@@ -57,7 +91,7 @@ class RequestLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _TooLarge
+                    raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -67,6 +101,15 @@ class RequestLimits:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except BodyTooLarge:
             if not started:
-                await _plain(send, 413, "request body too large")
+                await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        await send_error(
+            send,
+            413,
+            f"request body over {self.max_body_bytes} bytes",
+            REQUEST_TOO_LARGE,
+            limit=self.max_body_bytes,
+        )

@@ -1,7 +1,16 @@
 """Gateway settings, read from ``HUB_*`` environment variables (pydantic-settings).
 
-Production defaults are the safe ones: no GraphiQL, no introspection, no field suggestions.
-``alternance-hub demo`` turns the developer conveniences on.
+One switch separates production from development: ``development`` (``HUB_DEVELOPMENT``), false
+by default. ``Settings()`` — equally ``Settings(development=False)`` — is production, closed:
+
+- no GraphiQL page and no GET on ``/graphql`` at all (405: POST JSON only);
+- no introspection (``__schema``, ``__type``; ``__typename`` stays);
+- no field suggestions ("Did you mean ...") in error messages;
+- no ``_service { sdl }``, unless ``federation_sdl`` (``HUB_FEDERATION_SDL=true``) lets a
+  supergraph composer read the SDL.
+
+``development=True`` (``alternance-hub demo``) opens all four. Everything else — limits,
+content types, error shapes, logs — is the same in both.
 """
 
 from __future__ import annotations
@@ -33,7 +42,13 @@ class Settings(BaseSettings):
         True, description="whole answers of PUBLIC/REFERENCE documents (off with cache_enabled)"
     )
     cache_shared_timeout_s: Annotated[float, Field(gt=0, le=5)] = 0.05
-    development: bool = Field(False, description="GraphiQL, introspection, suggestions on")
+    development: bool = Field(
+        False,
+        description="GraphiQL, GET /graphql (its page), introspection, suggestions, _service on",
+    )
+    federation_sdl: bool = Field(
+        False, description="`_service { sdl }` answered in production too (supergraph composers)"
+    )
     request_deadline_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     max_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
@@ -55,3 +70,11 @@ class Settings(BaseSettings):
         description="serialised answer bound; past it the answer is a RESPONSE_TOO_LARGE error",
     )
     log_level: str = "INFO"
+    log_lines_per_request: int = Field(
+        20, ge=1, le=10_000, description="log lines one request may write; then one summary line"
+    )
+
+    @property
+    def service_sdl(self) -> bool:
+        """Whether ``_service { sdl }`` is answered."""
+        return self.development or self.federation_sdl

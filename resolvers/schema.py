@@ -1,11 +1,12 @@
 """The schema: the common syntax, as a federation-ready Strawberry schema.
 
-``build_schema(development=...)``: production refuses introspection; development (the demo)
-allows it so GraphiQL can explore. Parsing and validation are cached per document, because
-front-ends send the same few documents again and again. After validation the query's cost is
-checked against the request's limit (:mod:`resolvers.cost_limit`); while it executes, the
-request's partner-call budget is the current one (:mod:`sources.budget`); ``_entities`` is
-checked and bounded (:mod:`resolvers.federation`).
+``build_schema(development=...)``: production refuses introspection and ``_service { sdl }``
+(unless ``service_sdl``); development (the demo) allows them so GraphiQL can explore. Parsing
+and validation are cached per document, because front-ends send the same few documents again
+and again. After validation the query's cost is checked against the request's limit
+(:mod:`resolvers.cost_limit`); while it executes, the request's partner-call budget is the
+current one (:mod:`sources.budget`); ``_entities`` is checked and bounded
+(:mod:`resolvers.federation`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import FieldNode, GraphQLError, NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -84,7 +85,12 @@ class PartnerCallScope(SchemaExtension):
 
 
 class HubSchema(strawberry.federation.Schema):
-    """The federation schema, with an ``_entities`` that checks and bounds what it is sent."""
+    """The federation schema, with an ``_entities`` that checks and bounds what it is sent,
+    and no error logging of its own."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Strawberry's own logs each error with the document's text and a traceback; the
+        gateway reports errors itself, once per request and without request values."""
 
     def entities_resolver(
         self, info: Info, representations: list[FederationAny]
@@ -133,12 +139,28 @@ class ProductionLimits(AddValidationRules):
         super().__init__([_DEPTH_RULE, _ALIAS_RULE, NoSchemaIntrospectionCustomRule])
 
 
-def build_schema(development: bool = False) -> strawberry.Schema:
+class NoServiceSdlRule(ValidationRule):
+    """Refuses the federation field ``_service`` (the whole SDL) in production."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        if node.name.value == "_service" and self.context.get_parent_type() is (
+            self.context.schema.query_type
+        ):
+            self.report_error(GraphQLError("`_service` is not served by this gateway", node))
+
+
+class NoServiceSdl(AddValidationRules):
+    def __init__(self) -> None:
+        super().__init__([NoServiceSdlRule])
+
+
+def build_schema(development: bool = False, service_sdl: bool | None = None) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions per request; the parser and
     # validation caches live at module level, so they are still shared across requests.
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(MAX_TOKENS),
         HubLimits if development else ProductionLimits,
+        *([] if (development if service_sdl is None else service_sdl) else [NoServiceSdl]),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         QueryCostLimit,  # after ValidationCache: the cost of a valid document only
