@@ -52,7 +52,9 @@ def checked(
     """(type name, key values) of one representation, or ``BAD_USER_INPUT`` naming the item
     and the rule — never a value the client sent."""
     if not isinstance(representation, dict):
-        raise BadUserInput(ARGUMENT, f"item {index} is not an object")
+        raise BadUserInput(
+            ARGUMENT, f"item {index} is not a representation: `{{__typename, <keys>}}`"
+        )
     type_name = representation.get("__typename")
     if not isinstance(type_name, str) or type_name not in keys_of:
         raise BadUserInput(ARGUMENT, f"item {index}: `__typename` is not an entity type")
