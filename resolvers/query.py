@@ -131,9 +131,12 @@ class Query:
             if rncp is not None
             else {"cfd": [check.one("cfd", cfd or "", identifiers.cfd)]}
         )
-        outcome = await info.context.registry.search("training_program", filters)
-        info.context.record_failures(outcome.failures)
-        for record in outcome.records:
+        # A few matching programmes are enough to read the certification they lead to.
+        page = await info.context.registry.list_page(
+            "training_program", filters, 10, None, fields=frozenset({"certification"})
+        )
+        info.context.record_failures(page.failures)
+        for _, record in page.items:
             found = Certification.from_fields(record.fields.get("certification"))
             if found is not None:
                 return found

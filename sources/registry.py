@@ -13,29 +13,26 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
-from cachetools import TLRUCache
 
 from adapters.base import Adapter
 from adapters.config import PartnerBase
 from adapters.errors import CircuitOpen, SourceError, SourceTimeout
-from adapters.filtering import keep, normalise, predicates
+from adapters.filtering import normalise
 from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
 from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
-from adapters.types import DataClass, ListQuery, Page, Record, field_at, freeze
+from adapters.types import DataClass, ListQuery, Page, Record, field_at
 from sources import budget, freshness, lists
 from sources.cache import HubCache
 from sources.lists import ListPage
 from sources.merge import (
     Identity,
     absorb,
-    deduplicate,
     identity_fields,
     identity_of,
     merge_group,
@@ -43,7 +40,6 @@ from sources.merge import (
 from sources.resilience import Breaker, Health
 
 log = logging.getLogger("alternance_hub.sources")
-MEMO_ENTRIES = 256
 T = TypeVar("T")
 
 
@@ -165,25 +161,6 @@ def _decode_records(data: Any) -> list[Record]:
     return [Record.from_json(r) for r in data]
 
 
-@dataclass(frozen=True, slots=True)
-class _Memo:
-    records: list[Record]
-    complete: bool
-    expires_at: float  # monotonic
-
-
-def _memo_expiry(_key: Any, memo: _Memo, now: float) -> float:
-    return memo.expires_at
-
-
-def _as_cached(records: list[Record]) -> list[Record]:
-    """Copies saying they came from the cache (the fields themselves are shared)."""
-    return [
-        Record(r.entity, r.fields, [dataclasses.replace(p, from_cache=True) for p in r.provenance])
-        for r in records
-    ]
-
-
 def _useful(source: Source, entity: str, wanted: frozenset[str] | None) -> bool:
     return wanted is None or bool(source.provides.get(entity, frozenset()) & wanted)
 
@@ -229,10 +206,6 @@ class SourceRegistry:
         self.cache = cache
         self.caching = caching
         self.coalesce = coalesce
-        # Bounded, and each entry expires with the freshest of its inputs.
-        self._memo: TLRUCache[Any, _Memo] = TLRUCache(
-            MEMO_ENTRIES, _memo_expiry, timer=time.monotonic
-        )
         self._by_name = {s.partner: s for s in self.sources}
 
     @classmethod
@@ -277,43 +250,6 @@ class SourceRegistry:
         ]
 
     # -- lists ---------------------------------------------------------------------------
-
-    async def _list_one(
-        self, source: Source, entity: str, filters: Mapping[str, Any]
-    ) -> tuple[Page, float | None]:
-        """One partner's answer, and how many seconds it stays fresh (None: not cached)."""
-        pushed = source.adapter.pushed_filters(entity)
-        query = ListQuery(
-            entity, {k: v for k, v in filters.items() if k in pushed}, source.config.max_items
-        )
-
-        async def load() -> Page:
-            budget.spend(source.partner)
-            return await source.call(lambda: source.adapter.list(query))
-
-        parts = (source.partner, *query.cache_key_parts())
-        if not (self.caching and source.config.cache.enabled):
-            freshness.note(None, DATA_CLASSES[entity])
-            return _copied(await budget.memoised(("list", parts), load)), None
-        result = await budget.retry_if_not_ours(
-            self.cache.get_or_load,
-            DATA_CLASSES[entity],
-            "list",
-            parts,
-            load,
-            encode=_encode_page,
-            decode=_decode_page,
-            ttl=source.config.cache.ttl_s,
-            stale_for=source.config.cache.stale_s,
-        )
-        if result.from_cache:
-            _mark_cached(result.value.records)
-        if result.stale:
-            freshness.note(None, DATA_CLASSES[entity])
-            return result.value, None
-        fresh = self.cache.fresh_for(DATA_CLASSES[entity], source.config.cache.ttl_s)
-        freshness.note(fresh - result.age_s, DATA_CLASSES[entity])
-        return result.value, fresh - result.age_s
 
     async def list_call(self, source: Source, query: ListQuery) -> Page:
         """One partner's window of a list, under its protection, cached by data class.
@@ -400,65 +336,6 @@ class SourceRegistry:
         if records and completing:
             page.failures.extend(await self._complete(entity, records, completing))
         return page
-
-    async def search(
-        self,
-        entity: str,
-        filters: Mapping[str, Any],
-        partners: Sequence[str] | None = None,
-        wanted: frozenset[str] | None = None,
-    ) -> Outcome:
-        """Every record of ``entity`` matching ``filters``, merged across partners.
-
-        A complete merged answer is memoised in process while all its inputs stay fresh, so a
-        warm query neither decodes nor re-merges the partners' answers. The memoised records
-        are shared read-only between requests (resolvers never mutate a record).
-        """
-        completing = self.completing_providers(entity, wanted)
-        memo_key = (
-            entity,
-            freeze(filters),
-            tuple(sorted(partners or ())),
-            tuple(s.partner for s in completing),
-        )
-        memoised = self._memo.get(memo_key)
-        if memoised is not None:
-            freshness.note(memoised.expires_at - time.monotonic(), DATA_CLASSES[entity])
-            return Outcome(memoised.records, [], memoised.complete)
-        sources = self.listing_providers(entity, partners)
-        answers = await asyncio.gather(
-            *(self._list_one(s, entity, filters) for s in sources), return_exceptions=True
-        )
-        outcome = Outcome()
-        streams: list[list[Record]] = []
-        checks = predicates(entity, filters)
-        fresh_for: list[float | None] = []
-        for source, answer in zip(sources, answers, strict=True):
-            if isinstance(answer, SourceError):
-                outcome.failures.append(failure_of(answer))
-                continue
-            if isinstance(answer, BaseException):
-                raise answer
-            page, fresh = answer
-            fresh_for.append(fresh)
-            for record in page.records:
-                normalise(record)
-            streams.append(keep(page.records, checks))
-            if page.truncated:
-                outcome.complete = False
-                log.info("partner answer truncated", extra={"partner": source.partner})
-        outcome.records = deduplicate(entity, streams)
-        if outcome.records:
-            outcome.failures.extend(await self._complete(entity, outcome.records, completing))
-        if entity == "offer" and filters.get("opco"):
-            await self._keep_employers_of(outcome, filters["opco"])
-        if not outcome.failures and fresh_for and all(f is not None for f in fresh_for):
-            remaining = min(f for f in fresh_for if f is not None)
-            if remaining > 0:
-                self._memo[memo_key] = _Memo(
-                    _as_cached(outcome.records), outcome.complete, time.monotonic() + remaining
-                )
-        return outcome
 
     async def _complete(
         self, entity: str, records: list[Record], completing: Sequence[Source]
