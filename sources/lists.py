@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from adapters import deadline
 from adapters.errors import SourceError
 from adapters.syntax import LIST_ORDERS
 from adapters.types import ListQuery, Page, Position, Record, SortOrder, field_at
@@ -329,6 +330,7 @@ class _Merger:
         streams = self.chosen.streams
         index = self._index() if len(streams) > 1 else {}
         while len(out) < count:
+            deadline.check()  # no await in this loop: the request's deadline cannot cut it
             best = self._best()
             if best is None:
                 break
