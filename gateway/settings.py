@@ -46,10 +46,10 @@ class Settings(BaseSettings):
         "than this is the gateway's overload, not counted by the partner's breaker",
     )
     max_in_flight: Annotated[int, Field(ge=1, le=10_000)] = Field(
-        32, description="GraphQL requests executing at once in one worker process"
+        16, description="GraphQL requests executing at once in one worker process"
     )
     admission_queue: Annotated[int, Field(ge=0, le=10_000)] = Field(
-        32, description="GraphQL requests waiting for a slot; past it, 503 OVERLOADED at once"
+        16, description="GraphQL requests waiting for a slot; past it, 503 OVERLOADED at once"
     )
     admission_max_wait_s: Annotated[float, Field(ge=0, le=5)] = Field(
         0.1, description="longest wait in the admission queue before 503 OVERLOADED"
