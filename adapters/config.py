@@ -158,7 +158,14 @@ class RetryPolicy(Strict):
 class BreakerPolicy(Strict):
     enabled: bool = True
     failure_threshold: Annotated[int, Field(ge=1, le=100)] = 5
-    cool_down_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+    # Short, then doubled by each failed probe up to max_cool_down_s: a partner back after a
+    # burst is used again within a second, a partner that stays down is probed ever less often.
+    cool_down_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        1.0, description="wait before the first probe once open"
+    )
+    max_cool_down_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        30.0, description="longest wait between probes (each failed probe doubles the wait)"
+    )
 
 
 class CachePolicy(Strict):

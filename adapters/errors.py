@@ -4,11 +4,15 @@
       ├── SourceTimeout         SOURCE_TIMEOUT: the partner's deadline passed
       ├── SourceUnavailable     SOURCE_UNAVAILABLE: refused, 5xx, 429, DNS, TLS
       ├── SourceBadResponse     SOURCE_BAD_RESPONSE: not the shape or size we agreed on
+      │     └── SourceRejected  the partner refused the question's values (a 4xx, a GraphQL
+      │                         request error): the client's problem, ``partner_fault`` False
       └── CircuitOpen           CIRCUIT_OPEN: too many recent failures, partner not called
     ConfigError                 a partners file that cannot be used
 
-Catch broad (``SourceError``), recover narrow. Messages never carry the partner's body nor any
-value from the request: they may be shown to clients and written to logs.
+Catch broad (``SourceError``), recover narrow. ``partner_fault`` says whether the failure is
+evidence against the partner: only those count toward its circuit breaker. Messages never
+carry the partner's body nor any value from the request: they may be shown to clients and
+written to logs.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 class SourceError(Exception):
     code = "SOURCE_ERROR"
     retryable = False
+    partner_fault = True
 
     def __init__(self, partner: str, message: str) -> None:
         super().__init__(f"{partner}: {message}")
@@ -40,6 +45,16 @@ class SourceUnavailable(SourceError):
 
 class SourceBadResponse(SourceError):
     code = "SOURCE_BAD_RESPONSE"
+
+
+class SourceRejected(SourceBadResponse):
+    """The partner answered, refusing what it was asked: a 4xx such as 400 or 422, or a
+    GraphQL request error (variables its schema refuses, a ``BAD_USER_INPUT`` or ``NOT_FOUND``
+    code). The question carried values a client sent, so it says nothing of the partner's
+    health: a look-up answers those values as missing; a list reports the partner's part as
+    ``SOURCE_BAD_RESPONSE``; neither counts toward the breaker."""
+
+    partner_fault = False
 
 
 class CircuitOpen(SourceError):

@@ -41,7 +41,13 @@ parsed when the file is loaded, and each variable the gateway fills must be decl
 broken query is a ``check-config`` error, not a failure at the first request.
 
 A GraphQL answer carrying ``errors`` is a ``SOURCE_BAD_RESPONSE`` whose message only counts
-them: a partner's error text may quote the values of the request.
+them: a partner's error text may quote the values of the request. Two kinds of errors are the
+question's fault rather than the partner's (:class:`~adapters.errors.SourceRejected`: a look-up
+answers its values as missing, and the breaker does not count them): a *request error* (HTTP
+400, or an answer without ``data``: the variables do not fit the partner's schema, as GraphQL
+over HTTP says), and errors that all carry a client code (:data:`CLIENT_ERROR_CODES`, such as
+``BAD_USER_INPUT`` or ``NOT_FOUND``). Any other error (a resolver of the partner failing on a
+question the hub checked) is the partner's.
 """
 
 from __future__ import annotations
@@ -68,7 +74,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.base import DeclaredEndpoints
 from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PartnerBase, Strict
-from adapters.errors import SourceBadResponse
+from adapters.errors import SourceBadResponse, SourceRejected
 from adapters.filtering import matcher
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
@@ -91,6 +97,28 @@ from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Position, R
 logger = logging.getLogger(__name__)
 
 _ACCEPT = "application/graphql-response+json, application/json"
+CLIENT_ERROR_CODES = frozenset(
+    {
+        "BAD_USER_INPUT",
+        "BAD_REQUEST",
+        "GRAPHQL_VALIDATION_FAILED",
+        "GRAPHQL_PARSE_FAILED",
+        "NOT_FOUND",
+        "ARGUMENT_VALIDATION_ERROR",
+    }
+)
+"""``extensions.code`` values (Apollo's and common servers') that blame the question."""
+
+
+def _code(error: Any) -> Any:
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    return extensions.get("code") if isinstance(extensions, dict) else None
+
+
+def _blames_the_question(status: int, body: Mapping[str, Any], errors: Any) -> bool:
+    if status == 400 or "data" not in body:
+        return True  # a request error: nothing was executed
+    return isinstance(errors, list) and all(_code(e) in CLIENT_ERROR_CODES for e in errors)
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -483,6 +511,10 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
         errors = body.get("errors")
         if errors:
             count = len(errors) if isinstance(errors, list) else 1
+            if _blames_the_question(answer.status, body, errors):
+                raise SourceRejected(
+                    self.partner, f"GraphQL answer refusing the question ({count})"
+                )
             raise SourceBadResponse(self.partner, f"GraphQL answer with {count} error(s)")
         data = body.get("data")
         if answer.status != 200 or not isinstance(data, dict):

@@ -5,7 +5,11 @@
 
 - the body is streamed and cut at ``max_response_bytes`` (memory stays flat on a 50 MB answer);
 - a read is retried once with jitter on a retryable failure, honouring ``Retry-After`` when it
-  fits the time left; a mutation (``idempotent=False``) is never retried;
+  fits the time left (the call's deadline, :mod:`adapters.deadline`); a mutation
+  (``idempotent=False``) is never retried;
+- a status is classified once: 5xx and 429 are the partner unavailable, 401/403 a credential it
+  refuses, a 4xx in :data:`_REFUSED_STATUS` the partner refusing the question's values
+  (:class:`SourceRejected`: the client's problem, not counted by the breaker);
 - nothing of the partner's body or of the request's values reaches an error message.
 
 The overall deadline is *not* here: httpx timeouts are per read, so the source registry wraps
@@ -26,11 +30,23 @@ import aiohttp
 import httpx
 import orjson
 
+from adapters import deadline
 from adapters.auth import build_auth
 from adapters.config import HttpPartnerBase
-from adapters.errors import SourceBadResponse, SourceError, SourceTimeout, SourceUnavailable
+from adapters.errors import (
+    SourceBadResponse,
+    SourceError,
+    SourceRejected,
+    SourceTimeout,
+    SourceUnavailable,
+)
 
 _RETRYABLE_STATUS = {429, 502, 503, 504, 500}
+# Answers about what was asked (a malformed or unknown key, too many of them), not about the
+# partner's health. 404 is not here: on a list or a batch it means the endpoint moved (a
+# one-by-one look-up takes it as "not found" itself); 405/406/415 mean the configuration and the
+# partner disagree, which is worth a breaker.
+_REFUSED_STATUS = frozenset({400, 409, 410, 413, 414, 422})
 _MAX_RETRY_AFTER_S = 5.0
 
 QueryParams = Mapping[str, Any] | list[tuple[str, Any]]
@@ -152,6 +168,9 @@ class PartnerHttp:
 
     async def _pause(self, error: SourceError, started: float) -> None:
         left = self.config.deadline_s - (time.monotonic() - started)
+        call_left = deadline.remaining()
+        if call_left is not None:
+            left = min(left, call_left)
         wait = random.uniform(0, self.config.retry.backoff_s)
         if isinstance(error, SourceUnavailable) and error.retry_after is not None:
             if error.retry_after > min(left, _MAX_RETRY_AFTER_S):
@@ -167,6 +186,8 @@ class PartnerHttp:
             )
         if status in (401, 403):
             return SourceUnavailable(self.partner, f"HTTP {status}: credential refused")
+        if status in _REFUSED_STATUS:
+            return SourceRejected(self.partner, f"HTTP {status}: the partner refused the question")
         if status == 404:
             return SourceBadResponse(self.partner, "HTTP 404: endpoint not found")
         return SourceBadResponse(self.partner, f"unexpected HTTP {status}")

@@ -36,7 +36,7 @@ from cachetools import LRUCache
 
 from adapters.base import DeclaredEndpoints
 from adapters.config import PartnerBase
-from adapters.errors import SourceBadResponse
+from adapters.errors import SourceBadResponse, SourceRejected
 from adapters.filtering import matcher
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
@@ -182,7 +182,10 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
                 return []  # no record is reachable under a dot segment: refused, never sent
             else:
                 path, params = how.path.replace("{value}", quote(value, safe="")), []
-            answer = await self._get_json(path, params, _LOOKUP_STATUSES, spec.etag)
+            try:
+                answer = await self._get_json(path, params, _LOOKUP_STATUSES, spec.etag)
+            except SourceRejected:
+                return []  # this key refused (400, 422...): missing, the other keys still asked
             if answer.status != 200:
                 return []
             return _items(self.partner, answer.body, items_steps, single_ok=True)

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from adapters.partners_file import PartnersFile
 from gateway import graphiql
+from gateway.admission import Admission, AdmissionGate
 from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
@@ -27,6 +28,7 @@ from gateway.metrics import render
 from gateway.settings import Settings
 from sources.cache import HubCache
 from sources.registry import SourceRegistry
+from sources.resilience import ResiliencePolicy
 
 log = logging.getLogger("alternance_hub")
 
@@ -48,6 +50,10 @@ def create_app(
         transports,
         caching=settings.cache_enabled,
         coalesce=settings.coalesce_partner_calls,
+        policy=ResiliencePolicy(settings.deadline_margin_s, settings.loop_lag_threshold_s),
+    )
+    admission = AdmissionGate(
+        settings.max_in_flight, settings.admission_queue, settings.admission_max_wait_s
     )
     graphql = HubGraphQL(registry, settings, cache)
 
@@ -94,8 +100,17 @@ def create_app(
     app.state.registry = registry
     app.state.cache = cache
     app.state.responses = graphql.responses
+    app.state.admission = admission
+    # The last added runs first: the deadline starts at arrival (a queued request spends its
+    # own budget), admission refuses before the body is read or its content type looked at.
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, json_paths=("/graphql",)
+    )
+    app.add_middleware(
+        Admission,
+        gate=admission,
+        retry_after_s=settings.admission_retry_after_s,
+        paths=("/graphql",),
     )
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
     return app

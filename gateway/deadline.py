@@ -1,8 +1,11 @@
 """The request's overall deadline, and one access-log line per request.
 
-Every partner call has its own, shorter deadline, so a request normally ends with a partial
-answer well before this one; this is the backstop for everything else (a slow client, a huge
-merge). Past it the client gets 503 with a GraphQL-shaped error, never a hung connection.
+The deadline is opened here, at the HTTP edge, as the scope of :mod:`adapters.deadline`: every
+partner call inside the request gets at most what the request has left minus a margin
+(``HUB_DEADLINE_MARGIN_S``), so a slow partner is a partial answer (``SOURCE_TIMEOUT``) before
+this deadline, and CPU-bound loops check it between items. ``asyncio.timeout`` is the backstop
+for everything else (a slow client, work that never awaits): past it the client gets 503 with a
+GraphQL-shaped error, never a hung connection.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import time
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters import deadline
 
 log = logging.getLogger("alternance_hub.access")
 
@@ -44,8 +49,9 @@ class RequestDeadline:
             await send(message)
 
         try:
-            async with asyncio.timeout(self.seconds):
-                await self.app(scope, receive, tracking_send)
+            with deadline.within(self.seconds):
+                async with asyncio.timeout(self.seconds):
+                    await self.app(scope, receive, tracking_send)
         except TimeoutError:
             if status == 0:
                 status = 503

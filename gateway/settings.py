@@ -50,6 +50,28 @@ class Settings(BaseSettings):
         False, description="`_service { sdl }` answered in production too (supergraph composers)"
     )
     request_deadline_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    deadline_margin_s: Annotated[float, Field(ge=0, le=5)] = Field(
+        0.25,
+        description="kept from the request's remaining time when a partner call is given its "
+        "deadline: the time to merge and answer after the last partner",
+    )
+    loop_lag_threshold_s: Annotated[float, Field(gt=0, le=10)] = Field(
+        0.25,
+        description="a partner timeout during which this process's event loop stalled longer "
+        "than this is the gateway's overload, not counted by the partner's breaker",
+    )
+    max_in_flight: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        16, description="GraphQL requests executing at once in one worker process"
+    )
+    admission_queue: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        16, description="GraphQL requests waiting for a slot; past it, 503 OVERLOADED at once"
+    )
+    admission_max_wait_s: Annotated[float, Field(ge=0, le=5)] = Field(
+        0.1, description="longest wait in the admission queue before 503 OVERLOADED"
+    )
+    admission_retry_after_s: Annotated[int, Field(ge=1, le=3600)] = Field(
+        1, description="Retry-After of a 503 OVERLOADED answer, in seconds"
+    )
     max_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
     max_query_cost: int = Field(

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.types import Info
 
+from adapters.deadline import DeadlineExceeded
 from adapters.types import Record
 from resolvers import validation as check
 from resolvers.errors import BadUserInput
@@ -46,6 +48,10 @@ async def list_records(
         )
     except BadCursor as error:
         raise BadUserInput("after", str(error)) from None
+    except DeadlineExceeded:
+        raise GraphQLError(
+            "the request's deadline passed", extensions={"code": DeadlineExceeded.code}
+        ) from None
     context.record_failures(page.failures)
     info_ = PageInfo(
         has_next_page=page.has_next,

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from adapters import deadline
 from adapters.errors import SourceError
 from adapters.predicates import FILTER_FIELDS
 from adapters.syntax import LIST_ORDERS
@@ -372,6 +373,7 @@ class _Merger:
         streams = self.chosen.streams
         index = self._index() if len(streams) > 1 else {}
         while len(out) < count:
+            deadline.check()  # no await in this loop: the request's deadline cannot cut it
             best = self._best()
             if best is None:
                 break

@@ -13,15 +13,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
+from adapters import deadline
 from adapters.base import Adapter
 from adapters.config import PartnerBase
-from adapters.errors import CircuitOpen, SourceError, SourceTimeout
+from adapters.errors import CircuitOpen, SourceError, SourceRejected, SourceTimeout
 from adapters.filtering import normalise
 from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
@@ -29,7 +31,9 @@ from adapters.syntax import DATA_CLASSES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass, ListQuery, Page, Record, field_at
 from sources import budget, freshness, lists
 from sources.cache import HubCache
+from sources.keys import key_rules
 from sources.lists import ListPage
+from sources.loop_lag import LoopLag
 from sources.merge import (
     Identity,
     absorb,
@@ -37,9 +41,12 @@ from sources.merge import (
     identity_of,
     merge_group,
 )
-from sources.resilience import Breaker, Health
+from sources.resilience import Breaker, Health, ResiliencePolicy
 
 log = logging.getLogger("alternance_hub.sources")
+FAIR_SHARE = 0.5
+"""A timeout counts toward the breaker only after the partner had this share of its deadline:
+a call the request's remaining budget cut shorter says nothing about the partner."""
 T = TypeVar("T")
 
 
@@ -73,11 +80,20 @@ def failure_of(error: SourceError) -> PartnerFailure:
 
 
 class Source:
-    def __init__(self, partner: str, config: PartnerBase, adapter: Adapter) -> None:
+    def __init__(
+        self,
+        partner: str,
+        config: PartnerBase,
+        adapter: Adapter,
+        policy: ResiliencePolicy | None = None,
+        lag: LoopLag | None = None,
+    ) -> None:
         self.partner = partner
         self.config = config
         self.adapter = adapter
         self.breaker = Breaker(config.breaker)
+        self.policy = policy or ResiliencePolicy()
+        self.loop_lag = lag or LoopLag()
         # Top-level common-syntax fields this partner fills, per entity: the planner asks a
         # partner only for what it can add.
         self.provides = {
@@ -92,6 +108,7 @@ class Source:
             entity: identity_fields(entity, mapping.identity)
             for entity, mapping in config.entity_mappings().items()
         }
+        self._key_rules = key_rules(config)
         self.health = Health()
         self._bulkhead = asyncio.Semaphore(config.max_concurrency)
 
@@ -99,29 +116,79 @@ class Source:
         """How this partner's records of ``entity`` are matched with another partner's."""
         return self._identities.get(entity)
 
+    def well_formed(self, entity: str, key: str, values: Sequence[str]) -> list[str]:
+        """The ``values`` that can be keys of this partner (the others are answered as
+        missing without the partner seeing them)."""
+        rule = self._key_rules.get((entity, key))
+        return list(values) if rule is None else [v for v in values if rule(v)]
+
+    def granted_s(self) -> float:
+        """The time one call may take now: the partner's deadline, or what the request has
+        left minus the margin the gateway keeps for merging and answering, if less."""
+        left = deadline.remaining()
+        if left is None:
+            return self.config.deadline_s
+        return min(self.config.deadline_s, left - self.policy.deadline_margin_s)
+
     async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run one partner operation under this partner's deadline, bulkhead and breaker."""
+        """Run one partner operation under this partner's deadline, bulkhead and breaker.
+
+        The breaker hears only of the partner's own failures (see :mod:`sources.resilience`).
+        """
         if not self.breaker.allow():
             self.health.record_failure(CircuitOpen.code)
             raise CircuitOpen(self.partner, "too many recent failures; partner not called")
+        self.loop_lag.ensure_running()
+        granted = self.granted_s()
+        if granted <= 0:
+            self.breaker.release()
+            raise SourceTimeout(self.partner, "the request had no time left; partner not called")
+        started = time.monotonic()
+        reached: float | None = None  # when the bulkhead let the call go to the partner
         try:
-            async with asyncio.timeout(self.config.deadline_s):
-                async with self._bulkhead:
-                    result = await operation()
+            with deadline.within(granted):
+                async with asyncio.timeout(granted):
+                    async with self._bulkhead:
+                        reached = time.monotonic()
+                        result = await operation()
         except TimeoutError:
-            self._failed(SourceTimeout.code)
-            raise SourceTimeout(
-                self.partner, f"no answer within {self.config.deadline_s:g} s"
-            ) from None
+            self._timed_out(started, reached)
+            raise SourceTimeout(self.partner, f"no answer within {round(granted, 1):g} s") from None
         except SourceError as error:
-            self._failed(error.code)
+            if error.code == SourceTimeout.code:
+                self._timed_out(started, reached)  # the HTTP client's own read timeout
+            elif error.partner_fault:
+                self._failed(error.code)
+            else:
+                self.breaker.release()
+                self.health.record_success()  # it answered: refusing the question is an answer
             raise
-        except asyncio.CancelledError:
+        except BaseException:
             self.breaker.release()
             raise
         self.breaker.success()
         self.health.record_success()
         return result
+
+    def _timed_out(self, started: float, reached: float | None) -> None:
+        """Count a timeout only when the partner had its fair chance: it was called (not left
+        waiting on the bulkhead), for at least half its own deadline, while this process kept
+        up with its event loop."""
+        reason = None
+        if reached is None:
+            reason = "queued"
+        elif time.monotonic() - reached < self.config.deadline_s * FAIR_SHARE:
+            reason = "budget"
+        elif self.loop_lag.worst_since(started) > self.policy.loop_lag_threshold_s:
+            reason = "loop_lag"
+        if reason is None:
+            self._failed(SourceTimeout.code)
+            return
+        self.breaker.release()
+        log.info(
+            "partner timeout not counted",
+            extra={"partner": self.partner, "code": SourceTimeout.code, "reason": reason},
+        )
 
     def _failed(self, code: str) -> None:
         self.breaker.failure()
@@ -216,10 +283,12 @@ class SourceRegistry:
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         caching: bool = True,
         coalesce: bool = True,
+        policy: ResiliencePolicy | None = None,
     ) -> SourceRegistry:
         transports = transports or {}
+        lag = LoopLag()  # one event loop, one measure, shared by every partner
         sources = [
-            Source(name, config, build_adapter(name, config, transports.get(name)))
+            Source(name, config, build_adapter(name, config, transports.get(name)), policy, lag)
             for name, config in partners.partners.items()
             if config.enabled
         ]
@@ -394,7 +463,7 @@ class SourceRegistry:
         use_cache = (
             self.caching and source.config.cache.enabled and data_class != DataClass.PERSONAL
         )
-        unique = list(dict.fromkeys(values))
+        unique = source.well_formed(entity, key, list(dict.fromkeys(values)))
         found: dict[str, list[Record]] = {}
         fresh_for = self.cache.fresh_for(data_class, ttl) if use_cache else None
         if not use_cache:
@@ -420,12 +489,18 @@ class SourceRegistry:
             budget.spend(source.partner)
             return await source.call(lambda: source.adapter.lookup(entity, key, missing))
 
-        fetched = await budget.retry_if_not_ours(
-            self.cache.single_flight,
-            "lookup_batch",
-            (source.partner, entity, key, sorted(missing)),
-            load,
-        )
+        try:
+            fetched = await budget.retry_if_not_ours(
+                self.cache.single_flight,
+                "lookup_batch",
+                (source.partner, entity, key, sorted(missing)),
+                load,
+            )
+        except SourceRejected:
+            # The partner refused the keys (the client's problem, not counted by the breaker):
+            # each is answered as missing, and nothing is cached.
+            log.info("partner refused look-up keys", extra={"partner": source.partner})
+            return found
         for value in missing:
             found[value] = [Record.from_json(r.to_json()) for r in fetched.get(value, [])]
         if use_cache:
@@ -541,3 +616,6 @@ class SourceRegistry:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(s.adapter.aclose() for s in self.sources), return_exceptions=True)
+        lags = {id(s.loop_lag): s.loop_lag for s in self.sources}
+        for lag in lags.values():
+            await lag.aclose()

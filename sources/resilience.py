@@ -1,8 +1,18 @@
 """Per-partner protection: circuit breaker and health, kept in process memory.
 
-A breaker opens after ``failure_threshold`` consecutive failures; while open, calls fail with
-``CIRCUIT_OPEN`` without reaching the partner. After ``cool_down_s`` one probe call is let
-through (half-open): success closes the breaker, failure re-opens it for another cool-down.
+A breaker opens after ``failure_threshold`` consecutive failures *of the partner*; while open,
+calls fail with ``CIRCUIT_OPEN`` without reaching the partner. After the cool-down one probe
+call is let through (half-open): success closes the breaker, failure re-opens it for twice the
+previous cool-down (from ``cool_down_s``, 1 s by default, up to ``max_cool_down_s``), so a
+partner back after a burst is used again within a second while one that stays down is probed
+ever less often.
+
+What counts as a failure is decided by :meth:`sources.registry.Source.call`: timeouts,
+connection errors, 5xx, and bad answers to well-formed questions. Not counted (:meth:`release`):
+a question the partner refused because of the values a client sent
+(:class:`~adapters.errors.SourceRejected`), a timeout while the gateway's own event loop was
+starved or before the partner was even called (the gateway's overload, not the partner's), a
+cancelled call.
 """
 
 from __future__ import annotations
@@ -13,20 +23,40 @@ from dataclasses import dataclass
 from adapters.config import BreakerPolicy
 
 
+@dataclass(frozen=True, slots=True)
+class ResiliencePolicy:
+    """The gateway-wide part of partner protection (settings ``HUB_DEADLINE_MARGIN_S`` and
+    ``HUB_LOOP_LAG_THRESHOLD_S``)."""
+
+    deadline_margin_s: float = 0.25  # kept from the request's budget to merge and answer
+    loop_lag_threshold_s: float = 0.25  # a stall this long exonerates a timed-out partner
+
+
 class Breaker:
     def __init__(self, policy: BreakerPolicy) -> None:
         self._policy = policy
         self._failures = 0
         self._opened_at: float | None = None
+        self._cool_down_s = policy.cool_down_s
         self._probing = False
 
     @property
     def state(self) -> str:
         if self._opened_at is None:
             return "closed"
-        if self._probing or time.monotonic() - self._opened_at >= self._policy.cool_down_s:
+        if self._probing or self._cooled_down():
             return "half_open"
         return "open"
+
+    @property
+    def cool_down_s(self) -> float:
+        """The wait before the next probe (grows with each failed probe)."""
+        return self._cool_down_s
+
+    def _cooled_down(self) -> bool:
+        return self._opened_at is not None and (
+            time.monotonic() - self._opened_at >= self._cool_down_s
+        )
 
     def allow(self) -> bool:
         """Whether a call may go to the partner now (claims the half-open probe slot)."""
@@ -34,7 +64,7 @@ class Breaker:
             return True
         if self._probing:
             return False
-        if time.monotonic() - self._opened_at >= self._policy.cool_down_s:
+        if self._cooled_down():
             self._probing = True
             return True
         return False
@@ -42,16 +72,22 @@ class Breaker:
     def success(self) -> None:
         self._failures = 0
         self._opened_at = None
+        self._cool_down_s = self._policy.cool_down_s
         self._probing = False
 
     def failure(self) -> None:
         self._failures += 1
-        if self._probing or self._failures >= self._policy.failure_threshold:
+        if self._probing:
+            self._cool_down_s = min(self._cool_down_s * 2, self._policy.max_cool_down_s)
+            self._opened_at = time.monotonic()
+        elif self._failures >= self._policy.failure_threshold:
+            if self._opened_at is None:
+                self._cool_down_s = self._policy.cool_down_s
             self._opened_at = time.monotonic()
         self._probing = False
 
     def release(self) -> None:
-        """A call that neither succeeded nor failed at the partner (cancelled): free the probe."""
+        """A call that says nothing of the partner's health: frees the probe slot."""
         self._probing = False
 
 

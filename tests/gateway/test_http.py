@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import pytest
 
 from gateway.settings import Settings
@@ -83,15 +86,31 @@ async def test_health_readiness_and_metrics(hub: Hub) -> None:
 async def test_the_request_deadline_is_a_backstop_answering_503(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """A partner slower than the request is a partial answer (its call gets what the request
+    has left); what no partner deadline covers, such as a client sending its body slowly, is
+    cut by the backstop."""
     hub = await start_hub(
         monkeypatch,
-        settings=Settings(development=True, request_deadline_s=0.3),
+        settings=Settings(development=True, request_deadline_s=0.5, deadline_margin_s=0.1),
         overrides={"francetravail": {"deadline_s": 5.0}},
     )
     try:
         hub.faults["francetravail"].set("slow", delay_s=3)
         response = await hub.client.post(
             "/graphql", json={"query": '{ offers(filter: {departements: ["73"]}) { totalCount } }'}
+        )
+        assert response.status_code == 200
+        assert ("SOURCE_TIMEOUT", "francetravail") in [
+            (e["extensions"]["code"], e["extensions"]["partner"]) for e in response.json()["errors"]
+        ]
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            yield b'{"query": "{ partners { id } }"'
+            await asyncio.sleep(2)
+            yield b"}"
+
+        response = await hub.client.post(
+            "/graphql", content=slow_body(), headers={"content-type": "application/json"}
         )
         assert response.status_code == 503
         assert response.json()["errors"][0]["extensions"]["code"] == "DEADLINE_EXCEEDED"

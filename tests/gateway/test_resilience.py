@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from gateway.settings import Settings
 from tests.gateway.hubkit import start_hub
 
 QUERY = """query($s: [String!]) { offers(filter: {departements: ["73"], romeCodes: ["G1602"],
@@ -59,7 +60,8 @@ async def test_a_hung_partner_does_not_hold_the_others(monkeypatch: pytest.Monke
 async def test_identical_cold_queries_make_one_partner_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    hub = await start_hub(monkeypatch)
+    # Admission would refuse most of the 50 at once: this test is about coalescing.
+    hub = await start_hub(monkeypatch, settings=Settings(development=True, max_in_flight=64))
     try:
         before = hub.calls("apprentissage")
         answers = await asyncio.gather(

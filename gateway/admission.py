@@ -1,0 +1,121 @@
+"""Admission control: at most ``HUB_MAX_IN_FLIGHT`` GraphQL requests executing per worker.
+
+Past that, a request waits in a short FIFO queue (at most ``HUB_ADMISSION_QUEUE`` requests,
+each for at most ``HUB_ADMISSION_MAX_WAIT_S``); past the queue, or once its wait is over, it is
+refused at once with 503, a GraphQL-shaped body and ``Retry-After``, before its body is read or
+parsed. An overloaded gateway thus serves the requests it accepted at their usual latency
+instead of making every request slow, and no request runs past its deadline (the queue's wait
+counts in the request's deadline, opened outside this middleware). Only the GraphQL path is
+gated: ``/healthz``, ``/readyz`` and ``/metrics`` always answer.
+
+    gate = AdmissionGate(max_in_flight=32, queue_size=32, max_wait_s=0.1)
+    app = Admission(app, gate, retry_after_s=1, paths=("/graphql",))
+
+The gate's counters (``in_flight``, ``waiting``, ``rejected``) are for metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+OVERLOADED = "OVERLOADED"
+
+
+class AdmissionGate:
+    def __init__(self, max_in_flight: int, queue_size: int, max_wait_s: float) -> None:
+        self.max_in_flight = max_in_flight
+        self.queue_size = queue_size
+        self.max_wait_s = max_wait_s
+        self.in_flight = 0
+        self.rejected = 0
+        self._queue: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    async def enter(self) -> bool:
+        """Take a slot (True), or give up (False): the queue is full or the wait too long."""
+        if self.in_flight < self.max_in_flight and not self._queue:
+            self.in_flight += 1
+            return True
+        if len(self._queue) >= self.queue_size:
+            self.rejected += 1
+            return False
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(turn)
+        try:
+            async with asyncio.timeout(self.max_wait_s):
+                await turn  # resolved by leave(): the slot is handed over, in_flight unchanged
+        except BaseException as error:  # the wait ran out, or the client went away
+            if turn.done() and not turn.cancelled():
+                self.leave()  # handed a slot while giving up: pass it on
+            else:
+                turn.cancel()
+                with contextlib.suppress(ValueError):
+                    self._queue.remove(turn)
+            if isinstance(error, TimeoutError):
+                self.rejected += 1
+                return False
+            raise
+        return True
+
+    def leave(self) -> None:
+        """Give the slot back: to the first request still waiting, else to the pool."""
+        while self._queue:
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.in_flight -= 1
+
+
+def overloaded_body() -> bytes:
+    return orjson.dumps(
+        {
+            "errors": [
+                {
+                    "message": "the gateway is at capacity; retry after the delay given",
+                    "extensions": {"code": OVERLOADED},
+                }
+            ]
+        }
+    )
+
+
+class Admission:
+    def __init__(
+        self,
+        app: ASGIApp,
+        gate: AdmissionGate,
+        retry_after_s: int,
+        paths: tuple[str, ...] = ("/graphql",),
+    ) -> None:
+        self.app = app
+        self.gate = gate
+        self.paths = paths
+        self._body = overloaded_body()
+        self._headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self._body)).encode()),
+            (b"retry-after", str(retry_after_s).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        if not await self.gate.enter():
+            await send({"type": "http.response.start", "status": 503, "headers": self._headers})
+            await send({"type": "http.response.body", "body": self._body})
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.gate.leave()
