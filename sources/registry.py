@@ -153,7 +153,7 @@ class Source:
                         result = await operation()
         except TimeoutError:
             self._timed_out(started, reached)
-            raise SourceTimeout(self.partner, f"no answer within {round(granted, 1):g} s") from None
+            raise SourceTimeout(self.partner, f"no answer within {granted:.2g} s") from None
         except SourceError as error:
             if error.code == SourceTimeout.code:
                 self._timed_out(started, reached)  # the HTTP client's own read timeout

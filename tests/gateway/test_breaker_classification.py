@@ -47,7 +47,7 @@ async def test_malformed_node_ids_never_open_the_registers_breaker(
         before = hub.calls("academie")
         for value in MALFORMED:
             answer = await hub.query(NODE, {"id": global_id("organisation", "academie", value)})
-            assert answer == {"data": {"node": None}, "extensions": {"cacheHit": False}}
+            assert answer["data"] == {"node": None} and "errors" not in answer
         assert hub.calls("academie") == before  # validated before any partner saw them
         assert hub.app.state.registry.source("academie").breaker.state == "closed"
 
