@@ -23,6 +23,7 @@ from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
 from gateway.metrics import render
+from gateway.request_metrics import instrument
 from gateway.settings import Settings
 from sources.cache import HubCache
 from sources.registry import SourceRegistry
@@ -96,6 +97,7 @@ def create_app(
         RequestLimits, max_body_bytes=settings.max_body_bytes, json_paths=("/graphql",)
     )
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
+    instrument(app, settings, graphql)  # outermost: sees the limits' and deadline's refusals
     return app
 
 

@@ -38,3 +38,11 @@ class Settings(BaseSettings):
     max_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
     log_level: str = "INFO"
+    metrics_port: Annotated[int | None, Field(ge=0, le=65535)] = Field(
+        None,
+        description="serve /metrics on this port only (a second server, not the public port); "
+        "each worker of `serve --workers N` takes the first free port from it; 0: any free port",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="address of the metrics port (0.0.0.0 in a container)"
+    )

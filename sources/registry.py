@@ -33,6 +33,7 @@ from sources import freshness, lists
 from sources.cache import HubCache
 from sources.lists import ListPage
 from sources.merge import Identity, absorb, deduplicate, identity_of, merge_group
+from sources.partner_metrics import OK, observe_call
 from sources.resilience import Breaker, Health
 
 log = logging.getLogger("alternance_hub.sources")
@@ -85,6 +86,16 @@ class Source:
 
     async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
         """Run one partner operation under this partner's deadline, bulkhead and breaker."""
+        started = time.perf_counter()
+        try:
+            result = await self._protected(operation)
+        except SourceError as error:
+            observe_call(self.partner, error.code, time.perf_counter() - started)
+            raise
+        observe_call(self.partner, OK, time.perf_counter() - started)
+        return result
+
+    async def _protected(self, operation: Callable[[], Awaitable[T]]) -> T:
         if not self.breaker.allow():
             self.health.record_failure(CircuitOpen.code)
             raise CircuitOpen(self.partner, "too many recent failures; partner not called")
