@@ -1,6 +1,8 @@
 """CSV feed partners (kind ``csv_feed``): a delimited export fetched over HTTP.
 
-The entity's block declares the document's conventions — ``encoding`` (``latin-1`` for many
+The document is decoded and split into rows as it arrives (an incremental text stream over
+the body, :mod:`adapters.streams`), and each row is handed to the mapping as it is read. The
+entity's block declares the document's conventions — ``encoding`` (``latin-1`` for many
 French exports), ``delimiter`` (``;``), ``decimal_comma`` (``8 500,00``) and ``date_format``
 (``%d/%m/%Y``) — and each row becomes one raw record, column name -> text (stripped; an empty
 cell is absent). With ``group_by``, the rows sharing a column's value make one raw record
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from adapters.errors import SourceBadResponse
 from adapters.feed import FeedKind, Parser, RawRecords
@@ -50,31 +53,39 @@ def columns_read(spec: CsvFeedEntity) -> frozenset[str]:
     return frozenset(needed)
 
 
-def _decode(partner: str, body: bytes, encoding: str) -> str:
+def _lines(partner: str, body: BinaryIO, encoding: str) -> Iterator[str]:
+    """The document's lines, decoded as they are read (a BOM left by a spreadsheet dropped)."""
     try:
-        text = body.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
+        text = io.TextIOWrapper(body, encoding=encoding, newline="")
+    except LookupError:
         raise SourceBadResponse(partner, "CSV not in its declared encoding") from None
-    return text.removeprefix("\ufeff")  # a BOM left by a spreadsheet
+    try:
+        first = text.readline()
+        if first:
+            yield first.removeprefix("\ufeff")
+        yield from text
+    except UnicodeDecodeError:
+        raise SourceBadResponse(partner, "CSV not in its declared encoding") from None
 
 
 def csv_parser(partner: str, spec: CsvFeedEntity) -> Parser:
-    """The parser of one entity's CSV document (bytes -> raw records)."""
+    """The parser of one entity's CSV document (a binary file -> raw records, as read).
+
+    Rows are handed out one by one as the document is read; with ``group_by`` the rows are
+    gathered first (a group's rows may lie anywhere in the document)."""
     needed = columns_read(spec)
 
-    def parse(body: bytes) -> RawRecords:
-        text = _decode(partner, body, spec.encoding)
+    def rows(body: BinaryIO) -> Iterator[dict[str, Any]]:
         reader = csv.reader(
-            io.StringIO(text, newline=""),
+            _lines(partner, body, spec.encoding),
             delimiter=spec.delimiter,
             quotechar=spec.quotechar,
             strict=True,
         )
-        rows: RawRecords = []
         try:
             header = spec.columns if not spec.header else next(reader, None)
             if header is None:
-                return []
+                return
             names = [name.strip() for name in header]
             if len(set(names)) != len(names):
                 raise SourceBadResponse(partner, "CSV header repeats a column name")
@@ -86,14 +97,18 @@ def csv_parser(partner: str, spec: CsvFeedEntity) -> Parser:
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue  # a blank line
                 if len(cells) != width:
-                    rows.append({})  # counted as rejected: no identifier
+                    yield {}  # counted as rejected: no identifier
                     continue
-                rows.append(
-                    {name: (cell.strip() or None) for name, cell in zip(names, cells, strict=True)}
-                )
+                yield {
+                    name: (cell.strip() or None) for name, cell in zip(names, cells, strict=True)
+                }
         except csv.Error:
             raise SourceBadResponse(partner, "malformed CSV document") from None
-        return _grouped(rows, spec) if spec.group_by else rows
+
+    def parse(body: BinaryIO) -> Iterator[dict[str, Any]]:
+        if spec.group_by:
+            return iter(_grouped(list(rows(body)), spec))
+        return rows(body)
 
     return parse
 

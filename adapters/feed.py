@@ -1,12 +1,14 @@
 """Feed partners: one whole document per entity, held in memory as the partner's snapshot.
 
 The machinery shared by :mod:`adapters.xml_feed` and :mod:`adapters.csv_feed`, which only
-bring a parser (document bytes -> raw records) and their usual media types:
+bring a parser (the document's stream -> raw records) and their usual media types:
 
-- **snapshot** — the document is fetched, parsed, mapped and indexed once, off the event loop
-  (a worker thread), then every ``list`` filters it in memory and every ``lookup`` reads a
-  per-key index: a look-up of many keys makes at most one fetch. Only PUBLIC / REFERENCE
-  entities may come from a feed (checked by the config), since the snapshot is a shared copy;
+- **snapshot** — the document is parsed and mapped as it arrives, off the event loop (a
+  worker thread reading the body's stream, :mod:`adapters.streams`: the body is never held
+  whole, nor are its raw records), indexed once, then every ``list`` filters it in memory and
+  every ``lookup`` reads a per-key index: a look-up of many keys makes at most one fetch.
+  Only PUBLIC / REFERENCE entities may come from a feed (checked by the config), since the
+  snapshot is a shared copy;
 - **refresh** — a snapshot older than ``refresh_s`` is revalidated with a conditional GET
   (``If-None-Match`` / ``If-Modified-Since``); a 304 keeps it. Concurrent callers share one
   refresh (single flight), which survives the caller that started it being cancelled;
@@ -42,9 +44,9 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -52,11 +54,13 @@ from adapters.config import EntityMapping, FieldMappingType, PartnerBase
 from adapters.errors import SourceBadResponse, SourceError
 from adapters.feed_config import FeedEntity, FeedPartnerBase
 from adapters.filtering import normalise
-from adapters.http import HttpAnswer, PartnerHttp, make_client
+from adapters.http import PartnerHttp, make_client
 from adapters.mapping import Mapper, as_spec, now_instant
+from adapters.memory import give_back
 from adapters.paging import Scan, active_filters, not_a_position
 from adapters.predicates import FILTER_PREDICATES, Predicate, predicates
 from adapters.registry import Kind
+from adapters.streams import LoopReader, buffered
 from adapters.syntax import ENTITIES, FieldType, lookup_key_path
 from adapters.types import (
     ListQuery,
@@ -73,8 +77,9 @@ from adapters.types import (
 logger = logging.getLogger(__name__)
 
 RawRecords = builtins.list[dict[str, Any]]
-Parser = Callable[[bytes], RawRecords]
-"""Document bytes -> raw records; raises :class:`SourceBadResponse` on a malformed document."""
+Parser = Callable[[BinaryIO], Iterator[dict[str, Any]]]
+"""A document's binary stream -> its raw records, one by one as they are read; raises
+:class:`SourceBadResponse` on a malformed document (and lets the stream's own errors through)."""
 
 Clock = Callable[[], float]
 
@@ -412,25 +417,24 @@ class Feed:
         return headers
 
     async def _fetch(self) -> None:
-        answer = await self.http.request(
+        async with self.http.stream(
             "GET", self.spec.path, headers=self._validators(), ok_statuses=_FEED_STATUSES
-        )
-        if answer.status == 304:
-            if self._snapshot is None:
-                raise SourceBadResponse(self.partner, "304 Not Modified without a copy to keep")
-            etag = answer.headers.get("etag")
-            if etag and etag != self._snapshot.etag:
-                self._snapshot = _replace_validators(self._snapshot, etag)
-            self.not_modified += 1
-            self._confirm()
-            return
-        self._check_content_type(answer)
-        snapshot = await asyncio.to_thread(
-            self._build,
-            answer.body,
-            answer.headers.get("etag"),
-            answer.headers.get("last-modified"),
-        )
+        ) as answer:
+            if answer.status == 304:
+                self._keep(answer.headers.get("etag"))
+                return
+            self._check_content_type(answer.headers.get("content-type"))
+            # Parsed and mapped as it arrives, in a worker thread: the body is never held whole.
+            reader = LoopReader(answer.chunks, asyncio.get_running_loop())
+            try:
+                snapshot = await asyncio.to_thread(
+                    self._build,
+                    buffered(reader),
+                    answer.headers.get("etag"),
+                    answer.headers.get("last-modified"),
+                )
+            finally:
+                await asyncio.to_thread(give_back)
         self._snapshot = snapshot
         self.fetches += 1
         self._confirm()
@@ -440,12 +444,20 @@ class Feed:
                 extra={"partner": self.partner, "entity": self.entity, "count": snapshot.rejected},
             )
 
+    def _keep(self, etag: str | None) -> None:
+        """A 304: the copy still stands (with the partner's new validator, if any)."""
+        if self._snapshot is None:
+            raise SourceBadResponse(self.partner, "304 Not Modified without a copy to keep")
+        if etag and etag != self._snapshot.etag:
+            self._snapshot = _replace_validators(self._snapshot, etag)
+        self.not_modified += 1
+        self._confirm()
+
     def _confirm(self) -> None:
         self._confirmed_at = self._clock()
         self._confirmed_instant = now_instant()
 
-    def _check_content_type(self, answer: HttpAnswer) -> None:
-        declared = answer.headers.get("content-type")
+    def _check_content_type(self, declared: str | None) -> None:
         if declared is None:
             return  # the parser decides
         media = declared.split(";", 1)[0].strip().lower()
@@ -454,11 +466,10 @@ class Feed:
                 return
         raise SourceBadResponse(self.partner, "unexpected content type for this feed")
 
-    def _build(self, body: bytes, etag: str | None, last_modified: str | None) -> Snapshot:
-        """Parse, map and index one document (runs in a worker thread)."""
-        raws = self._parser(body)
-        records, rejected = self.mapper.map_many(raws, now_instant())
-        if raws and not records:
+    def _build(self, body: BinaryIO, etag: str | None, last_modified: str | None) -> Snapshot:
+        """Parse, map and index one document as it is read (runs in a worker thread)."""
+        records, rejected = self.mapper.map_many(self._parser(body), now_instant())
+        if rejected and not records:
             raise SourceBadResponse(self.partner, "no record of the feed fits its mapping")
         for record in records:
             # what adapters.filtering.matcher does before testing a record, done once here

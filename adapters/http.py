@@ -4,6 +4,8 @@
 ``ASGITransport``) and turns the network into the :mod:`adapters.errors` vocabulary:
 
 - the body is streamed and cut at ``max_response_bytes`` (memory stays flat on a 50 MB answer);
+  :meth:`PartnerHttp.stream` hands the body out chunk by chunk, for a parser that reads it as it
+  arrives (a feed), instead of holding it whole;
 - a read is retried once with jitter on a retryable failure, honouring ``Retry-After`` when it
   fits the time left (the call's deadline, :mod:`adapters.deadline`); a mutation
   (``idempotent=False``) is never retried;
@@ -19,10 +21,11 @@ the whole call (retries included) in ``asyncio.timeout``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +70,19 @@ class HttpAnswer:
             return orjson.loads(self.body)
         except orjson.JSONDecodeError:
             raise SourceBadResponse(partner, "invalid JSON") from None
+
+
+@dataclass(slots=True)
+class HttpStream:
+    """An accepted answer whose body is still to be read: ``async for chunk in answer.chunks``.
+
+    The chunks stop with :class:`SourceBadResponse` past ``max_response_bytes``, and a network
+    failure while reading is the same :class:`SourceError` as for :meth:`PartnerHttp.request`.
+    """
+
+    status: int
+    headers: httpx.Headers
+    chunks: AsyncIterator[bytes]
 
 
 def _retry_after(response_headers: httpx.Headers) -> float | None:
@@ -234,6 +250,90 @@ class PartnerHttp:
         except httpx.DecodingError:
             raise SourceBadResponse(self.partner, "undecodable response") from None
         return HttpAnswer(response.status_code, response.headers, b"".join(chunks))
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+        ok_statuses: frozenset[int] = frozenset({200}),
+    ) -> AsyncIterator[HttpStream]:
+        """The answer of a read, its body unread: ``async with http.stream(...) as answer``.
+
+        Retried as :meth:`request` retries a read, as long as nothing of an accepted answer was
+        handed out; a status outside ``ok_statuses`` is read (within the size limit) and
+        refused as :meth:`request` refuses it. The connection is released on exit.
+        """
+        attempts = self.config.retry.attempts if self.config.retry.enabled else 1
+        started = time.monotonic()
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await self._open(method, url, params, headers)
+            except SourceError as error:
+                if attempt == attempts or not error.retryable:
+                    raise
+                await self._pause(error, started)
+                continue
+            try:
+                if response.status_code in ok_statuses:
+                    yield HttpStream(response.status_code, response.headers, self._body(response))
+                    return
+                body = b"".join([chunk async for chunk in self._body(response)])
+            finally:
+                await response.aclose()
+            refusal = self._status_error(HttpAnswer(response.status_code, response.headers, body))
+            if attempt == attempts or not refusal.retryable or response.status_code in (401, 403):
+                raise refusal
+            await self._pause(refusal, started)
+
+    async def _open(
+        self,
+        method: str,
+        url: str,
+        params: QueryParams | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        self.calls += 1
+        with self._network_errors():
+            request = self.client.build_request(method, url, params=params, headers=headers)
+            response = await self.client.send(request, stream=True)
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._limit:
+            await response.aclose()
+            raise SourceBadResponse(self.partner, "response larger than allowed")
+        return response
+
+    async def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        size = 0
+        with self._network_errors():
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self._limit:
+                    raise SourceBadResponse(self.partner, "response larger than allowed")
+                yield chunk
+
+    @property
+    def _limit(self) -> int:
+        return self.config.max_response_bytes
+
+    @contextlib.contextmanager
+    def _network_errors(self) -> Iterator[None]:
+        """httpx's failures as the partner's: the mapping :meth:`_once` makes, for a stream."""
+        try:
+            yield
+        except httpx.TimeoutException as error:
+            if _refused(error):
+                raise SourceUnavailable(self.partner, "connection failed") from None
+            raise SourceTimeout(self.partner, "no answer in time") from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError):
+            raise SourceUnavailable(self.partner, "connection failed") from None
+        except httpx.HTTPStatusError:
+            raise SourceUnavailable(self.partner, "credential refused") from None
+        except httpx.DecodingError:
+            raise SourceBadResponse(self.partner, "undecodable response") from None
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -1,10 +1,12 @@
 """XML feed partners (kind ``xml_feed``), LHEO 2.3 being the reference format.
 
-The document is parsed incrementally with ``lxml.etree.iterparse``, safely: no DTD loaded, no
+The document is parsed as it arrives with ``lxml.etree.iterparse`` (over the body's stream,
+:mod:`adapters.streams`), safely: no DTD loaded, no
 entity expanded (an entity reference stays an inert node and its text is dropped), no network,
 no huge-tree mode (lxml's depth and text-size limits hold); each record element is turned into
 a raw record and cleared at once, with its already-read siblings, so the tree never grows
-beyond one record. Fetching, refresh and the last good copy are :mod:`adapters.feed`'s.
+beyond one record; raw records are handed to the mapping one by one, as they are read (none is
+held for the whole document). Fetching, refresh and the last good copy are :mod:`adapters.feed`'s.
 
 The raw record (a dict), which the mapping's paths read, mirrors the record element; the
 rules are in :class:`adapters.feed_config.XmlFeedEntity`. For an LHEO ``<formation>`` exploded
@@ -26,14 +28,13 @@ so that ``action.session[*].periode.debut`` is every session's start and
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
 from adapters.errors import SourceBadResponse
-from adapters.feed import FeedKind, Parser, RawRecords
+from adapters.feed import FeedKind, Parser
 from adapters.feed_config import XmlFeedEntity, XmlFeedPartner
 
 ACCEPT = "application/xml, text/xml;q=0.9"
@@ -109,16 +110,17 @@ def _explode(raw: dict[str, Any], child: str) -> Iterator[dict[str, Any]]:
 
 
 def xml_parser(partner: str, spec: XmlFeedEntity) -> Parser:
-    """The parser of one entity's XML document (bytes -> raw records)."""
+    """The parser of one entity's XML document (a binary file -> raw records, as read)."""
     builder = RecordBuilder(spec)
-    tag = f"{{{spec.namespace}}}{spec.record}" if spec.namespace else f"{{*}}{spec.record}"
+    wanted = f"{{{spec.namespace}}}{spec.record}" if spec.namespace else None
 
-    def parse(body: bytes) -> RawRecords:
-        records: RawRecords = []
+    def parse(body: BinaryIO) -> Iterator[dict[str, Any]]:
+        # Every namespace is matched, so that a record element in another one (another format
+        # version) is told apart from an empty document in the same single pass.
         events = etree.iterparse(
-            io.BytesIO(body),
+            body,
             events=("end",),
-            tag=tag,
+            tag=f"{{*}}{spec.record}",
             resolve_entities=False,  # an entity stays an inert reference: no billion laughs
             load_dtd=False,  # no external DTD, no external entity, no file read
             no_network=True,
@@ -127,21 +129,24 @@ def xml_parser(partner: str, spec: XmlFeedEntity) -> Parser:
             remove_pis=True,
             collect_ids=False,
         )
-        seen_any_record = False
+        records = foreign = 0
         try:
             for _, element in events:
-                seen_any_record = True
+                if wanted is not None and element.tag != wanted:
+                    foreign += 1
+                    _release(element)
+                    continue
+                records += 1
                 raw = builder.build(element)
-                if spec.explode:
-                    records.extend(_explode(raw, spec.explode))
-                else:
-                    records.append(raw)
                 _release(element)
+                if spec.explode:
+                    yield from _explode(raw, spec.explode)
+                else:
+                    yield raw
         except etree.XMLSyntaxError:
             raise SourceBadResponse(partner, "malformed XML document") from None
-        if not seen_any_record and spec.namespace:
-            _check_namespace(partner, body, spec)
-        return records
+        if foreign and not records:
+            raise SourceBadResponse(partner, "records in an unexpected XML namespace")
 
     return parse
 
@@ -154,21 +159,6 @@ def _release(element: etree._Element) -> None:
         return
     while element.getprevious() is not None:
         del parent[0]
-
-
-def _check_namespace(partner: str, body: bytes, spec: XmlFeedEntity) -> None:
-    """No record found: a record element in another namespace means another format version."""
-    for _, element in etree.iterparse(
-        io.BytesIO(body),
-        events=("end",),
-        tag=f"{{*}}{spec.record}",
-        resolve_entities=False,
-        load_dtd=False,
-        no_network=True,
-        huge_tree=False,
-    ):
-        del element
-        raise SourceBadResponse(partner, "records in an unexpected XML namespace")
 
 
 FEED = FeedKind("xml_feed", XmlFeedPartner, xml_parser, ACCEPT, CONTENT_TYPES)

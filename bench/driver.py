@@ -2,9 +2,10 @@
 
 ``python -m bench.driver SPEC.json`` runs one cell and prints its result as JSON. The spec says:
 
-- ``kind``: ``graphql`` (POST a workload to ``/graphql`` of each target, round-robin) or
+- ``kind``: ``graphql`` (POST a workload to ``/graphql`` of each target, round-robin),
   ``floor`` (replay a recorded plan of partner calls directly: each stage's calls in parallel,
-  the stages one after the other, as the gateway must);
+  the stages one after the other, as the gateway must) or ``overload`` (:mod:`bench.overload`:
+  accepted and refused answers under too many clients, then the time to recover);
 - ``concurrency``: workers, each sending its next request when the last one is answered;
 - ``warmup_s`` then ``duration_s`` (a timed cell), or ``requests`` (a fixed count of distinct
   variants, for the memory run);
@@ -322,7 +323,12 @@ async def _sample(session: aiohttp.ClientSession, spec: dict[str, Any]) -> dict[
 
 def main(argv: Sequence[str]) -> int:
     spec = orjson.loads(Path(argv[0]).read_bytes())
-    result = asyncio.run(run(spec))
+    if spec["kind"] == "overload":
+        from bench import overload
+
+        result = asyncio.run(overload.run(spec))
+    else:
+        result = asyncio.run(run(spec))
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
 

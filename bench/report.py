@@ -67,6 +67,80 @@ def memory_line(row: dict[str, Any]) -> str:
     )
 
 
+def _seconds(value: float | None, bound: float | None = None) -> str:
+    if value is None:
+        return f"not within {bound:g} s" if bound else "–"
+    return f"{value:.2f} s"
+
+
+def overload_line(run: dict[str, Any]) -> str:
+    accepted = run.get("accepted_latency_ms") or {}
+    return (
+        f"{run['workload']} c={run['concurrency']}: {run['accepted_rps']:.1f} accepted req/s, "
+        f"{run['refused']} refused {run.get('refused_by_status') or ''}, {run['failed']} failed, "
+        f"accepted p50 {_ms(accepted.get('p50'))} p99 {_ms(accepted.get('p99'))} ms; recovered: "
+        f"first success {_seconds(run['recovery_first_success_s'], run['recovery_timeout_s'])}, "
+        f"breakers closed {_seconds(run['recovery_breakers_closed_s'], run['recovery_timeout_s'])}"
+    )
+
+
+def feed_memory_line(row: dict[str, Any]) -> str:
+    return (
+        f"{row['kind']}: {row['outcome']}, RSS {row['rss_before_mib']:.0f} MiB before, "
+        f"peak +{row['peak_growth_mib']:.1f} MiB, kept +{row['kept_mib']:.1f} MiB"
+    )
+
+
+def _overload(run: dict[str, Any] | None) -> list[str]:
+    if not run:
+        return []
+    accepted = run.get("accepted_latency_ms") or {}
+    refused = run.get("refused_latency_ms") or {}
+    statuses = ", ".join(f"{n} × {s}" for s, n in (run.get("refused_by_status") or {}).items())
+    degraded = run["degraded"] / run["accepted"] if run["accepted"] else 0.0
+    bound = run["recovery_timeout_s"]
+    return [
+        f"Overload: one cold gateway (`HUB_CACHE_ENABLED=false`), {run['workload']} sent by "
+        f"{run['concurrency']} clients for {run['elapsed_s']:.0f} s, each its next request as "
+        "soon as the last is answered; recovery timed from the end of the load "
+        "(`bench/overload.py`):",
+        "",
+        "| accepted req/s | accepted with errors | refused (503/429) | refused p99 ms | failed "
+        "| accepted p50 ms | accepted p99 ms | first success after | breakers closed after "
+        "| peak RSS MiB |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        f"| {run['accepted_rps']:.1f} | {degraded:.0%} | {run['refused']:,}"
+        f"{f' ({statuses})' if statuses else ''} | {_ms(refused.get('p99'))} | {run['failed']} "
+        f"| {_ms(accepted.get('p50'))} | {_ms(accepted.get('p99'))} "
+        f"| {_seconds(run['recovery_first_success_s'], bound)} "
+        f"| {_seconds(run['recovery_breakers_closed_s'], bound)} "
+        f"| {_num(run.get('peak_rss_mib'))} |",
+    ]
+
+
+def _feed_memory(rows: list[dict[str, Any]] | None) -> list[str]:
+    if not rows:
+        return []
+    what = {
+        "xml": "LHEO catalogue (`xml_feed`, the demo's Carif-Oref block), read whole",
+        "rest": "REST answer without Content-Length, cut at `max_response_bytes` (10 MiB)",
+    }
+    lines = [
+        "Memory of one 50 MB partner answer, in a process of its own (`bench/feed_memory.py`; "
+        "kept: RSS after the read, the snapshot still held):",
+        "",
+        "| answer | outcome | records | RSS before MiB | peak growth MiB | kept MiB |",
+        "|---|---|--:|--:|--:|--:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {what.get(row['kind'], row['kind'])} | {row['outcome']} | {row['records']:,} "
+            f"| {row['rss_before_mib']:.0f} | {row['peak_growth_mib']:.1f} "
+            f"| {row['kept_mib']:.1f} |"
+        )
+    return lines
+
+
 def _cell(cells: Iterable[dict[str, Any]], mode: str, workload: str, c: int) -> dict[str, Any]:
     for cell in cells:
         if (cell["mode"], cell["workload"], cell["concurrency"]) == (mode, workload, c):
@@ -328,8 +402,9 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for name, workload in results["workloads"].items():
         lines.append(f"| {name} | {workload['title']} | `{_filter(workload['filter'])}` |")
-    lines += ["", *_table(results)]
-    if any(w.get("reference") for w in results["workloads"].values()):
+    if results["cells"]:
+        lines += ["", *_table(results)]
+    if results["cells"] and any(w.get("reference") for w in results["workloads"].values()):
         lines += ["", REFERENCE_NOTE]
     if any(c["mode"] == "cold" for c in results["cells"]):
         lines += ["", "Partner calls per query:", "", *_calls_table(results)]
@@ -342,6 +417,9 @@ def markdown(results: dict[str, Any]) -> str:
     memory = _memory(results.get("memory"))
     if memory:
         lines += ["", *memory]
+    for section in (_overload(results.get("overload")), _feed_memory(results.get("feed_memory"))):
+        if section:
+            lines += ["", *section]
     if results.get("notes"):
         lines += ["", *(f"- {note}" for note in results["notes"])]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,11 @@ The run, in order (each cell is one driver process against fresh or warmed gatew
 6. warm, 2 workers: two gateways sharing Redis db 15 (both tiers), the driver round-robins;
 7. memory: 10,000 distinct queries (the in-process tier's bound), then 1,000 more, to a
    cache-on gateway; its RSS after each quarter;
-8. each ``--extra-mode`` (a named set of ``HUB_*`` settings, e.g. request coalescing), like 2.
+8. overload: one cold gateway under 200 clients (``bench.overload``): accepted req/s, refusals
+   (503/429), latencies of both, then the time to recover once the load stops;
+9. feed-memory: the peak RSS of one process reading a 50 MB LHEO catalogue (``xml_feed``) and
+   a 50 MB REST answer cut at its size limit (``bench.feed_memory``);
+10. each ``--extra-mode`` (a named set of ``HUB_*`` settings, e.g. request coalescing), like 2.
 
 Results go to ``bench/results/latest.json`` and ``latest.md``; ``--readme`` also writes the
 table into README.md's "## Benchmark" section.
@@ -48,6 +52,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # Small enough that the memory run's distinct queries fill it, so the run shows the plateau.
 MEMORY_TIER_BYTES = 16 * 1024 * 1024
 MEMORY_CONCURRENCY = 8  # enough to keep one gateway busy without overloading it into timeouts
+OVERLOAD_CONCURRENCY = 200  # the issue's overload: far past what one gateway process serves
+RECOVERY_TIMEOUT_S = 15.0
+FEED_BYTES = 50_000_000
 QUIET_CORES = 0.15  # machine CPU between cells below which the machine counts as idle
 REDIS_URL = "redis://127.0.0.1:6379/15"  # db 15 only: flushed before each Redis mode
 
@@ -99,8 +106,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     cli.add_argument("--workloads", default=",".join(WORKLOADS))
     cli.add_argument(
         "--modes",
-        default="floor,pool," + ",".join(MODES) + ",memory",
-        help="comma-separated subset of: floor, pool, " + ", ".join(MODES) + ", memory",
+        default="floor,pool," + ",".join(MODES) + ",memory,overload,feed-memory",
+        help="comma-separated subset of: floor, pool, "
+        + ", ".join(MODES)
+        + ", memory, overload, feed-memory",
     )
     cli.add_argument(
         "--extra-mode",
@@ -463,6 +472,54 @@ class Runner:
             "steps": steps,
         }
 
+    # -- overload, then recovery -----------------------------------------------------------
+
+    def overload(self, partners_file: Path, env: dict[str, str]) -> dict[str, Any]:
+        """One cold gateway (cache off: every request costs partner calls and CPU) under
+        ``OVERLOAD_CONCURRENCY`` clients for ``--duration``, then the time it takes to serve
+        normally again."""
+        workload = self.workloads[0].name
+        settings = {"HUB_CACHE_ENABLED": "false"}
+        with stack.gateways(1, partners_file, env, settings, self.gateway_port) as (gateway,):
+            spec = {
+                "kind": "overload",
+                "targets": [gateway.url],
+                "workload": workload,
+                "concurrency": OVERLOAD_CONCURRENCY,
+                "duration_s": self.args.duration,
+                "recovery_timeout_s": RECOVERY_TIMEOUT_S,
+            }
+            result = self.drive(spec, [gateway])
+            result["peak_rss_mib"] = gateway.memory()["VmHWM"] / 1024
+        result.update(workload=workload, concurrency=OVERLOAD_CONCURRENCY)
+        print(f"overload: {report.overload_line(result)}", flush=True)
+        return result
+
+    # -- one large partner answer --------------------------------------------------------
+
+    def feed_memory(self) -> list[dict[str, Any]]:
+        """The memory a 50 MB partner answer costs one process (``bench.feed_memory``)."""
+        from bench.big_feed import serve_files, write_lheo
+
+        rows: list[dict[str, Any]] = []
+        folder = self.work / "big-partner"
+        (folder / "lheo").mkdir(parents=True, exist_ok=True)
+        size = write_lheo(folder / "lheo" / "catalogue.xml", FEED_BYTES)
+        with serve_files(folder) as url:
+            for kind in ("xml", "rest"):
+                done = subprocess.run(
+                    [sys.executable, "-m", "bench.feed_memory", kind, url],
+                    cwd=stack.ROOT,
+                    capture_output=True,
+                    check=True,
+                    timeout=300,
+                )
+                row: dict[str, Any] = orjson.loads(done.stdout)
+                row["document_bytes"] = size if kind == "xml" else 50 * 2**20
+                rows.append(row)
+                print(f"feed memory: {report.feed_memory_line(row)}", flush=True)
+        return rows
+
 
 def flush_redis() -> bool:
     """FLUSHDB of db 15 only (the benchmark's own database); False when Redis is absent."""
@@ -491,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         given = list(sys.argv[1:] if argv is None else argv)
         return run_in_snapshot(given, args.output, args.readme)
     modes = [m for m in args.modes.split(",") if m]
-    unknown = sorted(set(modes) - {"floor", "pool", "memory", *MODES})
+    unknown = sorted(set(modes) - {"floor", "pool", "memory", "overload", "feed-memory", *MODES})
     if unknown:
         print(f"unknown modes: {', '.join(unknown)}", file=sys.stderr)
         return 2
@@ -512,6 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # record_plan runs a gateway in this process: it reads the same secrets and DSNs
         os.environ.update(env)
         memory_run: dict[str, Any] | None = None
+        overload_run: dict[str, Any] | None = None
+        feed_memory_run: list[dict[str, Any]] | None = None
         failed = False
         load_start = _loadavg()
         with stack.partners(
@@ -526,6 +585,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         runner.pools(partners_file)
                     elif mode == "memory":
                         memory_run = runner.memory(partners_file, env)
+                    elif mode == "overload":
+                        overload_run = runner.overload(partners_file, env)
+                    elif mode == "feed-memory":
+                        feed_memory_run = runner.feed_memory()
                     else:
                         runner.gateway_mode(known[mode], partners_file, env)
                 except Exception as error:  # the other modes' figures are still worth writing
@@ -568,6 +631,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "modes": {name: known[name].title for name in modes if name in known},
         "cells": runner.cells,
         "memory": memory_run,
+        "overload": overload_run,
+        "feed_memory": feed_memory_run,
         "notes": runner.notes
         + (
             [f"{runner.busy_starts} cells started while other work was using the CPU"]

@@ -23,6 +23,8 @@ from collections import deque
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway import instrumentation
+
 OVERLOADED = "OVERLOADED"
 
 
@@ -46,6 +48,7 @@ class AdmissionGate:
             return True
         if len(self._queue) >= self.queue_size:
             self.rejected += 1
+            instrumentation.admission_rejected("queue_full")
             return False
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append(turn)
@@ -61,6 +64,7 @@ class AdmissionGate:
                     self._queue.remove(turn)
             if isinstance(error, TimeoutError):
                 self.rejected += 1
+                instrumentation.admission_rejected("queue_timeout")
                 return False
             raise
         return True
@@ -99,6 +103,7 @@ class Admission:
         self.app = app
         self.gate = gate
         self.paths = paths
+        instrumentation.watch_admission(lambda: gate.in_flight, lambda: gate.waiting)
         self._body = overloaded_body()
         self._headers = [
             (b"content-type", b"application/json"),

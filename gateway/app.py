@@ -25,6 +25,7 @@ from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
 from gateway.metrics import render
+from gateway.request_metrics import instrument
 from gateway.settings import Settings
 from sources.cache import HubCache
 from sources.registry import SourceRegistry
@@ -113,6 +114,7 @@ def create_app(
         paths=("/graphql",),
     )
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
+    instrument(app, settings, graphql)  # outermost: sees the limits' and deadline's refusals
     return app
 
 

@@ -33,7 +33,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from gateway import graphiql
+from gateway import graphiql, instrumentation
 from gateway.client_errors import document_hash, format_errors, is_request_error, operation_name
 from gateway.context import new_context
 from gateway.error_bodies import (
@@ -218,7 +218,11 @@ class HubGraphQL(GraphQL[Context, None]):
             answer["errors"] = cast(list[object], formatted)
             if is_request_error(result.errors, result.data):
                 answer.pop("data", None)  # never executed: no data entry (GraphQL over HTTP)
-        answer["extensions"] = {**(answer.get("extensions") or {}), "cacheHit": False}
+        extensions = answer.get("extensions") or {}
+        cost = extensions.get("cost")
+        if isinstance(cost, dict) and isinstance(cost.get("requested"), int | float):
+            instrumentation.observe_cost(cost["requested"])
+        answer["extensions"] = {**extensions, "cacheHit": False}
         return answer
 
     def create_response(

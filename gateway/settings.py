@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         description="serialised answer bound; past it the answer is a RESPONSE_TOO_LARGE error",
     )
     log_level: str = "INFO"
+    metrics_port: Annotated[int | None, Field(ge=0, le=65535)] = Field(
+        None,
+        description="serve /metrics on this port only (a second server, not the public port); "
+        "each worker of `serve --workers N` takes the first free port from it; 0: any free port",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="address of the metrics port (0.0.0.0 in a container)"
+    )
     log_lines_per_request: int = Field(
         20, ge=1, le=10_000, description="log lines one request may write; then one summary line"
     )

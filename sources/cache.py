@@ -49,6 +49,7 @@ import logging
 import re
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -237,6 +238,9 @@ class HubCache:
         self._flights: dict[str, asyncio.Task[_Outcome]] = {}
         self._plain_flights: dict[str, asyncio.Future[Any]] = {}
         self.stats = CacheStats()
+        # (data class, hit): a partner answer asked for and found fresh (hit) or not, so that
+        # /metrics shows the hit ratio of each data class.
+        self.lookups: Counter[tuple[DataClass, bool]] = Counter()
 
     @classmethod
     def from_url(cls, url: str, **kw: Any) -> HubCache:
@@ -301,6 +305,7 @@ class HubCache:
         entry = self._local.get(key)
         if entry is not None and entry.age() < fresh_for:
             self.stats.hits_local += 1
+            self.lookups[data_class, True] += 1
             return CacheResult(decode(entry.value()), from_cache=True, age_s=entry.age())
 
         flight = self._flights.get(key)
@@ -311,6 +316,7 @@ class HubCache:
         else:
             self.stats.coalesced += 1
         outcome = await asyncio.shield(flight)
+        self.lookups[data_class, outcome.from_cache] += 1
         return CacheResult(
             decode(outcome.entry.value()),
             from_cache=outcome.from_cache,
@@ -360,7 +366,10 @@ class HubCache:
                     found[index] = CacheResult(
                         decode(entry.value()), from_cache=True, age_s=entry.age()
                     )
-        self.stats.misses += sum(1 for item in found if item is None)
+        missed = sum(1 for item in found if item is None)
+        self.stats.misses += missed
+        self.lookups[data_class, True] += len(found) - missed
+        self.lookups[data_class, False] += missed
         return found
 
     async def set_many(

@@ -41,6 +41,7 @@ from sources.merge import (
     identity_of,
     merge_group,
 )
+from sources.partner_metrics import OK, observe_call
 from sources.resilience import Breaker, Health, ResiliencePolicy
 
 log = logging.getLogger("alternance_hub.sources")
@@ -135,6 +136,16 @@ class Source:
 
         The breaker hears only of the partner's own failures (see :mod:`sources.resilience`).
         """
+        started = time.perf_counter()
+        try:
+            result = await self._protected(operation)
+        except SourceError as error:
+            observe_call(self.partner, error.code, time.perf_counter() - started)
+            raise
+        observe_call(self.partner, OK, time.perf_counter() - started)
+        return result
+
+    async def _protected(self, operation: Callable[[], Awaitable[T]]) -> T:
         if not self.breaker.allow():
             self.health.record_failure(CircuitOpen.code)
             raise CircuitOpen(self.partner, "too many recent failures; partner not called")

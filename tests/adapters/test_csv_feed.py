@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
@@ -58,7 +59,7 @@ def funding_entity(**block: Any) -> dict[str, Any]:
 
 def parse(body: bytes, **block: Any) -> list[dict[str, Any]]:
     spec = CsvFeedEntity.model_validate(company_entity(**block))
-    return csv_feed.csv_parser("akto", spec)(body)
+    return list(csv_feed.csv_parser("akto", spec)(io.BytesIO(body)))
 
 
 async def read(
@@ -140,7 +141,7 @@ def test_grouped_rows_make_one_record_per_value_in_first_seen_order() -> None:
     body = (FUNDING_HEADER + "\r\n" + "\r\n".join(";".join(r) for r in FUNDING_ROWS)).encode(
         "latin-1"
     )
-    raws = csv_feed.csv_parser("akto", spec)(body)
+    raws = list(csv_feed.csv_parser("akto", spec)(io.BytesIO(body)))
     assert [(r["code_rncp"], len(r["niveaux"])) for r in raws] == [
         ("RNCP36140", 2),
         ("RNCP35340", 1),

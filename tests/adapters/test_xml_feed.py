@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from tests.adapters.rest_partners import served
 
 def parse(body: bytes, **block: Any) -> list[dict[str, Any]]:
     spec = XmlFeedEntity.model_validate(lheo_entity(**block))
-    return xml_feed.xml_parser("carif", spec)(body)
+    return list(xml_feed.xml_parser("carif", spec)(io.BytesIO(body)))
 
 
 def partner(**block: Any) -> XmlFeedPartner:

@@ -179,8 +179,13 @@ async def test_the_catalogue_down_leaves_the_last_good_copy(
 
 
 async def test_a_catalogue_larger_than_allowed_is_cut(connect: Connect) -> None:
-    faulty = FaultInjector(carif.create_app(), "huge", huge_mb=3)
     with pytest.raises(SourceBadResponse, match="larger"):
+        await everything(connect(carif.create_app(), max_response_bytes=500_000))
+
+
+async def test_a_huge_json_answer_is_refused_before_its_body_is_read(connect: Connect) -> None:
+    faulty = FaultInjector(carif.create_app(), "huge", huge_mb=3)
+    with pytest.raises(SourceBadResponse, match="content type"):
         await everything(connect(faulty, max_response_bytes=2_000_000))
 
 

@@ -328,3 +328,73 @@ def test_report_columns_reference_figures_and_targets() -> None:
     assert "| Q5: at least half of GraphQL Mesh's 77 req/s" in text
     q6_target = next(line for line in text.splitlines() if "Q6: at least half" in line)
     assert q6_target.endswith("| NO |") and "errors" in q6_target
+
+
+async def test_the_overload_cell_sorts_answers_and_times_the_recovery(gateway_url: str) -> None:
+    from bench import overload
+
+    result = await overload.run(
+        {
+            "kind": "overload",
+            "targets": [gateway_url],
+            "workload": "Q1",
+            "concurrency": 8,
+            "duration_s": 0.5,
+            "recovery_timeout_s": 5,
+        }
+    )
+
+    assert result["requests"] == result["accepted"] + result["refused"] + result["failed"] > 0
+    assert result["accepted"] > 0 and result["failed"] == 0, result["failure_sample"]
+    assert result["accepted_latency_ms"]["p50"] <= result["accepted_latency_ms"]["p99"]
+    assert result["recovery_first_success_s"] is not None
+    assert result["recovery_breakers_closed_s"] is not None
+    line = report.overload_line({**result, "workload": "Q1", "concurrency": 8})
+    assert "accepted req/s" in line
+
+
+def test_breakers_are_closed_only_when_every_partner_says_so() -> None:
+    from bench.overload import all_closed
+
+    closed = 'hub_partner_breaker_state{partner="a",state="closed"} 1.0\n'
+    opened = 'hub_partner_breaker_state{partner="b",state="closed"} 0.0\n'
+    assert all_closed(closed)
+    assert not all_closed(closed + opened)
+    assert all_closed("")
+
+
+def test_the_report_shows_the_overload_and_feed_memory_rows() -> None:
+    overload_run = {
+        "workload": "Q1",
+        "concurrency": 200,
+        "elapsed_s": 5.0,
+        "accepted": 400,
+        "accepted_rps": 80.0,
+        "degraded": 40,
+        "refused": 900,
+        "refused_by_status": {"503": 900},
+        "failed": 0,
+        "accepted_latency_ms": {"p50": 300.0, "p99": 900.0},
+        "refused_latency_ms": {"p99": 4.0},
+        "recovery_first_success_s": 0.05,
+        "recovery_breakers_closed_s": None,
+        "recovery_timeout_s": 15.0,
+        "peak_rss_mib": 150.0,
+    }
+    feed = [
+        {
+            "kind": "xml",
+            "outcome": "ok",
+            "records": 2500,
+            "rss_before_mib": 95.0,
+            "peak_growth_mib": 14.3,
+            "kept_mib": 13.2,
+        }
+    ]
+    overload_lines = "\n".join(report._overload(overload_run))
+    feed_lines = "\n".join(report._feed_memory(feed))
+
+    assert "| 80.0 | 10% | 900 (900 × 503) | 4.0 | 0 | 300 | 900 | 0.05 s | not within 15 s |" in (
+        overload_lines
+    )
+    assert "| ok | 2,500 | 95 | 14.3 | 13.2 |" in feed_lines
