@@ -137,13 +137,6 @@ UNKNOWN_TYPENAME = """{ _entities(representations: [{__typename: "Offer", id: "x
   {__typename: "Nothing", id: "y"}]) { ... on Offer { title } } }"""
 
 
-@pytest.mark.xfail(
-    reason="Strawberry's federation resolver looks the __typename up after it has created "
-    "the earlier representations' coroutines: a KeyError, the Python message to the client, "
-    "coroutines never awaited (issue 7, items 2 and 7: _entities through the DataLoaders, "
-    "no Python internals to clients)",
-    strict=True,
-)
 def test_an_unknown_typename_in_entities_is_a_clean_client_error(
     loop_and_hub: tuple[asyncio.AbstractEventLoop, Hub, list[str]],
     monkeypatch: pytest.MonkeyPatch,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bench.workloads import Q1, Q2
-from gateway.graphql_view import EXAMPLE_QUERY
+from gateway.graphiql import EXAMPLE_QUERY
 from gateway.settings import Settings
 from tests.gateway.hubkit import ALL_PARTNERS, Hub, start_hub
 from tests.gateway.metrics_text import grown, samples
@@ -46,7 +46,10 @@ def rss_mib() -> float:
 
 @pytest.fixture
 async def demo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hub]:
-    hub = await start_hub(monkeypatch, partners=ALL_PARTNERS, settings=Settings())
+    # Admission control is tested on its own (tests/gateway/test_admission.py); here every
+    # request of the bounded load is let in, to see what the gateway does with it.
+    settings = Settings(max_in_flight=200, admission_queue=200)
+    hub = await start_hub(monkeypatch, partners=ALL_PARTNERS, settings=settings)
     yield hub
     await hub.aclose()
 
@@ -148,9 +151,11 @@ HEALTHZ_GAP_BOUND_S = 0.5
 
 
 @pytest.mark.xfail(
-    reason="needs issue 7's cost limit and CPU bounds: today a nested employer.offers reads "
-    "every partner's catalogue on the event loop, which stops /healthz for about 1 s",
-    strict=True,
+    reason="employer.offers filters by SIRET, which no demo offer partner can apply: each "
+    "nested list scans up to max_items of each partner (about 26,000 records mapped for 10 x 3, "
+    "priced 1,230 by the cost limit), and the in-process partners render their pages on the "
+    "same event loop, which stops /healthz for about 1 s; a timing, so not strict",
+    strict=False,
 )
 async def test_a_nested_list_query_inside_the_limits_leaves_healthz_answering(demo: Hub) -> None:
     gaps: list[float] = []
