@@ -68,6 +68,11 @@ class Outcome:
     complete: bool = True  # no partner truncated its answer
 
 
+def _seconds(value: float) -> str:
+    """0.7, 2, 0.05: a deadline as people read it (never "0" for a short one)."""
+    return f"{round(value, 1):g}" if value >= 0.1 else f"{value:.1g}"
+
+
 def failure_of(error: SourceError) -> PartnerFailure:
     """The failure a client is told of: the partner, a code, and the field where one failed
     (never the value)."""
@@ -164,7 +169,7 @@ class Source:
                         result = await operation()
         except TimeoutError:
             self._timed_out(started, reached)
-            raise SourceTimeout(self.partner, f"no answer within {granted:.2g} s") from None
+            raise SourceTimeout(self.partner, f"no answer within {_seconds(granted)} s") from None
         except SourceError as error:
             if error.code == SourceTimeout.code:
                 self._timed_out(started, reached)  # the HTTP client's own read timeout
