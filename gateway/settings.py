@@ -67,7 +67,9 @@ class Settings(BaseSettings):
         16, description="GraphQL requests waiting for a slot; past it, 503 OVERLOADED at once"
     )
     admission_max_wait_s: Annotated[float, Field(ge=0, le=5)] = Field(
-        0.1, description="longest wait in the admission queue before 503 OVERLOADED"
+        1.0,
+        description="longest wait in the admission queue before 503 OVERLOADED (what a "
+        "request queued behind the in-flight ones waits at concurrency 32 on a cold query)",
     )
     admission_retry_after_s: Annotated[int, Field(ge=1, le=3600)] = Field(
         1, description="Retry-After of a 503 OVERLOADED answer, in seconds"
