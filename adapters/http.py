@@ -222,7 +222,7 @@ class PartnerHttp:
         if json is not None:
             content = orjson.dumps(json)
             headers = {**(headers or {}), "Content-Type": "application/json"}
-        try:
+        with self._network_errors():
             request = self.client.build_request(
                 method, url, params=params, headers=headers, content=content
             )
@@ -239,16 +239,6 @@ class PartnerHttp:
                     chunks.append(chunk)
             finally:
                 await response.aclose()
-        except httpx.TimeoutException as error:
-            if _refused(error):
-                raise SourceUnavailable(self.partner, "connection failed") from None
-            raise SourceTimeout(self.partner, "no answer in time") from None
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.NetworkError):
-            raise SourceUnavailable(self.partner, "connection failed") from None
-        except httpx.HTTPStatusError:
-            raise SourceUnavailable(self.partner, "credential refused") from None
-        except httpx.DecodingError:
-            raise SourceBadResponse(self.partner, "undecodable response") from None
         return HttpAnswer(response.status_code, response.headers, b"".join(chunks))
 
     @contextlib.asynccontextmanager
@@ -321,7 +311,7 @@ class PartnerHttp:
 
     @contextlib.contextmanager
     def _network_errors(self) -> Iterator[None]:
-        """httpx's failures as the partner's: the mapping :meth:`_once` makes, for a stream."""
+        """httpx's failures as the partner's, in one place for a whole answer and a stream."""
         try:
             yield
         except httpx.TimeoutException as error:
