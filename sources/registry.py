@@ -1,8 +1,10 @@
 """The source registry: every configured partner, and how the gateway talks to them.
 
 Each partner is wrapped in a :class:`Source` that owns its protection: an overall deadline per
-call (``asyncio.timeout``, retries included), a bulkhead (at most ``max_concurrency`` calls in
-flight, so one hung partner cannot starve the others), a circuit breaker and a health record.
+call (``asyncio.timeout``, retries included: the partner's ``deadline_s``, or what the request
+has left minus a margin if less, :mod:`adapters.deadline`), a bulkhead (at most
+``max_concurrency`` calls in flight, so one hung partner cannot starve the others), a circuit
+breaker that hears of the partner's own failures only, and a health record.
 The :class:`SourceRegistry` fans a question out to every partner that can answer it, in
 parallel, caches each partner's answer by data class, merges what comes back, and turns each
 failure into a :class:`PartnerFailure` next to the data: a partner down is a partial answer.
@@ -201,6 +203,7 @@ class Source:
             self._failed(SourceTimeout.code)
             return
         self.breaker.release()
+        self.health.record_uncounted()
         log.info(
             "partner timeout not counted",
             extra={"partner": self.partner, "code": SourceTimeout.code, "reason": reason},

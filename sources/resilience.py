@@ -103,6 +103,12 @@ class Health:
         self.calls += 1
         self.last_success_at = time.time()
 
+    def record_uncounted(self) -> None:
+        """A call that failed for a reason not the partner's (the gateway's own overload): it
+        counts as a failed call, but does not make the partner look down."""
+        self.calls += 1
+        self.failures += 1
+
     def record_failure(self, code: str) -> None:
         self.calls += 1
         self.failures += 1

@@ -240,8 +240,9 @@ async def test_an_overload_of_200_is_refused_fast_and_recovers_within_a_second()
         # Past the queue, refused at once; a request that waited in the queue is refused when
         # its wait ends, behind whatever CPU the accepted requests hold at that moment.
         waits = sorted(a.seconds for a in refused)
-        # p90 fast; the slowest refusal waits behind the CPU the accepted requests hold (a
-        # loaded 2-core machine: generous)
+        # p90 fast; the last bound only tells a refusal from a request left hanging to its
+        # deadline (a queued request waits up to HUB_ADMISSION_MAX_WAIT_S, 1 s, and on a loaded
+        # machine the gateway process itself is sometimes descheduled).
         assert waits[int(len(waits) * 0.9)] < 0.5 and waits[-1] < 3.0
         assert max(a.seconds for a in accepted) < 5.0 + 0.3  # none past its deadline
         assert health.status_code == 200 and health_s < 1.0
