@@ -57,7 +57,7 @@ from adapters.rest_config import (
     RestEntity,
     RestPartner,
 )
-from adapters.rest_paging import BadPosition, ListWalk
+from adapters.rest_paging import ListWalk
 from adapters.syntax import lookup_key_path
 from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record, SortOrder, field_at
 
@@ -144,10 +144,7 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
             query.resume,
             query.fields,
         )
-        try:
-            page = await walk.run()
-        except BadPosition as error:
-            raise ValueError(str(error)) from None
+        page = await walk.run()
         page.total_exact = pushed_all and page.total is not None
         return page
 

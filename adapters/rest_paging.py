@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from adapters.mapping import log_dropped, now_instant, read_path, refuse_if_none_fit
+from adapters.paging import not_a_position
 from adapters.rest_config import (
     CursorPagination,
     NoPagination,
@@ -46,10 +47,6 @@ Matches = Callable[[Record], bool]
 
 _LIST_STATUSES = frozenset({200, 204, 206})  # 206/204: range pagination's partial and empty
 _CONTENT_RANGE = re.compile(r"(\d+)\s*-\s*(\d+)\s*/\s*(\d+)")
-
-
-class BadPosition(ValueError):
-    """A position this partner never made (a forged or foreign cursor)."""
 
 
 def aligned_page(offset: int, want: int, most: int) -> tuple[int, int]:
@@ -150,7 +147,7 @@ class ListWalk:
         assert isinstance(style, RangePagination | PagePagination | OffsetPagination)
         start = self.resume if self.resume is not None else 0
         if type(start) is not int or start < 0:
-            raise BadPosition("not a position of this list")
+            raise not_a_position(self.adapter.partner)
         offset = start
         if isinstance(style, PagePagination):
             size, index = aligned_page(offset, self.want, style.page_size)
@@ -209,7 +206,9 @@ class ListWalk:
         if self.resume is None:
             cursor, skip, size = None, 0, min(style.page_size, max(1, self.want))
         else:
-            cursor, skip, size = _cursor_position(self.resume, style.page_size)
+            cursor, skip, size = _cursor_position(
+                self.resume, style.page_size, self.adapter.partner
+            )
         seen: set[str | None] = {cursor}
         end: Position = [cursor, skip, size]
         exhausted = False
@@ -322,7 +321,7 @@ class ListWalk:
         return None
 
 
-def _cursor_position(position: Position, most: int) -> tuple[str | None, int, int]:
+def _cursor_position(position: Position, most: int, partner: str) -> tuple[str | None, int, int]:
     if (
         isinstance(position, builtins.list)
         and len(position) == 3
@@ -333,7 +332,7 @@ def _cursor_position(position: Position, most: int) -> tuple[str | None, int, in
         and 1 <= position[2] <= most
     ):
         return position[0], position[1], position[2]
-    raise BadPosition("not a position of this list")
+    raise not_a_position(partner)
 
 
 def _count(value: Any) -> int | None:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
-SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+from sources.partner_metrics import SECONDS_BUCKETS  # one set of latency buckets
+
 COST_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000)
 
 OPERATIONS = ("query", "mutation", "subscription", "other")

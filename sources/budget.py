@@ -60,16 +60,12 @@ class RequestCalls:
 
     limit: int | None = None
     made: int = 0
-    refused: int = 0
-    by_partner: dict[str, int] = field(default_factory=dict)
     _memo: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict)
 
     def spend(self, partner: str) -> None:
         if self.limit is not None and self.made >= self.limit:
-            self.refused += 1
             raise PartnerCallBudget(partner, self)
         self.made += 1
-        self.by_partner[partner] = self.by_partner.get(partner, 0) + 1
 
 
 _CURRENT: ContextVar[RequestCalls | None] = ContextVar("hub_request_calls", default=None)

@@ -56,7 +56,10 @@ class ListPage:
     total: int | None
     total_is_estimate: bool
     failures: list[PartnerFailure]
-    start_cursor: str | None = None
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.items[0][0] if self.items else None
 
 
 class Order:
@@ -240,8 +243,7 @@ async def list_page(
     has_next = any(
         not s.failed and (s.buffer or not (s.exhausted or s.state.done)) for s in chosen.streams
     )
-    start = items[0][0] if items else None
-    return ListPage(items, has_next, had_cursor, total, estimate, failures, start)
+    return ListPage(items, has_next, had_cursor, total, estimate, failures)
 
 
 def _bound_failure(stream: _Stream) -> PartnerFailure:
@@ -456,4 +458,4 @@ class _Merger:
 
 
 def _holds(stream: _Stream, record: Record) -> bool:
-    return any(item[0] is record for item in stream.buffer)
+    return any(held is record for held, _ in stream.buffer)

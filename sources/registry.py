@@ -17,7 +17,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -59,15 +59,6 @@ class PartnerFailure:
     code: str
     message: str
     field: str | None = None  # the common-syntax field a bad answer failed on, if known
-
-
-@dataclass(slots=True)
-class Outcome:
-    """Records plus the failures of the partners that could not contribute."""
-
-    records: list[Record] = field(default_factory=list)
-    failures: list[PartnerFailure] = field(default_factory=list)
-    complete: bool = True  # no partner truncated its answer
 
 
 def _seconds(value: float) -> str:
@@ -264,15 +255,7 @@ def _still_missing(
 
 def _copied(page: Page) -> Page:
     """A page shared by coalesced callers, with records of their own (resolvers may merge)."""
-    return Page(
-        [Record.from_json(r.to_json()) for r in page.records],
-        page.total,
-        page.truncated,
-        page.positions,
-        page.end,
-        page.exhausted,
-        page.total_exact,
-    )
+    return dataclasses.replace(page, records=[Record.from_json(r.to_json()) for r in page.records])
 
 
 def _mark_cached(records: list[Record]) -> None:
@@ -414,10 +397,10 @@ class SourceRegistry:
         if entity == "offer" and filters.get("opco"):
             opco = filters["opco"]
 
-            async def post_filter(records: list[Record]) -> tuple[list[Record], list[Any]]:
-                outcome = Outcome(records)
-                await self._keep_employers_of(outcome, opco)
-                return outcome.records, outcome.failures
+            async def post_filter(
+                records: list[Record],
+            ) -> tuple[list[Record], list[PartnerFailure]]:
+                return await self._employers_of(records, opco)
 
         page = await lists.list_page(self, chosen, filters, first, post_filter)
         records = [r for _, r in page.items]
@@ -453,23 +436,23 @@ class SourceRegistry:
                                 absorb(record, extra)
         return failures
 
-    async def _keep_employers_of(self, outcome: Outcome, opco: str) -> None:
+    async def _employers_of(
+        self, records: list[Record], opco: str
+    ) -> tuple[list[Record], list[PartnerFailure]]:
         """The one filter that needs another entity: an offer's OPCO is its employer's."""
         sirets = [
-            siret
-            for r in outcome.records
-            if (siret := (r.fields.get("employer") or {}).get("siret"))
+            siret for r in records if (siret := (r.fields.get("employer") or {}).get("siret"))
         ]
         employers, failures = await self.lookup(
             "organisation", "siret", sirets, wanted=frozenset({"opco"})
         )
-        outcome.failures.extend(failures)
-        outcome.records = [
+        kept = [
             r
-            for r in outcome.records
+            for r in records
             if (e := employers.get((r.fields.get("employer") or {}).get("siret", "")))
             and e.fields.get("opco") == opco
         ]
+        return kept, failures
 
     # -- look-ups ------------------------------------------------------------------------
 
