@@ -46,6 +46,12 @@ def within(seconds: float) -> Iterator[None]:
         _ends_at.reset(token)
 
 
+def passed() -> bool:
+    """Whether the current deadline has passed (False outside any scope): one clock read."""
+    ends_at = _ends_at.get()
+    return ends_at is not None and time.monotonic() > ends_at
+
+
 def check() -> None:
     """Raise :class:`DeadlineExceeded` once the current deadline has passed (cheap: one clock
     read), so a loop without awaits cannot run past the request's deadline."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from urllib.parse import quote
 import httpx
 from cachetools import LRUCache
 
+from adapters import request_memo
 from adapters.base import DeclaredEndpoints
 from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse, SourceRejected
@@ -143,6 +145,7 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
             matcher(query.entity, query.filters),
             query.resume,
             query.fields,
+            sparse=not pushed_all,
         )
         page = await walk.run()
         page.total_exact = pushed_all and page.total is not None
@@ -266,7 +269,17 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
     async def _get_json(
         self, path: str, params: Params, ok: frozenset[int], revalidate: bool
     ) -> _Json:
-        """GET and parse; with ``revalidate``, reuse the last body on a 304."""
+        """GET and parse, once per request for the same path and parameters; with
+        ``revalidate``, reuse the last body on a 304."""
+        key = (path, tuple(params))
+        return await request_memo.once(
+            ("GET", self.partner, key, ok),
+            functools.partial(self._fetch_json, path, params, ok, revalidate),
+        )
+
+    async def _fetch_json(
+        self, path: str, params: Params, ok: frozenset[int], revalidate: bool
+    ) -> _Json:
         key = (path, tuple(params))
         known = self._revalidable.get(key) if revalidate else None
         headers = {"If-None-Match": known.etag} if known is not None else None
@@ -289,6 +302,12 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
         return answer
 
     async def _post_json(self, path: str, params: Params, ok: frozenset[int]) -> _Json:
+        return await request_memo.once(
+            ("POST", self.partner, path, tuple(params), ok),
+            functools.partial(self._post_for_json, path, params, ok),
+        )
+
+    async def _post_for_json(self, path: str, params: Params, ok: frozenset[int]) -> _Json:
         raw = await self.http.request(
             "POST", path, params=params, ok_statuses=ok
         )  # a search endpoint: as safe to retry as a GET

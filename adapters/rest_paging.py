@@ -27,8 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from adapters import request_memo
 from adapters.mapping import log_dropped, now_instant, read_path, refuse_if_none_fit
-from adapters.paging import not_a_position
+from adapters.paging import MAX_GROWTH_STEPS, not_a_position
 from adapters.rest_config import (
     CursorPagination,
     NoPagination,
@@ -57,6 +58,10 @@ def aligned_page(offset: int, want: int, most: int) -> tuple[int, int]:
         if offset % size + want <= size:
             return size, offset // size
     return most, offset // most
+
+
+_DROPPED = object()
+"""A slot's record that the mapping refused (counted as rejected by every walk reading it)."""
 
 
 @dataclass(slots=True)
@@ -89,6 +94,7 @@ class ListWalk:
         matches: Matches,
         resume: Position = None,
         fields: frozenset[str] | None = None,
+        sparse: bool = False,
     ) -> None:
         assert spec.list is not None
         self.adapter = adapter
@@ -100,6 +106,8 @@ class ListWalk:
         self.matches = matches
         self.resume = resume
         self.fields = fields
+        self.sparse = sparse
+        self.asks = 0
         self.cap = adapter.rest.max_items  # raw records examined in one call, kept or not
         self.mapper = adapter._mappers[entity]
         self.fetched_at = now_instant()
@@ -131,8 +139,9 @@ class ListWalk:
 
     async def _read_whole(self) -> Page:
         fetched = await self._fetch([])
-        for item in fetched.items:
-            self._examine(item, None)
+        slots = self._slots(fetched.items)
+        for j in range(len(fetched.items)):
+            self._examine(fetched.items, slots, j, None)
         kept = self.result.records
         self._judge()
         return Page(
@@ -149,17 +158,18 @@ class ListWalk:
         if type(start) is not int or start < 0:
             raise not_a_position(self.adapter.partner)
         offset = start
-        if isinstance(style, PagePagination):
-            size, index = aligned_page(offset, self.want, style.page_size)
-        else:
-            size, index = min(style.page_size, max(1, self.want)), 0
         exhausted = False
         fetches = 0  # a partner answering full pages of nothing cannot keep the walk going
         while not self.full and not exhausted and fetches <= self.cap:
+            ask = self._ask()
+            if isinstance(style, PagePagination):
+                size, index = aligned_page(offset, ask, style.page_size)
+            else:
+                size, index = min(style.page_size, ask), 0
             # Pages still needed, fetched together once the total says they exist.
-            still = math.ceil((self.want - len(self.result.records)) / size)
             count = 1
             total = self.result.total
+            still = math.ceil(ask / size)
             if total is not None and still > 1:
                 count = max(
                     1, min(still, self.adapter._fan_out, math.ceil((total - offset) / size))
@@ -175,12 +185,12 @@ class ListWalk:
                 if fetched.total is not None:
                     self.result.total = fetched.total
                 skip = max(0, offset - page_start)
-                for j, item in enumerate(fetched.items[skip:]):
+                slots = self._slots(fetched.items)
+                for j in range(skip, len(fetched.items)):
                     if self.full:
                         break
-                    at = page_start + skip + j
-                    self._examine(item, at + 1)
-                    offset = at + 1
+                    self._examine(fetched.items, slots, j, page_start + j + 1)
+                    offset = page_start + j + 1
                 self._judge_page()
                 ends = page_start + len(fetched.items)
                 total = self.result.total
@@ -189,7 +199,6 @@ class ListWalk:
                     break
                 if self.full:
                     break
-            index += count
             fetches += count
         self._judge()
         return Page(
@@ -200,6 +209,16 @@ class ListWalk:
             exhausted=exhausted,
             truncated=not exhausted,
         )
+
+    def _ask(self) -> int:
+        """Raw records to read next: what is missing, or, when the adapter applies a filter
+        the partner cannot (``sparse``), twice as many at each further read of the call, so a
+        rare match costs a few round trips of growing pages, not one small page after another."""
+        missing = max(1, self.want - len(self.result.records))
+        if self.sparse:
+            missing <<= min(self.asks, MAX_GROWTH_STEPS)
+        self.asks += 1
+        return max(1, min(missing, self.cap - self.result.read))
 
     async def _follow_cursors(self, style: CursorPagination) -> Page:
         cursor: str | None
@@ -220,13 +239,19 @@ class ListWalk:
             consumed = skip
             last = len(fetched.items)
             nxt = fetched.next_cursor
-            for item in fetched.items[skip:]:
+            # A fresh page of a sparse walk may be larger: a cursor marks where the next page
+            # starts, whatever size the one it ended was.
+            grown = min(style.page_size, self._ask()) if self.sparse else size
+            slots = self._slots(fetched.items)
+            for j in range(skip, last):
                 if self.full:
                     break
                 consumed += 1
                 # After a page's last record, resume at the next page, not past this one's end.
                 at_end = consumed == last and nxt is not None and nxt not in seen
-                self._examine(item, [nxt, 0, size] if at_end else [cursor, consumed, size])
+                self._examine(
+                    fetched.items, slots, j, [nxt, 0, grown] if at_end else [cursor, consumed, size]
+                )
             self._judge_page()
             end = [cursor, consumed, size]
             if consumed < len(fetched.items):
@@ -235,7 +260,7 @@ class ListWalk:
                 exhausted = True
                 break
             seen.add(nxt)
-            cursor, skip = nxt, 0
+            cursor, skip, size = nxt, 0, grown
             end = [cursor, 0, size]
         self._judge()
         return Page(
@@ -249,15 +274,27 @@ class ListWalk:
 
     # -- one raw record, one partner page --------------------------------------------------------
 
-    def _examine(self, item: Any, position: Position) -> None:
+    def _slots(self, items: builtins.list[Any]) -> builtins.list[Any]:
+        """Where the records of this partner answer are mapped, shared in the request by
+        every walk reading the same answer for the same selection."""
+        key = ("mapped", self.adapter.partner, self.entity, self.fields, id(items))
+        return request_memo.slots(key, items)
+
+    def _examine(
+        self, items: builtins.list[Any], slots: builtins.list[Any], j: int, position: Position
+    ) -> None:
         self.result.read += 1
-        kept, dropped = self.mapper.map_many([item], self.fetched_at, self.fields)
-        self.result.rejected += dropped
-        self.result.mapped += len(kept)
-        for record in kept:
-            if self.matches(record):
-                self.result.records.append(record)
-                self.result.positions.append(position)
+        mapped = slots[j]
+        if mapped is None:
+            kept, _ = self.mapper.map_many([items[j]], self.fetched_at, self.fields)
+            mapped = slots[j] = kept[0] if kept else _DROPPED
+        if mapped is _DROPPED:
+            self.result.rejected += 1
+            return
+        self.result.mapped += 1
+        if self.matches(mapped):
+            self.result.records.append(mapped)
+            self.result.positions.append(position)
 
     def _judge_page(self) -> None:
         """A partner whose records read so far all fail is not read any further."""

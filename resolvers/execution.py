@@ -16,11 +16,20 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from graphql import GraphQLField, GraphQLLeafType, GraphQLObjectType, Undefined
+from graphql import (
+    GraphQLError,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    Undefined,
+)
 from graphql.pyutils import Path
 from graphql.type import get_nullable_type, is_leaf_type, is_list_type, is_non_null_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
+
+from adapters import deadline
 
 __all__ = ["HubExecutionContext"]
 
@@ -100,4 +109,25 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 pass
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
+        )
+
+    def complete_list_item_value(
+        self,
+        item: Any,
+        complete_results: list[Any],
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: Any,
+        item_path: Path,
+        position_context: Any,
+    ) -> bool:
+        if deadline.passed():
+            late = GraphQLError(
+                "the request's deadline passed", extensions={"code": deadline.DeadlineExceeded.code}
+            )
+            self.handle_field_error(late, item_type, field_details_list, item_path)
+            complete_results.append(None)  # a nullable item: the rest of the list goes on
+            return False
+        return super().complete_list_item_value(
+            item, complete_results, item_type, field_details_list, info, item_path, position_context
         )

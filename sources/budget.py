@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
+from adapters import request_memo
 from adapters.errors import SourceError
 
 T = TypeVar("T")
@@ -80,7 +81,8 @@ def scoped(calls: RequestCalls) -> Iterator[RequestCalls]:
     """Make ``calls`` the current request's while the block runs (and the tasks it starts)."""
     token = _CURRENT.set(calls)
     try:
-        yield calls
+        with request_memo.scoped():  # and the identical HTTP requests of it are made once
+            yield calls
     finally:
         _CURRENT.reset(token)
 

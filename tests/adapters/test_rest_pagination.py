@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+from adapters import request_memo
 from adapters.types import ListQuery
 from tests.adapters.conftest import ConnectRest
 from tests.adapters.rest_partners import (
@@ -9,6 +13,7 @@ from tests.adapters.rest_partners import (
     cursor_app,
     echo_app,
     ids,
+    offer,
     offer_entity,
     offset_app,
     page_app,
@@ -63,7 +68,7 @@ async def test_range_stops_at_the_limit_and_says_truncated(connect_rest: Connect
     assert ids(page.records) == ALL_IDS[:7]
     assert page.total == 23
     assert page.truncated is True
-    assert [s.param("range") for s in app.seen] == ["0-4", "5-9"]  # not one page more
+    assert [s.param("range") for s in app.seen] == ["0-4", "5-6"]  # only what is missing
 
 
 async def test_a_limit_under_the_page_size_asks_for_that_many(connect_rest: ConnectRest) -> None:
@@ -236,3 +241,43 @@ async def test_an_entity_without_a_list_endpoint_lists_nothing(connect_rest: Con
 
     assert page.records == []
     assert app.seen == []
+
+
+def _one_rare_offer(total: int, rare_at: int) -> list[dict[str, Any]]:
+    common = [{**offer(n), "romeCode": "M1805"} for n in range(total)]
+    common[rare_at]["romeCode"] = "G1602"
+    return common
+
+
+async def test_a_filter_the_partner_cannot_apply_reads_growing_pages(
+    connect_rest: ConnectRest,
+) -> None:
+    """One match at raw record 150: pages of 1, 2, 4 ... up to the partner's 100, not 151
+    pages of the one record asked for."""
+    app, _ = range_app(offers=_one_rare_offer(200, 150))
+    adapter = connect_rest(app, rest_config({"offer": range_entity(page_size=100)}))
+
+    page = await adapter.list(ListQuery("offer", {"romeCodes": ["G1602"]}, 1))
+
+    assert ids(page.records) == ["OF150"]
+    assert len(app.seen) <= 9, [s.param("range") for s in app.seen]
+
+
+async def test_lists_of_one_request_share_the_partner_pages_they_both_read(
+    connect_rest: ConnectRest,
+) -> None:
+    """Two lists differing only by a filter the partner cannot apply send it the same
+    requests: inside one request each is made once (outside, each list makes its own)."""
+    app, _ = range_app(offers=_one_rare_offer(60, 40))
+    adapter = connect_rest(app, rest_config({"offer": range_entity(page_size=10)}))
+    rare = ListQuery("offer", {"romeCodes": ["G1602"]}, 5)
+    other = ListQuery("offer", {"romeCodes": ["F1201"]}, 5)  # matches nothing: reads all 60
+
+    alone = len((await adapter.list(other), app.seen)[1])
+    app.seen.clear()
+    with request_memo.scoped():
+        pages = await asyncio.gather(adapter.list(rare), adapter.list(other))
+
+    assert ids(pages[0].records) == ["OF040"] and pages[1].records == []
+    assert len(app.seen) == alone  # the second list's pages were all the first's
+    assert len({(s.param("range")) for s in app.seen}) == len(app.seen)  # none asked twice
