@@ -54,6 +54,18 @@ def _to_str(value: Any) -> str:
     return str(value)
 
 
+def _number_text(value: str, decimal_comma: bool, expected: str) -> float:
+    """A number written as text: spaces (thin ones too) as thousands separators, and a decimal
+    comma where the partner writes one."""
+    text = value.strip().replace("\u202f", "").replace(" ", "")
+    if decimal_comma:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        raise MappingError(f"expected {expected}") from None
+
+
 def _to_int(value: Any, decimal_comma: bool) -> int:
     if isinstance(value, bool):
         raise MappingError("expected an integer")
@@ -62,13 +74,7 @@ def _to_int(value: Any, decimal_comma: bool) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        text = value.strip().replace("\u202f", "").replace(" ", "")
-        if decimal_comma:
-            text = text.replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
-            raise MappingError("expected an integer") from None
+        number = _number_text(value, decimal_comma, "an integer")
         if number.is_integer():
             return int(number)
     raise MappingError("expected an integer")
@@ -80,13 +86,7 @@ def _to_float(value: Any, decimal_comma: bool) -> float:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        text = value.strip().replace("\u202f", "").replace(" ", "")
-        if decimal_comma:
-            text = text.replace(",", ".")
-        try:
-            return float(text)
-        except ValueError:
-            raise MappingError("expected a number") from None
+        return _number_text(value, decimal_comma, "a number")
     raise MappingError("expected a number")
 
 

@@ -30,7 +30,6 @@ from typing import Any
 import orjson
 from cachetools import LRUCache
 from graphql import (
-    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -53,6 +52,7 @@ from graphql import (
     parse,
     print_ast,
 )
+from graphql.utilities import get_operation_ast
 
 from adapters.types import DataClass
 from resolvers.data_classes import FROM_CACHE_FIELDS, data_class_of
@@ -84,13 +84,6 @@ class _Document:
     digest: str  # the normalised text, the key's first part
     operation: OperationDefinitionNode
     fragments: Mapping[str, FragmentDefinitionNode]
-
-
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((o for o in operations if o.name is not None and o.name.value == name), None)
 
 
 def _data_class(type_: GraphQLNamedType) -> DataClass | None:
@@ -135,7 +128,7 @@ class ResponseCache:
             document = parse(query, no_location=True)
         except GraphQLError:
             return None  # execution reports it
-        operation = _operation(document, operation_name)
+        operation = get_operation_ast(document, operation_name)
         root = self._schema.query_type
         if operation is None or operation.operation != OperationType.QUERY or root is None:
             return None

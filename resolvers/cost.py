@@ -40,7 +40,6 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
-    OperationDefinitionNode,
     SelectionSetNode,
     ValueNode,
     VariableNode,
@@ -50,6 +49,7 @@ from graphql import (
     is_list_type,
 )
 from graphql.pyutils import Undefined
+from graphql.utilities import get_operation_ast
 from strawberry import UNSET
 from strawberry.federation.schema_directives import Cost, ListSize
 
@@ -135,16 +135,11 @@ class QueryCostModel:
         variables: Mapping[str, Any] | None,
     ) -> int:
         """The cost of the operation the request executes (0 when there is none to pick)."""
-        operation: OperationDefinitionNode | None = None
-        fragments: dict[str, FragmentDefinitionNode] = {}
-        for definition in document.definitions:
-            if isinstance(definition, FragmentDefinitionNode):
-                fragments[definition.name.value] = definition
-            elif isinstance(definition, OperationDefinitionNode) and (
-                operation_name is None
-                or (definition.name is not None and definition.name.value == operation_name)
-            ):
-                operation = definition
+        # graphql-core's own choice, the one execution makes (None when it would refuse).
+        operation = get_operation_ast(document, operation_name)
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
         if operation is None:
             return 0
         root = self.schema.get_root_type(operation.operation)
