@@ -171,10 +171,15 @@ def personal_dataset(canary: str | None = None) -> PersonalDataset:
     return _built(canary if canary is not None else canary_from_env())
 
 
+def build_personal_dataset(data: Dataset, canary: str | None = None) -> PersonalDataset:
+    """A fresh build (no cache, no environment): what :func:`personal_dataset` caches."""
+    people = _Builder(data).build()
+    return people if canary is None else _with_canary(people, canary)
+
+
 @functools.cache
 def _built(canary: str | None) -> PersonalDataset:
-    people = _Builder(dataset()).build()
-    return people if canary is None else _with_canary(people, canary)
+    return build_personal_dataset(dataset(), canary)
 
 
 def _with_canary(people: PersonalDataset, canary: str) -> PersonalDataset:
@@ -675,6 +680,7 @@ __all__ = [
     "ERPS",
     "PersonalDataset",
     "add_months",
+    "build_personal_dataset",
     "canary_from_env",
     "personal_dataset",
     "walkthrough_employer",
