@@ -7,9 +7,14 @@
   ``code_rncp;intitule;niveau;niveau_prise_en_charge;date_effet``: the funding level
   (niveau de prise en charge) of each certification, with its history (a revision in 2025).
 
-Both are ``;``-separated, encoded in Latin-1 (ISO-8859-1), dates ``dd/mm/yyyy``, amounts with
-a decimal comma and a space between thousands (``8 500,00``), lines ending CR LF. Each is
-served with a strong ``ETag`` and a ``Last-Modified``; a matching conditional GET answers 304.
+And its contracts API, JSON, shaped like the DECA contract API (``/api/v1/contrats``), whose
+routes check the signed principal when ``assertion_jwks`` is given: see
+:mod:`demo.akto_contracts`.
+
+Both exports are ``;``-separated, encoded in Latin-1 (ISO-8859-1), dates ``dd/mm/yyyy``,
+amounts with a decimal comma and a space between thousands (``8 500,00``), lines ending CR LF.
+Each is served with a strong ``ETag`` and a ``Last-Modified``; a matching conditional GET
+answers 304.
 Calls are counted in ``app.state.calls["entreprises"]`` / ``["niveaux"]``, 304s in
 ``app.state.not_modified``.
 """
@@ -22,15 +27,19 @@ import io
 import random
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from demo import akto_contracts
 from demo.carif import feed_response, strong_etag
 from demo.data import ANCHOR, Establishment, ProgramSeed, dataset
 from demo.http_support import counted, new_app
+from demo.personal import personal_dataset
+from demo.principal import AssertionVerifier
 
 COMPANIES_PATH = "/exports/entreprises.csv"
 FUNDING_PATH = "/exports/niveaux-prise-en-charge.csv"
@@ -131,7 +140,17 @@ def _demo_exports() -> tuple[bytes, bytes]:
     return companies_csv(), funding_csv()
 
 
-def create_app(latency_ms: float = 0) -> Starlette:
+def create_app(
+    latency_ms: float = 0,
+    assertion_jwks: dict[str, Any] | None = None,
+    audience: str = "akto",
+    canary: str | None = None,
+) -> Starlette:
+    """AKTO; ``assertion_jwks`` (the hub's public keys) makes the contracts API require a valid
+    principal assertion for ``audience``; ``canary`` defaults to ``HUB_DEMO_CANARY``. The CSV
+    exports stay public."""
+    verifier = None if assertion_jwks is None else AssertionVerifier(assertion_jwks, audience)
+    contracts = akto_contracts.routes(dataset(), personal_dataset(canary), verifier)
     companies, funding = _demo_exports()  # built once per process: the dataset is deterministic
     companies_etag, funding_etag = strong_etag(companies), strong_etag(funding)
 
@@ -147,6 +166,7 @@ def create_app(latency_ms: float = 0) -> Starlette:
         [
             Route(COMPANIES_PATH, companies_export, methods=["GET"]),
             Route(FUNDING_PATH, funding_export, methods=["GET"]),
+            *contracts,
         ],
         latency_ms,
     )

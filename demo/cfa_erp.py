@@ -13,7 +13,9 @@ enrolment (the fill rate's denominator and numerator), each in its own schema an
   with the national catalogues by RNCP + responsible UAI + commune.
 
 The rows come from :func:`demo.data.dataset` (the programmes whose ``publishers`` name the ERP),
-so the same programme is found again at ``apprentissage`` and ``carif``.
+so the same programme is found again at ``apprentissage`` and ``carif``. Next to them, each ERP
+holds its personal tables (candidates, applications and their history, follow-up): see
+:mod:`demo.cfa_personal` and :mod:`demo.personal`.
 
 The demo needs no server: :func:`prepare_demo_databases` seeds ``cfa-btp`` into a SQLite file
 and ``cfa-hotellerie`` into PostgreSQL when one answers at ``HUB_DEMO_POSTGRES_URL`` (default
@@ -45,7 +47,9 @@ from sqlalchemy.orm import registry
 from sqlalchemy.schema import CreateSchema, DropSchema
 from sqlmodel import Field, SQLModel
 
+from demo.cfa_personal import add_personal_tables, personal_rows
 from demo.data import ProgramSeed, dataset
+from demo.personal import personal_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +158,11 @@ class Promotion(_HotellerieModel, table=True):
     effectif_max: int
     effectif_actuel: int
     statut_recrutement: str = Field(max_length=10)  # 'ouvert' / 'complet'
+
+
+# Candidates, applications with their history, follow-up: the same shape in both ERPs.
+BTP_PERSONAL = add_personal_tables(_BtpModel.metadata)
+HOTELLERIE_PERSONAL = add_personal_tables(_HotellerieModel.metadata)
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -297,17 +306,23 @@ async def _seed(dsn: str, metadata: MetaData, rows: Rows, schema: str | None) ->
     return sum(len(r) for r in rows.values())
 
 
-async def seed_cfa_btp(dsn: str, schema: str | None = None) -> int:
+async def seed_cfa_btp(dsn: str, schema: str | None = None, canary: str | None = None) -> int:
     """(Re)create the cfa-btp database at ``dsn``; returns the number of rows written.
 
     Idempotent: tables (or, on PostgreSQL with ``schema``, the whole schema) are dropped first.
+    ``canary`` (default: ``HUB_DEMO_CANARY``) is planted in one candidate (demo.personal).
     """
-    return await _seed(dsn, _BtpModel.metadata, btp_rows(), schema)
+    rows = {**btp_rows(), **personal_rows(BTP, BTP_PERSONAL, personal_dataset(canary))}
+    return await _seed(dsn, _BtpModel.metadata, rows, schema)
 
 
-async def seed_cfa_hotellerie(dsn: str, schema: str | None = HOTELLERIE_SCHEMA) -> int:
+async def seed_cfa_hotellerie(
+    dsn: str, schema: str | None = HOTELLERIE_SCHEMA, canary: str | None = None
+) -> int:
     """(Re)create the cfa-hotellerie database at ``dsn`` (PostgreSQL: in ``schema``)."""
-    return await _seed(dsn, _HotellerieModel.metadata, hotellerie_rows(), schema)
+    people = personal_dataset(canary)
+    rows = {**hotellerie_rows(), **personal_rows(HOTELLERIE, HOTELLERIE_PERSONAL, people)}
+    return await _seed(dsn, _HotellerieModel.metadata, rows, schema)
 
 
 def sqlite_dsn(path: Path) -> str:
@@ -377,9 +392,11 @@ def prepare_demo_databases(data_dir: Path | None = None) -> dict[str, str]:
 
 __all__ = [
     "BTP",
+    "BTP_PERSONAL",
     "DEMO_POSTGRES_ENV",
     "DSN_ENV",
     "HOTELLERIE",
+    "HOTELLERIE_PERSONAL",
     "HOTELLERIE_SCHEMA",
     "btp_rows",
     "hotellerie_rows",

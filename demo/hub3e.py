@@ -13,6 +13,10 @@ demo key ``demo-key-hub3e``) and ``offset``/``limit`` pagination with the total 
 It serves the offers of the demo dataset that Hub3E publishes (``publishers["hub3e"]``). A
 mission also published elsewhere is open (the others show it as active); one only Hub3E knows
 is in any of its statuses, so a value map has every status to translate.
+
+Its personal half — candidate files and placements, created idempotently by a hub's client
+reference, each route checking the signed principal when ``assertion_jwks`` is given — is in
+:mod:`demo.hub3e_people`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from demo import hub3e_people
 from demo.data import Establishment, OfferSeed, dataset
 from demo.http_support import (
     DEPARTEMENT,
@@ -39,6 +44,8 @@ from demo.http_support import (
     new_app,
     number,
 )
+from demo.personal import personal_dataset
+from demo.principal import AssertionVerifier
 
 PARTNER = "hub3e"
 API_KEY = "demo-key-hub3e"
@@ -102,7 +109,14 @@ def render_mission(seed: OfferSeed, employer: Establishment) -> dict[str, Any]:
     }
 
 
-def create_app(latency_ms: float = 0) -> Starlette:
+def create_app(
+    latency_ms: float = 0,
+    assertion_jwks: dict[str, Any] | None = None,
+    audience: str = PARTNER,
+    canary: str | None = None,
+) -> Starlette:
+    """Hub3E; ``assertion_jwks`` (the hub's public keys) makes every personal route require a
+    valid principal assertion for ``audience``; ``canary`` defaults to ``HUB_DEMO_CANARY``."""
     data = dataset()
     missions: list[tuple[OfferSeed, dict[str, Any]]] = []
     for seed in data.offers_published_on(PARTNER):
@@ -152,10 +166,19 @@ def create_app(latency_ms: float = 0) -> Starlette:
             return JSONResponse({"erreur": "mission introuvable", "code": 404}, status_code=404)
         return JSONResponse(body)
 
+    verifier = None if assertion_jwks is None else AssertionVerifier(assertion_jwks, audience)
+    people = hub3e_people.routes(
+        data,
+        personal_dataset(canary),
+        {seed.publishers[PARTNER]: seed for seed, _ in missions},
+        refused,
+        verifier,
+    )
     return new_app(
         [
             Route("/api/v2/missions", search, methods=["GET"], name="missions"),
             Route("/api/v2/missions/{id}", one, methods=["GET"], name="mission"),
+            *people,
         ],
         latency_ms,
     )

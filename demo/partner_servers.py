@@ -5,6 +5,10 @@ tests may run it in a task with port 0 and read the ports really bound from ``bo
 Sockets are bound before any server starts, so a port already in use raises ``OSError``
 naming the partner and the port instead of uvicorn's ``sys.exit``. Cancelling the coroutine
 stops every server gracefully.
+
+``assertion_jwks`` (the hub's public keys, a JWKS dict) is handed to the partners that hold
+personal data (:data:`PERSONAL_PARTNERS`): their personal routes then require the hub's signed
+principal assertion. Without it they answer as before (every record, unfiltered).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import socket
 import time
 from collections.abc import Callable, Generator
 from multiprocessing.connection import Connection
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -57,6 +62,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "alpes-emploi": 8108,
     "jobs-montagne": 8109,
 }
+PERSONAL_PARTNERS = frozenset({"hub3e", "akto"})
+"""The HTTP partners serving personal data, which check the signed principal (the ERPs are
+databases: the hub's policy alone guards them)."""
 HOST = "127.0.0.1"
 
 
@@ -89,6 +97,7 @@ async def serve_partners(
     latency_ms: float = 0,
     ready: asyncio.Event | None = None,
     bound_ports: dict[str, int] | None = None,
+    assertion_jwks: dict[str, Any] | None = None,
 ) -> None:
     """Serve ``ports`` (partner name -> port, 0 = any free port) until cancelled."""
     unknown = sorted(set(ports) - set(PARTNER_APPS))
@@ -104,7 +113,10 @@ async def serve_partners(
         raise
     servers = []
     for name, _ in sockets:
-        app = PARTNER_APPS[name](latency_ms=latency_ms)
+        if name in PERSONAL_PARTNERS:
+            app = PARTNER_APPS[name](latency_ms=latency_ms, assertion_jwks=assertion_jwks)
+        else:
+            app = PARTNER_APPS[name](latency_ms=latency_ms)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         servers.append(_PartnerServer(config))
     tasks = [
@@ -134,7 +146,10 @@ class PartnerStartError(RuntimeError):
 
 
 async def _serve_until_stopped(
-    ports: dict[str, int], latency_ms: float, report: Connection
+    ports: dict[str, int],
+    latency_ms: float,
+    report: Connection,
+    assertion_jwks: dict[str, Any] | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -145,7 +160,9 @@ async def _serve_until_stopped(
         # partners never outlive it and never hold their ports for the next demo.
         loop.add_reader(parent.sentinel, stop.set)
     ready, bound = asyncio.Event(), dict[str, int]()
-    serving = asyncio.create_task(serve_partners(ports, latency_ms, ready, bound))
+    serving = asyncio.create_task(
+        serve_partners(ports, latency_ms, ready, bound, assertion_jwks=assertion_jwks)
+    )
     started = asyncio.create_task(ready.wait())
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, started, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -159,11 +176,16 @@ async def _serve_until_stopped(
     await asyncio.gather(serving, started, stopped, return_exceptions=True)
 
 
-def _partner_process_main(ports: dict[str, int], latency_ms: float, report: Connection) -> None:
+def _partner_process_main(
+    ports: dict[str, int],
+    latency_ms: float,
+    report: Connection,
+    assertion_jwks: dict[str, Any] | None = None,
+) -> None:
     # Ctrl-C reaches the whole process group; the demo decides when its partners stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        asyncio.run(_serve_until_stopped(ports, latency_ms, report))
+        asyncio.run(_serve_until_stopped(ports, latency_ms, report, assertion_jwks))
     finally:
         report.close()
 
@@ -178,9 +200,15 @@ class PartnerProcess:
     ``stop_timeout_s``. The child also stops by itself when the demo's process dies.
     """
 
-    def __init__(self, ports: dict[str, int], latency_ms: float = 0) -> None:
+    def __init__(
+        self,
+        ports: dict[str, int],
+        latency_ms: float = 0,
+        assertion_jwks: dict[str, Any] | None = None,
+    ) -> None:
         self.ports = dict(ports)
         self.latency_ms = latency_ms
+        self.assertion_jwks = assertion_jwks
         self._process: multiprocessing.process.BaseProcess | None = None
         self._reports: Connection | None = None
 
@@ -196,7 +224,7 @@ class PartnerProcess:
         self._reports, child_end = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_partner_process_main,
-            args=(self.ports, self.latency_ms, child_end),
+            args=(self.ports, self.latency_ms, child_end, self.assertion_jwks),
             name="demo-partners",
             daemon=True,
         )

@@ -26,6 +26,7 @@ from collections.abc import Generator
 from importlib import resources
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -231,14 +232,16 @@ def run_demo(
     partner_port_base: int | None = None,
     config: Path | None = None,
     production: bool = False,
+    assertion_jwks: dict[str, Any] | None = None,
 ) -> int:
     """Run the demo until SIGTERM or SIGINT; 0 after a clean stop, 1 when it cannot start.
 
     ``port`` 0 and ``partner_port_base`` 0 pick free ports; ``config`` adds the partners of a
     user's own partners file to the demo's; ``production`` runs the gateway in production
-    settings.
+    settings; ``assertion_jwks`` (the hub's public keys) makes the partners holding personal
+    data check the signed principal assertion on their personal routes.
     """
-    demo = _Demo(port, host, latency_ms, partner_port_base, config, production)
+    demo = _Demo(port, host, latency_ms, partner_port_base, config, production, assertion_jwks)
     with demo.shutdown.installed():
         try:
             demo.run()
@@ -264,6 +267,7 @@ class _Demo:
         partner_port_base: int | None,
         config: Path | None,
         production: bool,
+        assertion_jwks: dict[str, Any] | None = None,
     ) -> None:
         from demo.partner_servers import PartnerProcess
 
@@ -272,7 +276,9 @@ class _Demo:
         self.began = time.monotonic()
         self.gateway_socket: socket.socket | None = None
         self.workdir: Path | None = None
-        self.partners = PartnerProcess(_partner_ports(partner_port_base), latency_ms)
+        self.partners = PartnerProcess(
+            _partner_ports(partner_port_base), latency_ms, assertion_jwks
+        )
 
     def _step(self, message: str) -> None:
         _say(f"{message} ({time.monotonic() - self.began:.1f} s)")

@@ -58,3 +58,51 @@ async def test_a_busy_port_names_the_partner() -> None:
 async def test_an_unknown_partner_is_refused() -> None:
     with pytest.raises(ValueError, match="nowhere"):
         await serve_partners({"nowhere": 0})
+
+
+async def test_the_personal_partners_check_the_assertion_when_given_a_jwks() -> None:
+    from demo import hub3e
+    from demo.partner_servers import PERSONAL_PARTNERS
+    from tests.demo.assertions import Signer
+
+    assert {"hub3e", "akto"} == PERSONAL_PARTNERS
+    signer = Signer()
+    ready, bound = asyncio.Event(), dict[str, int]()
+    ports = dict.fromkeys(("hub3e", "akto", "sirene"), 0)
+    task = asyncio.create_task(
+        serve_partners(ports, ready=ready, bound_ports=bound, assertion_jwks=signer.jwks)
+    )
+    try:
+        async with asyncio.timeout(30):
+            await ready.wait()
+        key = {hub3e.API_KEY_HEADER: hub3e.API_KEY}
+        async with httpx.AsyncClient(trust_env=False) as client:
+            hub3e_url = f"http://127.0.0.1:{bound['hub3e']}/api/v2/candidats"
+            akto_url = f"http://127.0.0.1:{bound['akto']}/api/v1/contrats"
+            assert (await client.get(hub3e_url, headers=key)).status_code == 401
+            assert (await client.get(akto_url)).status_code == 401
+            centre = signer.headers("hub3e", "TRAINING_CENTRE", "0732727T")
+            assert (await client.get(hub3e_url, headers={**key, **centre})).status_code == 200
+            opco = signer.headers("akto", "OPCO", "AKTO")
+            answer = await client.get(akto_url, headers=opco)
+            assert answer.status_code == 200 and answer.json()["contrats"]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def test_the_partner_process_hands_the_jwks_to_its_partners() -> None:
+    from demo.partner_servers import PartnerProcess
+    from tests.demo.assertions import Signer
+
+    signer = Signer()
+    partners = PartnerProcess({"akto": 0}, assertion_jwks=signer.jwks)
+    try:
+        bound = partners.start(timeout_s=60)
+        url = f"http://127.0.0.1:{bound['akto']}/api/v1/contrats"
+        with httpx.Client(trust_env=False) as client:
+            assert client.get(url).status_code == 401
+            assert client.get(url, headers=signer.headers("akto", "OPCO", "AKTO")).is_success
+    finally:
+        partners.stop()

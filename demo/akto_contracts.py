@@ -1,0 +1,174 @@
+"""AKTO's contracts API, shaped like the DECA contract API (CERFA FA13: number, kind, dates,
+status, rupture, funding decision)::
+
+    GET /api/v1/contrats?page=1&taille=50&siret=&uai=&ine=
+      -> {"metadonnees": {"page", "totalPages", "totalElements"}, "contrats": [...]}
+    GET /api/v1/contrats/{numeroDeca} -> one contract, or 404
+
+Pages count from 1 (``taille`` at most 200, default 50); a page past the last is empty, with
+the same metadata. Dates are ISO ``YYYY-MM-DD``; ``statut`` is French (``transmis``,
+``déposé``, ``en cours``, ``rompu``, ``terminé``, ``annulé``); ``financement.decision`` is
+``EN_ATTENTE``, ``ACCORDE`` or ``REFUSE``. Contracts are ordered by ``numeroDeca``.
+
+The demo's AKTO plays the DECA API for every contract of the demo's centres: one per
+application that reached CONTRACT_SIGNED or beyond at an ERP, the same apprentice (INE, name,
+birth date), the centre's UAI/SIRET, the employer's SIRET and IDCC; ``financement.opco`` is
+the employer's own OPCO (AKTO for hotels and restaurants, Constructys for building firms).
+
+**Who sees what** (when the app has a JWKS, every route here needs a valid assertion, else 401):
+OPCO the contracts it funds (``org`` = its code, ``AKTO``); TRAINING_CENTRE those whose
+``organismeFormation`` UAI or SIRET is its ``org``; EMPLOYER those whose ``employeur.siret`` is
+its ``org``; CANDIDATE those whose ``alternant.ine`` is its ``sub`` (AKTO knows apprentices by
+their INE, not by a centre's candidate id: a hub sends the INE it matched as ``sub``);
+OBSERVATORY and ADMIN none. A contract one may not see is answered as a missing one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from demo.data import Dataset
+from demo.http_support import SIRET, UAI, BadRequest, JSONResponse, check_params, counted, number
+from demo.person_seeds import ContractSeed
+from demo.personal import PersonalDataset
+from demo.principal import AssertionVerifier, Principal, principal_of
+
+CONTRACTS_PATH = "/api/v1/contrats"
+DEFAULT_SIZE = 50
+MAX_SIZE = 200
+PARAMS = ("page", "taille", "siret", "uai", "ine")
+INE = re.compile(r"[0-9A-Z]{11}")
+
+
+def _error(message: str, status: int = 400) -> BadRequest:
+    return BadRequest({"erreur": message, "code": status}, status)
+
+
+def _refused() -> BadRequest:
+    return _error("assertion du principal absente ou invalide", 401)
+
+
+def render_contract(
+    contract: ContractSeed, data: Dataset, people: PersonalDataset
+) -> dict[str, Any]:
+    person = people.persons[contract.person_key]
+    employer = data.employer_by_siret(contract.employer_siret)
+    assert employer is not None
+    centre = contract.program.responsible
+    return {
+        "numeroDeca": contract.deca_number,
+        "nature": "apprentissage",
+        "dateConclusion": contract.concluded.isoformat(),
+        "dateDebutExecution": contract.start.isoformat(),
+        "dateFinExecution": contract.end.isoformat(),
+        "statut": contract.status,
+        "alternant": {
+            "nom": person.last_name,
+            "prenom": person.first_name,
+            "dateNaissance": person.birth_date.isoformat(),
+            "ine": person.ine,
+            "courriel": person.email,
+        },
+        "employeur": {
+            "siret": employer.siret,
+            "denomination": employer.name,
+            "idcc": employer.idcc,
+        },
+        "formation": {
+            "codeDiplome": contract.program.cfd,
+            "rncp": contract.program.rncp,
+            "intitule": contract.program.certification_title,
+        },
+        "organismeFormation": {"uai": centre.uai, "siret": centre.siret},
+        "rupture": None
+        if contract.rupture is None
+        else {"dateEffet": contract.rupture.day.isoformat(), "motif": contract.rupture.cause},
+        "financement": {
+            "opco": contract.opco,
+            "decision": contract.decision,
+            "dateDecision": contract.decided_on.isoformat() if contract.decided_on else None,
+        },
+    }
+
+
+def sees(who: Principal | None, body: dict[str, Any]) -> bool:
+    if who is None:
+        return True
+    if who.role == "OPCO":
+        return bool(body["financement"]["opco"] == who.org)
+    if who.role == "TRAINING_CENTRE":
+        centre = body["organismeFormation"]
+        return who.org in (centre["uai"], centre["siret"])
+    if who.role == "EMPLOYER":
+        return bool(body["employeur"]["siret"] == who.org)
+    if who.role == "CANDIDATE":
+        return body["alternant"]["ine"] is not None and body["alternant"]["ine"] == who.sub
+    return False
+
+
+def _checked(request: Request, name: str, pattern: re.Pattern[str]) -> str | None:
+    value = request.query_params.get(name)
+    if value is not None and not pattern.fullmatch(value):
+        raise _error(f"valeur invalide pour {name}")
+    return value
+
+
+def routes(
+    data: Dataset, people: PersonalDataset, verifier: AssertionVerifier | None
+) -> Sequence[Route]:
+    bodies = [
+        render_contract(c, data, people)
+        for c in sorted(people.contracts, key=lambda c: c.deca_number)
+    ]
+    by_number = {body["numeroDeca"]: body for body in bodies}
+
+    @counted("contrats")
+    async def search(request: Request) -> Response:
+        who = principal_of(request, verifier, _refused)
+        check_params(request, PARAMS, _error)
+        page = int(number(request, "page", _error, 1, 1_000_000, integer=True) or 1)
+        size = int(number(request, "taille", _error, 1, MAX_SIZE, integer=True) or DEFAULT_SIZE)
+        siret = _checked(request, "siret", SIRET)
+        uai = _checked(request, "uai", UAI)
+        ine = _checked(request, "ine", INE)
+        found = [
+            body
+            for body in bodies
+            if sees(who, body)
+            and (siret is None or body["employeur"]["siret"] == siret)
+            and (uai is None or body["organismeFormation"]["uai"] == uai)
+            and (ine is None or body["alternant"]["ine"] == ine)
+        ]
+        return JSONResponse(
+            {
+                "metadonnees": {
+                    "page": page,
+                    "totalPages": math.ceil(len(found) / size),
+                    "totalElements": len(found),
+                },
+                "contrats": found[(page - 1) * size : page * size],
+            }
+        )
+
+    @counted("contrat")
+    async def one(request: Request) -> Response:
+        who = principal_of(request, verifier, _refused)
+        body = by_number.get(request.path_params["numero"])
+        if body is None or not sees(who, body):
+            return JSONResponse({"erreur": "contrat introuvable", "code": 404}, status_code=404)
+        return JSONResponse(body)
+
+    return [
+        Route(CONTRACTS_PATH, search, methods=["GET"], name="contrats"),
+        Route(CONTRACTS_PATH + "/{numero}", one, methods=["GET"], name="contrat"),
+    ]
+
+
+__all__ = ["CONTRACTS_PATH", "render_contract", "routes", "sees"]
