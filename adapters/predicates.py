@@ -75,6 +75,15 @@ def _near(path: str, value: Any) -> Predicate:
     return check
 
 
+def _centre(wanted: set[str]) -> Predicate:
+    """The record's training centre is one of ``wanted`` (each a UAI or a SIRET)."""
+
+    def check(fields: Fields) -> bool:
+        return any(field_at(fields, f"trainingCentre.{key}") in wanted for key in ("uai", "siret"))
+
+    return check
+
+
 def _since(path: str, value: Any) -> Predicate:
     instant = to_instant(value) if isinstance(value, datetime) else str(value)
 
@@ -108,6 +117,27 @@ FILTER_PREDICATES: dict[str, dict[str, Callable[[Any], Predicate]]] = {
         "cfd": lambda v: _any_in("certification.cfd", set(v)),
     },
     "organisation": {},
+    "candidate": {
+        "trainingCentre": lambda v: _centre(set(v)),
+        "ids": lambda v: _any_in("id", set(v)),
+    },
+    "application": {
+        "trainingCentre": lambda v: _centre(set(v)),
+        "candidateId": lambda v: _any_in("candidate.id", set(v)),
+        "employerSiret": lambda v: _any_in("employer.siret", set(v)),
+        "status": lambda v: _any_in("status", set(v)),
+    },
+    "contract": {
+        "trainingCentre": lambda v: _centre(set(v)),
+        "employerSiret": lambda v: _any_in("employer.siret", set(v)),
+        "opco": lambda v: _any_in("funding.opco", {v}),
+        "apprenticeIne": lambda v: _any_in("apprentice.ine", set(v)),
+    },
+    "follow_up": {
+        "trainingCentre": lambda v: _centre(set(v)),
+        "candidateId": lambda v: _any_in("candidate.id", set(v)),
+        "visibility": lambda v: _any_in("visibility", set(v)),
+    },
 }
 """Every common filter the hub knows, per entity, as a predicate on a record's fields."""
 
@@ -135,6 +165,24 @@ FILTER_FIELDS: dict[str, dict[str, str]] = {
         "cfd": "certification",
     },
     "organisation": {},
+    "candidate": {"trainingCentre": "trainingCentre", "ids": "id"},
+    "application": {
+        "trainingCentre": "trainingCentre",
+        "candidateId": "candidate",
+        "employerSiret": "employer",
+        "status": "status",
+    },
+    "contract": {
+        "trainingCentre": "trainingCentre",
+        "employerSiret": "employer",
+        "opco": "funding",
+        "apprenticeIne": "apprentice",
+    },
+    "follow_up": {
+        "trainingCentre": "trainingCentre",
+        "candidateId": "candidate",
+        "visibility": "visibility",
+    },
 }
 """The top-level field each filter reads: mapped for every record a partner returns."""
 

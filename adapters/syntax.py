@@ -55,6 +55,24 @@ def _nested(prefix: str, fields: dict[str, FieldType]) -> dict[str, FieldType]:
     return {f"{prefix}.{name}": kind for name, kind in fields.items()}
 
 
+# The personal half (COMMON-SYNTAX "Personal half"): read live from their owners, PERSONAL.
+APPLICATION_STATUSES = (
+    "DRAFT SUBMITTED UNDER_REVIEW ADMITTED PROPOSED_TO_EMPLOYER INTERVIEW EMPLOYER_AGREED "
+    "CONTRACT_DRAFTED CONTRACT_SIGNED CONTRACT_DEPOSITED PLACED "
+    "REJECTED_BY_CFA REJECTED_BY_EMPLOYER WITHDRAWN ABANDONED"
+)
+ACTOR_ROLES = "CANDIDATE TRAINING_CENTRE EMPLOYER OPCO"
+CONTRACT_STATUSES = "ACTIVE BROKEN CANCELLED COMPLETED"
+FUNDING_DECISIONS = "PENDING ACCEPTED REFUSED"
+FOLLOW_UP_KINDS = (
+    "FOLLOW_UP_INTERVIEW COMPANY_VISIT TRIAL_PERIOD_REVIEW ABSENCE_ALERT DIFFICULTY_ALERT "
+    "MEDIATION RUPTURE EXAM END_OF_TRAINING"
+)
+FOLLOW_UP_VISIBILITIES = "TRAINING_CENTRE_ONLY CONTRACT_PARTIES"
+
+_CENTRE_REF = {"uai": _t("str"), "siret": _t("str"), "name": _t("str")}
+"""The training centre a personal record belongs to: what the row rules of the policy read."""
+
 _ORGANISATION_REF = {
     "siret": _t("str"),
     "uai": _t("str"),
@@ -132,10 +150,90 @@ ENTITIES: dict[str, dict[str, FieldType]] = {
     },
 }
 
+ENTITIES.update(
+    {
+        "candidate": {
+            "id": _t("str"),
+            "ine": _t("str"),  # the national student number: a matching key, never a filter in URLs
+            "firstName": _t("str"),
+            "lastName": _t("str"),
+            "birthDate": _t("date"),
+            "email": _t("str"),
+            "phone": _t("str"),
+            "commune.inseeCode": _t("str"),
+            "highestDiploma": _t("str"),
+            "targetRomeCodes": _t("[str]"),
+            **_nested("trainingCentre", _CENTRE_REF),
+        },
+        "application": {
+            "id": _t("str"),
+            "candidate.id": _t("str"),
+            "trainingProgram.id": _t("str"),
+            "session": _t("date"),
+            "offer.id": _t("str"),
+            "employer.siret": _t("str"),
+            "employer.name": _t("str"),
+            "channel": _t("str"),
+            "status": _t("str", APPLICATION_STATUSES),
+            "reason": _t("str"),
+            "createdAt": _t("datetime"),
+            "updatedAt": _t("datetime"),
+            "history": _t("[object]"),
+            "history.status": _t("str", APPLICATION_STATUSES),
+            "history.at": _t("datetime"),
+            "history.actorRole": _t("str", ACTOR_ROLES),
+            "history.reason": _t("str"),
+            "clientReference": _t("str"),
+            **_nested("trainingCentre", _CENTRE_REF),
+        },
+        "contract": {
+            "id": _t("str"),
+            "decaNumber": _t("str"),
+            "kind": _t("str", CONTRACT_KINDS),
+            "apprentice.ine": _t("str"),
+            "apprentice.firstName": _t("str"),
+            "apprentice.lastName": _t("str"),
+            "apprentice.birthDate": _t("date"),
+            "apprentice.email": _t("str"),
+            "employer.siret": _t("str"),
+            "employer.name": _t("str"),
+            "employer.idcc": _t("str"),
+            **_nested("trainingCentre", _CENTRE_REF),
+            "certification.cfd": _t("str"),
+            "certification.rncp": _t("str"),
+            "certification.title": _t("str"),
+            "signedAt": _t("date"),
+            "startDate": _t("date"),
+            "endDate": _t("date"),
+            "status": _t("str", CONTRACT_STATUSES),
+            "rupture.date": _t("date"),
+            "rupture.cause": _t("str"),
+            "funding.opco": _t("str", OPCOS),
+            "funding.decision": _t("str", FUNDING_DECISIONS),
+            "funding.decidedAt": _t("date"),
+        },
+        "follow_up": {
+            "id": _t("str"),
+            "candidate.id": _t("str"),
+            "kind": _t("str", FOLLOW_UP_KINDS),
+            "date": _t("date"),
+            "author.organisation": _t("str"),
+            "author.role": _t("str", ACTOR_ROLES),
+            "summary": _t("str"),
+            "visibility": _t("str", FOLLOW_UP_VISIBILITIES),
+            "clientReference": _t("str"),
+            **_nested("trainingCentre", _CENTRE_REF),
+        },
+    }
+)
+
+PERSONAL_ENTITIES = ("candidate", "application", "contract", "follow_up")
+
 DATA_CLASSES: dict[str, DataClass] = {
     "offer": DataClass.PUBLIC,
     "training_program": DataClass.PUBLIC,
     "organisation": DataClass.PUBLIC,
+    **dict.fromkeys(PERSONAL_ENTITIES, DataClass.PERSONAL),
 }
 
 FILTERS: dict[str, dict[str, FieldType]] = {
@@ -162,6 +260,25 @@ FILTERS: dict[str, dict[str, FieldType]] = {
         "cfd": _t("[str]"),
     },
     "organisation": {},
+    # The policy's row rules are filters too (sources/policy.py), so an owner can apply them.
+    "candidate": {"trainingCentre": _t("[str]"), "ids": _t("[str]")},
+    "application": {
+        "trainingCentre": _t("[str]"),
+        "candidateId": _t("[str]"),
+        "employerSiret": _t("[str]"),
+        "status": _t("[str]", APPLICATION_STATUSES),
+    },
+    "contract": {
+        "trainingCentre": _t("[str]"),
+        "employerSiret": _t("[str]"),
+        "opco": _t("str", OPCOS),
+        "apprenticeIne": _t("[str]"),
+    },
+    "follow_up": {
+        "trainingCentre": _t("[str]"),
+        "candidateId": _t("[str]"),
+        "visibility": _t("[str]", FOLLOW_UP_VISIBILITIES),
+    },
 }
 """Filters the gateway understands, per entity; a partner may push any of them down."""
 
@@ -169,6 +286,10 @@ LIST_ORDERS: dict[str, SortOrder] = {
     "offer": SortOrder("publishedAt", descending=True),
     "training_program": SortOrder("title"),
     "organisation": SortOrder("name"),
+    "candidate": SortOrder("lastName"),
+    "application": SortOrder("updatedAt", descending=True),
+    "contract": SortOrder("startDate", descending=True),
+    "follow_up": SortOrder("date", descending=True),
 }
 """The order of a list merged from several partners (a single partner's list keeps its own).
 
@@ -180,6 +301,10 @@ LOOKUP_KEYS: dict[str, tuple[str, ...]] = {
     "offer": ("id",),
     "training_program": ("id", "catalogueKey", "rncp"),
     "organisation": ("id", "siret", "siren", "uai"),
+    "candidate": ("id", "ine"),
+    "application": ("id", "clientReference"),
+    "contract": ("id", "decaNumber"),
+    "follow_up": ("id", "clientReference"),
 }
 """Keys a record may be looked up by; ``id`` is always the partner's own id.
 
