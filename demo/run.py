@@ -8,7 +8,9 @@ benchmark measures the gateway). The demo is a good citizen of the machine it ru
   reuse of whatever listens there;
 - SIGTERM and SIGINT, at any stage, stop the gateway, then every simulated partner, then
   remove the demo's temporary folder (the child also stops by itself if this process dies);
-- it names the PostgreSQL schema it (re)creates, when a PostgreSQL answers.
+- it names the PostgreSQL schema it (re)creates, when a PostgreSQL answers;
+- it runs its own identity provider (:mod:`demo.identity_provider`) and prints one credential
+  per role, which ``--credentials-out FILE`` also writes as JSON.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ More queries to paste into GraphiQL:
   {{ commune(inseeCode: "73065") {{ name population departement {{ academie {{ name }} }} }} }}
 
 Ctrl-C (or SIGTERM) stops the gateway and every simulated partner.
+"""
+
+CREDENTIALS = """
+Credentials of the demo's identity provider, one per role (JWTs, valid {hours} h). Send one as
+`Authorization: Bearer <token>` — in GraphiQL, paste into the Headers panel:
+{{"Authorization": "Bearer <token>"}} — and ask `{{ me {{ role organisation subject }} }}`.
 """
 
 PRODUCTION = """
@@ -224,6 +232,29 @@ def _describe_databases(dsns: dict[str, str]) -> None:
             _say(f"{partner}: {url.get_backend_name()} database {url.database}")
 
 
+def _migrate(database_url: str) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from store.migrate import upgrade_url
+
+    try:
+        upgrade_url(database_url)
+    except (SQLAlchemyError, OSError) as error:
+        raise DemoError(f"the gateway database did not migrate: {type(error).__name__}") from None
+
+
+def _write_credentials(path: Path, credentials: dict[str, dict[str, str]]) -> None:
+    import orjson
+
+    try:
+        # Tokens are credentials: the file is its owner's only.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(orjson.dumps(credentials, option=orjson.OPT_INDENT_2))
+    except OSError as error:
+        raise DemoError(f"cannot write the credentials to {path}: {error.strerror}") from None
+
+
 def run_demo(
     port: int = 8000,
     host: str = "127.0.0.1",
@@ -231,14 +262,15 @@ def run_demo(
     partner_port_base: int | None = None,
     config: Path | None = None,
     production: bool = False,
+    credentials_out: Path | None = None,
 ) -> int:
     """Run the demo until SIGTERM or SIGINT; 0 after a clean stop, 1 when it cannot start.
 
     ``port`` 0 and ``partner_port_base`` 0 pick free ports; ``config`` adds the partners of a
     user's own partners file to the demo's; ``production`` runs the gateway in production
-    settings.
+    settings; ``credentials_out`` receives the credentials as JSON.
     """
-    demo = _Demo(port, host, latency_ms, partner_port_base, config, production)
+    demo = _Demo(port, host, latency_ms, partner_port_base, config, production, credentials_out)
     with demo.shutdown.installed():
         try:
             demo.run()
@@ -264,10 +296,12 @@ class _Demo:
         partner_port_base: int | None,
         config: Path | None,
         production: bool,
+        credentials_out: Path | None = None,
     ) -> None:
         from demo.partner_servers import PartnerProcess
 
         self.port, self.host, self.config, self.production = port, host, config, production
+        self.credentials_out = credentials_out
         self.shutdown = _Shutdown()
         self.began = time.monotonic()
         self.gateway_socket: socket.socket | None = None
@@ -279,6 +313,7 @@ class _Demo:
 
     def run(self) -> None:
         from demo.cfa_erp import prepare_demo_databases
+        from demo.identity_provider import TOKEN_LIFETIME_S, DemoIdentityProvider
         from demo.partner_servers import PartnerStartError
         from gateway.app import create_app
         from gateway.logs import configure, uvicorn_logging
@@ -320,10 +355,21 @@ class _Demo:
         partners = demo_partners(bound)
         if self.config is not None:
             partners = _with_user_partners(partners, self.config)
-        settings = Settings(development=not self.production)
+        provider = DemoIdentityProvider(self.workdir)
+        settings = Settings(development=not self.production, **provider.settings())
+        _migrate(settings.database_url)
+        credentials = provider.credentials()
+        if self.credentials_out is not None:
+            _write_credentials(self.credentials_out, credentials)
+            _say(f"credentials written to {self.credentials_out}")
         app = create_app(settings, partners)
         self._step(f"ready at {url}")
         print((PRODUCTION if self.production else EXAMPLES).format(url=url), flush=True)
+        print(CREDENTIALS.format(hours=TOKEN_LIFETIME_S // 3600), flush=True)
+        for role, credential in credentials.items():
+            who = " ".join(v for v in (credential["organisation"], credential["subject"]) if v)
+            print(f"  {role} ({who}):\n    {credential['token']}", flush=True)
+        print(flush=True)
         tune_gc()
         config = uvicorn.Config(app, **uvicorn_logging("WARNING"))
         _Gateway(config, self.shutdown).run(sockets=[self.gateway_socket])
