@@ -35,6 +35,7 @@ _ALGORITHM = "ES256"
 class DemoIdentityProvider:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self._key = ec.generate_private_key(ec.SECP256R1())
         self.kid = "demo-" + secrets.token_hex(4)
         self.jwks_file = folder / "idp-jwks.json"

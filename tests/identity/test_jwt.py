@@ -143,7 +143,7 @@ async def test_a_bad_signature_is_refused(verifier: JwtVerifier, rsa_key: Signin
     stranger = SigningKey.rsa(rsa_key.kid)  # another key claiming the provider's kid
     refused = await _refused(verifier, stranger.token())
     assert refused.check == "jwt_signature"
-    header, claims, signature = rsa_key.token().split(".")
+    header, _, signature = rsa_key.token().split(".")
     tampered = _b64(json.dumps({**_claims(), "hub_role": "ADMIN"}).encode())
     assert (await _refused(verifier, f"{header}.{tampered}.{signature}")).check == "jwt_signature"
 
