@@ -4,7 +4,8 @@
 # HUB_DEVELOPMENT=true.
 #   docker build -t alternance-hub .
 #   docker run -p 8000:8000 -v $PWD/partners.toml:/etc/alternance-hub/partners.toml:ro \
-#     -e HUB_CACHE_URL=redis://redis:6379/0 -e HUB_FRANCETRAVAIL_CLIENT_ID=... alternance-hub
+#     -e HUB_CACHE_URL=redis://redis:6379/0 -e HUB_API_KEY_PEPPER=... \
+#     -e HUB_DATABASE_URL=postgresql+asyncpg://hub@db/hub -e HUB_FRANCETRAVAIL_CLIENT_ID=... alternance-hub
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -12,6 +13,8 @@ COPY adapters adapters
 COPY gateway gateway
 COPY resolvers resolvers
 COPY sources sources
+COPY identity identity
+COPY store store
 COPY reference reference
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

@@ -8,7 +8,9 @@ benchmark measures the gateway). The demo is a good citizen of the machine it ru
   reuse of whatever listens there;
 - SIGTERM and SIGINT, at any stage, stop the gateway, then every simulated partner, then
   remove the demo's temporary folder (the child also stops by itself if this process dies);
-- it names the PostgreSQL schema it (re)creates, when a PostgreSQL answers.
+- it names the PostgreSQL schema it (re)creates, when a PostgreSQL answers;
+- it runs its own identity provider (:mod:`demo.identity_provider`) and prints one credential
+  per role, which ``--credentials-out FILE`` also writes as JSON.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from collections.abc import Generator
 from importlib import resources
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import uvicorn
 
@@ -51,6 +52,12 @@ More queries to paste into GraphiQL:
   {{ commune(inseeCode: "73065") {{ name population departement {{ academie {{ name }} }} }} }}
 
 Ctrl-C (or SIGTERM) stops the gateway and every simulated partner.
+"""
+
+CREDENTIALS = """
+Credentials of the demo's identity provider, one per role (JWTs, valid {hours} h). Send one as
+`Authorization: Bearer <token>` — in GraphiQL, paste into the Headers panel:
+{{"Authorization": "Bearer <token>"}} — and ask `{{ me {{ role organisation subject }} }}`.
 """
 
 PRODUCTION = """
@@ -225,6 +232,29 @@ def _describe_databases(dsns: dict[str, str]) -> None:
             _say(f"{partner}: {url.get_backend_name()} database {url.database}")
 
 
+def _migrate(database_url: str) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from store.migrate import upgrade_url
+
+    try:
+        upgrade_url(database_url)
+    except (SQLAlchemyError, OSError) as error:
+        raise DemoError(f"the gateway database did not migrate: {type(error).__name__}") from None
+
+
+def _write_credentials(path: Path, credentials: dict[str, dict[str, str]]) -> None:
+    import orjson
+
+    try:
+        # Tokens are credentials: the file is its owner's only.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(orjson.dumps(credentials, option=orjson.OPT_INDENT_2))
+    except OSError as error:
+        raise DemoError(f"cannot write the credentials to {path}: {error.strerror}") from None
+
+
 def run_demo(
     port: int = 8000,
     host: str = "127.0.0.1",
@@ -232,16 +262,15 @@ def run_demo(
     partner_port_base: int | None = None,
     config: Path | None = None,
     production: bool = False,
-    assertion_jwks: dict[str, Any] | None = None,
+    credentials_out: Path | None = None,
 ) -> int:
     """Run the demo until SIGTERM or SIGINT; 0 after a clean stop, 1 when it cannot start.
 
     ``port`` 0 and ``partner_port_base`` 0 pick free ports; ``config`` adds the partners of a
     user's own partners file to the demo's; ``production`` runs the gateway in production
-    settings; ``assertion_jwks`` (the hub's public keys) makes the partners holding personal
-    data check the signed principal assertion on their personal routes.
+    settings; ``credentials_out`` receives the credentials as JSON.
     """
-    demo = _Demo(port, host, latency_ms, partner_port_base, config, production, assertion_jwks)
+    demo = _Demo(port, host, latency_ms, partner_port_base, config, production, credentials_out)
     with demo.shutdown.installed():
         try:
             demo.run()
@@ -267,29 +296,30 @@ class _Demo:
         partner_port_base: int | None,
         config: Path | None,
         production: bool,
-        assertion_jwks: dict[str, Any] | None = None,
+        credentials_out: Path | None = None,
     ) -> None:
         from demo.partner_servers import PartnerProcess
 
         self.port, self.host, self.config, self.production = port, host, config, production
+        self.credentials_out = credentials_out
         self.shutdown = _Shutdown()
         self.began = time.monotonic()
         self.gateway_socket: socket.socket | None = None
         self.workdir: Path | None = None
-        self.partners = PartnerProcess(
-            _partner_ports(partner_port_base), latency_ms, assertion_jwks
-        )
+        self.partners = PartnerProcess(_partner_ports(partner_port_base), latency_ms)
 
     def _step(self, message: str) -> None:
         _say(f"{message} ({time.monotonic() - self.began:.1f} s)")
 
     def run(self) -> None:
         from demo.cfa_erp import prepare_demo_databases
+        from demo.identity_provider import TOKEN_LIFETIME_S, DemoIdentityProvider
         from demo.partner_servers import PartnerStartError
         from gateway.app import create_app
         from gateway.logs import configure, uvicorn_logging
         from gateway.runtime import tune_gc
         from gateway.settings import Settings
+        from identity.assertions import AssertionSigner
 
         for name, value in DEMO_SECRETS.items():
             os.environ.setdefault(name, value)
@@ -312,6 +342,12 @@ class _Demo:
         self._step("databases ready")
         self.shutdown.check()
 
+        # The identity provider first: the partners holding personal data check the hub's
+        # signed principal against the public half of the assertion key it generates.
+        provider = DemoIdentityProvider(self.workdir)
+        self.partners.assertion_jwks = AssertionSigner.from_pem_file(
+            provider.assertion_key_file
+        ).jwks()
         _say(f"starting {len(self.partners.ports)} simulated partners on 127.0.0.1...")
         try:
             bound = self.partners.start(STARTUP_TIMEOUT_S, give_up=self.shutdown.requested)
@@ -326,10 +362,20 @@ class _Demo:
         partners = demo_partners(bound)
         if self.config is not None:
             partners = _with_user_partners(partners, self.config)
-        settings = Settings(development=not self.production)
+        settings = Settings(development=not self.production, **provider.settings())
+        _migrate(settings.database_url)
+        credentials = provider.credentials()
+        if self.credentials_out is not None:
+            _write_credentials(self.credentials_out, credentials)
+            _say(f"credentials written to {self.credentials_out}")
         app = create_app(settings, partners)
         self._step(f"ready at {url}")
         print((PRODUCTION if self.production else EXAMPLES).format(url=url), flush=True)
+        print(CREDENTIALS.format(hours=TOKEN_LIFETIME_S // 3600), flush=True)
+        for role, credential in credentials.items():
+            who = " ".join(v for v in (credential["organisation"], credential["subject"]) if v)
+            print(f"  {role} ({who}):\n    {credential['token']}", flush=True)
+        print(flush=True)
         tune_gc()
         config = uvicorn.Config(app, **uvicorn_logging("WARNING"))
         _Gateway(config, self.shutdown).run(sockets=[self.gateway_socket])

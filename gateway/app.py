@@ -1,8 +1,9 @@
-"""The Starlette application: GraphQL, health, readiness, metrics.
+"""The Starlette application: GraphQL, health, readiness, metrics, the assertion JWKS.
 
 ``create_app`` takes the settings and the partners file (and, for tests, an httpx transport
 per partner) and returns an ASGI app whose lifespan opens the cache and the partner clients and
-closes them on shutdown.
+closes them on shutdown. Its identity side (:mod:`gateway.authentication`) comes from the
+settings; the gateway database's schema is migrated by the commands before they start it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.routing import Route
 from adapters.partners_file import PartnersFile
 from gateway import graphiql
 from gateway.admission import Admission, AdmissionGate
+from gateway.authentication import identity_from_settings
 from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
@@ -56,7 +58,8 @@ def create_app(
     admission = AdmissionGate(
         settings.max_in_flight, settings.admission_queue, settings.admission_max_wait_s
     )
-    graphql = HubGraphQL(registry, settings, cache)
+    identity = identity_from_settings(settings)
+    graphql = HubGraphQL(registry, settings, cache, identity=identity)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -76,6 +79,12 @@ def create_app(
             {"status": status, "partners": partners_state}, 503 if status == "unavailable" else 200
         )
 
+    async def assertion_jwks(request: Request) -> Response:
+        # The public key partners check X-Hub-Principal with; none configured: nothing to see.
+        if identity.assertions is None:
+            return JSONResponse({"keys": []}, 404)
+        return JSONResponse(identity.assertions.jwks(), headers={"Cache-Control": "max-age=300"})
+
     async def metrics(request: Request) -> Response:
         return Response(render(registry), media_type="text/plain; version=0.0.4")
 
@@ -87,12 +96,14 @@ def create_app(
         finally:
             await registry.aclose()
             await cache.aclose()
+            await identity.aclose()
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Route("/.well-known/hub-assertion-jwks.json", assertion_jwks),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *graphiql.routes(enabled=settings.development),
         ],
@@ -100,6 +111,7 @@ def create_app(
     )
     app.state.registry = registry
     app.state.cache = cache
+    app.state.identity = identity
     app.state.responses = graphql.responses
     app.state.admission = admission
     # The last added runs first: the deadline starts at arrival (a queued request spends its
@@ -122,12 +134,15 @@ def app_from_environment() -> Starlette:
     """The app of one `serve --workers N` worker process: settings and partners file from the
     environment (the parent checked the file before starting the workers)."""
     from adapters.partners_file import load_partners
+    from gateway.authentication import check_production_identity
     from gateway.logs import configure
     from gateway.runtime import tune_gc
 
     settings = Settings()
     if settings.partners_file is None:
         raise RuntimeError("HUB_PARTNERS_FILE is not set")
+    if not settings.development:
+        check_production_identity(settings)
     app = create_app(settings, load_partners(settings.partners_file))
     configure(settings.log_level)
     tune_gc()

@@ -6,6 +6,10 @@ alternance-hub serve --config partners.toml          the gateway alone, producti
 alternance-hub check-config FILE [--probe]           validate a partners file (exit 0/1)
 alternance-hub config-schema                         JSON Schema of the partners file
 alternance-hub export-schema                         the GraphQL SDL (schema.graphql)
+alternance-hub db upgrade                            migrate the gateway database (HUB_DATABASE_URL)
+alternance-hub clients add --name N --role R [--organisation O] [--subject S]
+                                                     a new API client; prints its key once
+alternance-hub clients list | clients revoke ID      the API clients (never their keys)
 alternance-hub --version
 """
 
@@ -58,6 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
     from adapters.errors import ConfigError
     from adapters.partners_file import load_partners
     from gateway.app import create_app
+    from gateway.authentication import IdentityConfigError, check_production_identity
     from gateway.logs import configure, uvicorn_logging
     from gateway.runtime import tune_gc
     from gateway.settings import Settings
@@ -69,9 +74,22 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:
         partners = load_partners(path)
-        app = create_app(settings, partners)
     except (ConfigError, LookupError):
         # The same report as check-config: every problem, with its line and a hint.
+        from adapters.config_check import check_file, format_problems
+
+        print(format_problems(check_file(path)), file=sys.stderr)
+        return 1
+    try:
+        if not settings.development:
+            check_production_identity(settings)
+        if _migrate(settings) != 0:
+            return 1
+        app = create_app(settings, partners)
+    except IdentityConfigError as error:
+        print(f"serve: {error}", file=sys.stderr)
+        return 2
+    except (ConfigError, LookupError):
         from adapters.config_check import check_file, format_problems
 
         print(format_problems(check_file(path)), file=sys.stderr)
@@ -109,6 +127,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(settings: Any) -> int:
+    """Bring the gateway database to the code's schema (before workers start: once)."""
+    from gateway.clients_cli import db_upgrade
+
+    return db_upgrade(settings)
+
+
+def _db(args: argparse.Namespace) -> int:
+    from gateway.settings import Settings
+
+    return _migrate(Settings())
+
+
+def _clients(args: argparse.Namespace) -> int:
+    from gateway import clients_cli
+    from gateway.settings import Settings
+
+    settings = Settings()
+    if args.action == "add":
+        return clients_cli.add_client(
+            settings, args.name, args.role, args.organisation, args.subject
+        )
+    if args.action == "list":
+        return clients_cli.print_clients(settings)
+    return clients_cli.revoke(settings, args.client_id)
+
+
 def _demo(args: argparse.Namespace) -> int:
     try:
         from demo.run import run_demo
@@ -126,6 +171,7 @@ def _demo(args: argparse.Namespace) -> int:
         partner_port_base=args.partner_port_base,
         config=args.config,
         production=args.production,
+        credentials_out=args.credentials_out,
     )
 
 
@@ -192,6 +238,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="production settings: no GraphiQL, no introspection, no suggestions, no GET",
     )
+    demo.add_argument(
+        "--credentials-out",
+        type=Path,
+        help="write the demo's credentials, one per role, to this JSON file "
+        '({"<ROLE>": {"token", "organisation", "subject"}})',
+    )
     demo.set_defaults(run=_demo)
 
     serve = commands.add_parser(
@@ -224,6 +276,30 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", "-o", type=Path)
     export.set_defaults(run=_export_schema)
+
+    db = commands.add_parser("db", help="the gateway database (HUB_DATABASE_URL)")
+    db_actions = db.add_subparsers(dest="action", required=True)
+    db_actions.add_parser("upgrade", help="apply every migration not applied yet")
+    db.set_defaults(run=_db)
+
+    clients = commands.add_parser("clients", help="API clients: add, list, revoke")
+    client_actions = clients.add_subparsers(dest="action", required=True)
+    add = client_actions.add_parser("add", help="a new client; its key is printed once")
+    add.add_argument("--name", required=True, help="what the client is (an app, a partner)")
+    add.add_argument(
+        "--role",
+        required=True,
+        help="CANDIDATE, TRAINING_CENTRE, EMPLOYER, OPCO, OBSERVATORY or ADMIN",
+    )
+    add.add_argument(
+        "--organisation",
+        help="UAI or SIRET (TRAINING_CENTRE), SIRET (EMPLOYER), OPCO code (OPCO)",
+    )
+    add.add_argument("--subject", help="who it acts as (CANDIDATE: the candidate id)")
+    client_actions.add_parser("list", help="every client, never its key")
+    revoke = client_actions.add_parser("revoke", help="refuse a client's key from now on")
+    revoke.add_argument("client_id", metavar="ID")
+    clients.set_defaults(run=_clients)
     return root
 
 

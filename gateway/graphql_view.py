@@ -34,6 +34,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from gateway import graphiql, instrumentation
+from gateway.authentication import Identity, refusal
 from gateway.client_errors import document_hash, format_errors, is_request_error, operation_name
 from gateway.context import new_context
 from gateway.error_bodies import (
@@ -47,6 +48,8 @@ from gateway.limits import BodyTooLarge, is_json_media_type
 from gateway.logs import current_request, request_scope
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
+from identity.errors import IdentityUnavailable, Unauthenticated
+from identity.principal import Principal
 from resolvers.context import Context
 from sources.cache import HubCache
 from sources.freshness import track
@@ -85,6 +88,7 @@ class HubGraphQL(GraphQL[Context, None]):
         settings: Settings,
         cache: HubCache | None = None,
         schema: strawberry.Schema | None = None,
+        identity: Identity | None = None,
         **kwargs: Any,
     ) -> None:
         from resolvers.schema import build_schema
@@ -101,6 +105,7 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         self.registry = registry
         self.settings = settings
+        self.identity = identity
         # Off with the cache: the benchmark's cold mode must execute every request.
         on = settings.response_cache and settings.cache_enabled
         self.responses = ResponseCache(built._schema, cache or registry.cache) if on else None
@@ -113,7 +118,7 @@ class HubGraphQL(GraphQL[Context, None]):
         with request_scope(self.settings.log_lines_per_request):
             try:
                 if request.method == "POST":
-                    response = await self.run(request)
+                    response = await self._authenticated(request)
                 elif self.graphql_ide and self.should_render_graphql_ide(
                     self.request_adapter_class(request)
                 ):
@@ -130,6 +135,23 @@ class HubGraphQL(GraphQL[Context, None]):
             except Exception as exc:
                 response = _internal_error(exc)
         await response(scope, receive, send)
+
+    async def _authenticated(self, request: Request) -> Response:
+        """Run the request as the principal of its credential, or refuse it (401, 503)."""
+        principal: Principal | None = None
+        if self.identity is not None:
+            try:
+                principal = await self.identity.authenticator.authenticate(
+                    request.headers.get("authorization")
+                )
+            except (Unauthenticated, IdentityUnavailable) as error:
+                return refusal(error)
+        elif "authorization" in request.headers:
+            # No identity configured: a credential cannot be checked, so it is refused rather
+            # than ignored (a client sending one expects to be someone).
+            return refusal(Unauthenticated("identity_off"))
+        request.state.principal = principal
+        return await self.run(request)
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         if not is_json_media_type((request.content_type or "").encode("latin-1")):
@@ -171,7 +193,10 @@ class HubGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        responses = self.responses
+        # An authenticated request's answer is its principal's alone: never kept nor served
+        # from the response cache (the scope in the key would separate principals too; this
+        # keeps whatever a principal may see out of the shared tiers altogether).
+        responses = self.responses if context.principal is None else None
         key = None
         if responses is not None and request_data.query is not None:
             key = responses.key(
@@ -239,7 +264,8 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return new_context(self.registry, self.settings)
+        principal = getattr(request.state, "principal", None)
+        return new_context(self.registry, self.settings, principal)
 
     def encode_json(self, data: object) -> bytes:
         payload = data.payload if isinstance(data, _Encoded) else orjson.dumps(data)

@@ -58,7 +58,17 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "taskName",
 }
 # Packages whose log calls this project writes (and reviews): their messages are interpolated.
-_OWN = ("alternance_hub", "gateway", "resolvers", "sources", "adapters", "reference", "demo")
+_OWN = (
+    "alternance_hub",
+    "gateway",
+    "resolvers",
+    "sources",
+    "adapters",
+    "identity",
+    "store",
+    "reference",
+    "demo",
+)
 # Loggers of the libraries under the gateway, all routed to the root handler.
 _LIBRARIES = (
     "uvicorn",
@@ -71,6 +81,7 @@ _LIBRARIES = (
     "httpx",
     "httpcore",
     "aiocache",
+    "alembic",
 )
 _MAX_FRAMES = 40
 _MAX_CHAIN = 5

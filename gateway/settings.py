@@ -18,8 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from store.database import DEFAULT_DATABASE_URL
 
 
 class Settings(BaseSettings):
@@ -105,6 +107,49 @@ class Settings(BaseSettings):
     log_lines_per_request: int = Field(
         20, ge=1, le=10_000, description="log lines one request may write; then one summary line"
     )
+    # -- identity (README "Identity and credentials") ---------------------------------------
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="the gateway's own database (API clients): a SQLite file by default, "
+        "postgresql+asyncpg://user@host/db for PostgreSQL",
+    )
+    database_schema: str | None = Field(
+        None, pattern=r"^[a-z_][a-z0-9_]*$", description="PostgreSQL schema of its tables"
+    )
+    api_key_pepper: SecretStr | None = Field(
+        None,
+        description="key of the HMAC-SHA-256 of API keys (32 characters at least); production "
+        "refuses to start without it, the demo generates one",
+    )
+    api_key_cache_ttl_s: Annotated[float, Field(ge=0, le=300)] = Field(
+        5.0,
+        description="how long a replica keeps what it read of an API client (a revocation "
+        "takes effect within it); 0: read at every request",
+    )
+    jwks_file: Path | None = Field(None, description="the identity provider's JWKS, a file")
+    jwks_url: str | None = Field(None, description="the identity provider's JWKS, a URL")
+    jwks_refresh_interval_s: Annotated[float, Field(ge=1, le=3600)] = Field(
+        30.0, description="shortest time between two reads of the JWKS for an unknown `kid`"
+    )
+    jwt_algorithms: str = Field(
+        "RS256,ES256", description="comma-separated algorithms a JWT may be signed with"
+    )
+    jwt_audience: str = Field("alternance-hub", description="the `aud` a JWT must carry")
+    jwt_issuer: str | None = Field(
+        None, description="the `iss` a JWT must carry (required with a JWKS)"
+    )
+    jwt_leeway_s: Annotated[float, Field(ge=0, le=300)] = Field(
+        30.0, description="clock skew allowed on exp, nbf and iat"
+    )
+    assertion_key_file: Path | None = Field(
+        None,
+        description="P-256 private key (PEM) signing the X-Hub-Principal assertion of partner "
+        "calls; its public JWKS is served at /.well-known/hub-assertion-jwks.json",
+    )
+
+    @property
+    def jwt_algorithm_list(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.jwt_algorithms.split(",") if a.strip())
 
     @property
     def service_sdl(self) -> bool:

@@ -1,5 +1,6 @@
-"""What resolvers receive with each request: the registry, DataLoaders, collected failures,
-and the request's bounds (page size, query cost, partner calls, entity representations).
+"""What resolvers receive with each request: who asks (``principal``), the registry,
+DataLoaders, collected failures, and the request's bounds (page size, query cost, partner
+calls, entity representations).
 
 DataLoaders are created per request, so a page of 50 offers costs one batched employer look-up
 (not 50) and no record is shared between two requests except through the data-class cache.
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from adapters.types import Record
+from identity.principal import Principal
 from resolvers import probes
 from sources.budget import RequestCalls
 from sources.registry import PartnerFailure, SourceRegistry
@@ -35,8 +37,10 @@ class Context:
     max_query_cost: int | None = MAX_QUERY_COST
     max_entity_representations: int = MAX_ENTITY_REPRESENTATIONS
     calls: RequestCalls = field(default_factory=lambda: RequestCalls(MAX_PARTNER_CALLS))
+    # Who asks (None: anonymous), from the request's credential (gateway.authentication).
+    principal: Principal | None = None
     # Who asks, as far as caching is concerned: part of every response-cache key, so answers
-    # never cross principals once authentication sets it (every request is anonymous today).
+    # never cross principals (the gateway also keeps no answer of an authenticated request).
     scope: str = "anonymous"
     failures: list[PartnerFailure] = field(default_factory=list)
     _loaders: dict[_LoaderKey, DataLoader[str, Record | None]] = field(default_factory=dict)

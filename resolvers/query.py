@@ -14,6 +14,7 @@ from resolvers import validation as check
 from resolvers.cost import LIST_CALL, LOOKUP, PROBE, about, page_of
 from resolvers.errors import BadUserInput
 from resolvers.ids import ORGANISATION_ID_KEYS, GlobalId, decode_global_id
+from resolvers.me import Me, resolve_me
 from resolvers.node import Node
 from resolvers.offer import Offer, OfferConnection, OfferFilter, offer_filters, offers_connection
 from resolvers.organisation import Organisation
@@ -141,6 +142,12 @@ class Query:
             if found is not None:
                 return found
         return None
+
+    @strawberry.field(
+        description="Who this request acts for, as its credential says; null without one."
+    )
+    def me(self, info: Info) -> Me | None:
+        return resolve_me(info)
 
     @strawberry.field(description="Any object by its global id.", directives=[LOOKUP])
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:

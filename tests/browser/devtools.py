@@ -144,12 +144,13 @@ async def headless_chromium(
     workdir: Path, width: int = 1400, height: int = 900
 ) -> AsyncIterator[Page]:
     """A headless Chromium with one blank page attached; closed (process group and all) on exit."""
+    binary = chromium_binary()  # skips without Chromium: before the log file is opened
     profile = workdir / "profile"
     profile.mkdir()
     log = (workdir / "chromium.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         *[
-            chromium_binary(),
+            binary,
             "--headless=new",
             "--remote-debugging-port=0",
             "--remote-debugging-address=127.0.0.1",

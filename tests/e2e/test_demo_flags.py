@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import socket
 import threading
@@ -65,8 +66,13 @@ def _my_partners_file(directory: Path, port: int) -> Path:
 def production_demo(
     my_partner: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoProcess]:
-    mine = _my_partners_file(tmp_path_factory.mktemp("mine"), my_partner)
-    demo = start_demo(["--production", "--config", str(mine)])
+    folder = tmp_path_factory.mktemp("mine")
+    mine = _my_partners_file(folder, my_partner)
+    credentials = folder / "credentials.json"
+    demo = start_demo(
+        ["--production", "--config", str(mine), "--credentials-out", str(credentials)]
+    )
+    demo.credentials_file = credentials  # type: ignore[attr-defined]
     try:
         yield demo
     finally:
@@ -130,3 +136,40 @@ def test_a_user_partner_may_not_take_a_demo_partners_id(tmp_path: Path) -> None:
         assert "partner ids the demo already uses: jobs-montagne" in demo.output
     finally:
         demo.kill()
+
+
+def test_the_credentials_file_holds_one_working_token_per_role(
+    production_demo: DemoProcess,
+) -> None:
+    path: Path = production_demo.credentials_file  # type: ignore[attr-defined]
+    credentials = json.loads(path.read_text(encoding="utf-8"))
+    assert set(credentials) >= {
+        "CANDIDATE",
+        "TRAINING_CENTRE",
+        "TRAINING_CENTRE_OTHER",
+        "EMPLOYER",
+        "OPCO",
+        "OBSERVATORY",
+        "ADMIN",
+    }
+    assert path.stat().st_mode & 0o777 == 0o600
+    for role, credential in credentials.items():
+        answer = httpx.post(
+            f"{production_demo.url}/graphql",
+            json={"query": "{ me { role organisation subject } }"},
+            headers={"Authorization": f"Bearer {credential['token']}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        me = answer.json()["data"]["me"]
+        assert role.startswith(me["role"]) and me["subject"] == credential["subject"]
+        assert (me["organisation"] or "") == credential["organisation"]
+    refused = httpx.post(
+        f"{production_demo.url}/graphql",
+        json={"query": "{ me { role } }"},
+        headers={"Authorization": "Bearer nope"},
+        timeout=30,
+    )
+    assert refused.status_code == 401
+    jwks = httpx.get(f"{production_demo.url}/.well-known/hub-assertion-jwks.json", timeout=10)
+    assert jwks.json()["keys"][0]["alg"] == "ES256"

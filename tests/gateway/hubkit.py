@@ -70,6 +70,7 @@ class Hub:
         await self.client.aclose()
         await self.app.state.registry.aclose()
         await self.app.state.cache.aclose()
+        await self.app.state.identity.aclose()
 
 
 async def start_hub(

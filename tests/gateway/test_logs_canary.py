@@ -81,14 +81,16 @@ NEVER |= {PARTNER_ERROR, _node_id(NODE_CANARY).rstrip("=")}
 EVERY = NEVER | LOOKUPS
 
 CANARY_HEADERS = {
-    "authorization": f"Bearer {HEADER}",
     "cookie": f"session={HEADER}",
     "user-agent": f"agent/{HEADER}",
     "x-forwarded-for": f"10.0.0.1, {HEADER}",
     "referer": f"https://example.org/?q={HEADER}",
     "x-user-id": HEADER,
     "x-canary": HEADER,
+    "x-hub-principal": HEADER,  # forged identity: never read, never forwarded
 }
+# A bearer credential the gateway refuses (401): not in any log line either.
+REFUSED_HEADERS = {**CANARY_HEADERS, "authorization": f"Bearer {HEADER}"}
 
 
 @dataclass
@@ -244,6 +246,11 @@ async def test_no_canary_leaves_the_request(
             "/graphql", json={"query": ECHO_DOCUMENT}, headers=CANARY_HEADERS
         )
         assert echo.status_code == 400
+        refused = await hub.client.post(
+            "/graphql", json={"query": ECHO_DOCUMENT}, headers=REFUSED_HEADERS
+        )
+        assert refused.status_code == 401
+        assert not _found(refused.text, EVERY)
         metrics = (await hub.client.get("/metrics", headers=CANARY_HEADERS)).text
     logs = capfd.readouterr().err
     lines = json_lines(logs)
