@@ -49,12 +49,6 @@ def test_an_unknown_entity_is_refused() -> None:
     assert "unknown entity" in refused(CsvFeedPartner, raw)
 
 
-def test_a_feed_may_not_carry_personal_data() -> None:
-    """A feed keeps its snapshot in memory: a central copy the hub must never hold."""
-    raw = feed_partner("csv_feed", {"candidate": company_entity()})
-    assert "not PERSONAL" in refused(CsvFeedPartner, raw)
-
-
 def test_lookup_keys_must_exist_and_be_mapped() -> None:
     assert "not a look-up key" in refused(CsvFeedPartner, csv(lookups=["email"]))
     assert "needs the mapped field" in refused(CsvFeedPartner, csv(lookups=["uai"]))
