@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
@@ -300,8 +301,8 @@ def _serve(offset: int, latency_ms: float, memoise: bool) -> None:
 
 
 def _memoising(factory: Callable[..., Starlette]) -> Callable[..., Starlette]:
-    def build(latency_ms: float = 0) -> Starlette:
-        app = factory(latency_ms=latency_ms)
+    def build(latency_ms: float = 0, **options: Any) -> Starlette:
+        app = factory(latency_ms=latency_ms, **options)
         app.add_middleware(MemoisedPartner, latency_s=latency_ms / 1000)
         return app
 
