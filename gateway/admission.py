@@ -11,12 +11,6 @@ gated: ``/healthz``, ``/readyz`` and ``/metrics`` always answer.
     gate = AdmissionGate(max_in_flight=32, queue_size=32, max_wait_s=0.1)
     app = Admission(app, gate, retry_after_s=1, paths=("/graphql",))
 
-The queue absorbs bursts, not overload. A queue that has not been empty for
-``STANDING_AFTER_S`` is standing: the gateway is past its capacity, and waiting in it only adds
-latency to every request let in, so a request arriving then waits at most ``STANDING_WAIT_S``
-(the controlled-delay rule of Facebook's "Fail at Scale", after CoDel): under overload the
-accepted requests keep about their usual latency and the excess is refused at once.
-
 The gate's counters (``in_flight``, ``waiting``, ``rejected``) are for metrics.
 """
 
@@ -24,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import deque
 
 import orjson
@@ -33,10 +26,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import instrumentation
 
 OVERLOADED = "OVERLOADED"
-STANDING_AFTER_S = 0.1
-"""A queue not empty for this long is standing (a burst empties it sooner)."""
-STANDING_WAIT_S = 0.005
-"""The longest wait in a standing queue: about one request's turn, not a backlog's."""
 
 
 class AdmissionGate:
@@ -47,7 +36,6 @@ class AdmissionGate:
         self.in_flight = 0
         self.rejected = 0
         self._queue: deque[asyncio.Future[None]] = deque()
-        self._empty_at = time.monotonic()  # the last moment nobody was waiting
 
     @property
     def waiting(self) -> int:
@@ -55,12 +43,9 @@ class AdmissionGate:
 
     async def enter(self) -> bool:
         """Take a slot (True), or give up (False): the queue is full or the wait too long."""
-        now = time.monotonic()
-        if not self._queue:
-            self._empty_at = now
-            if self.in_flight < self.max_in_flight:
-                self.in_flight += 1
-                return True
+        if self.in_flight < self.max_in_flight and not self._queue:
+            self.in_flight += 1
+            return True
         if len(self._queue) >= self.queue_size:
             self.rejected += 1
             instrumentation.admission_rejected("queue_full")
@@ -68,7 +53,7 @@ class AdmissionGate:
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append(turn)
         try:
-            async with asyncio.timeout(self.wait_limit(now)):
+            async with asyncio.timeout(self.max_wait_s):
                 await turn  # resolved by leave(): the slot is handed over, in_flight unchanged
         except BaseException as error:  # the wait ran out, or the client went away
             if turn.done() and not turn.cancelled():
@@ -84,22 +69,13 @@ class AdmissionGate:
             raise
         return True
 
-    def wait_limit(self, now: float) -> float:
-        """How long a request arriving ``now`` may wait for a slot."""
-        if now - self._empty_at >= STANDING_AFTER_S:
-            return min(self.max_wait_s, STANDING_WAIT_S)
-        return self.max_wait_s
-
     def leave(self) -> None:
         """Give the slot back: to the first request still waiting, else to the pool."""
         while self._queue:
             turn = self._queue.popleft()
             if not turn.done():
                 turn.set_result(None)
-                if not self._queue:
-                    self._empty_at = time.monotonic()
                 return
-        self._empty_at = time.monotonic()
         self.in_flight -= 1
 
 

@@ -21,7 +21,7 @@ import httpx
 import orjson
 import pytest
 
-from gateway.admission import STANDING_AFTER_S, STANDING_WAIT_S, AdmissionGate
+from gateway.admission import AdmissionGate
 from gateway.settings import Settings
 from tests.adapters.rest_partners import served
 from tests.gateway.hubkit import Hub, start_hub
@@ -49,29 +49,6 @@ async def test_the_gate_admits_in_order_and_refuses_past_its_queue() -> None:
     gate.leave()
     assert await second
     assert (gate.in_flight, gate.waiting, gate.rejected) == (2, 0, 1)
-
-
-async def test_a_standing_queue_lets_newcomers_wait_only_a_turn() -> None:
-    """A burst may wait up to ``max_wait_s``; once the queue has not been empty for
-    ``STANDING_AFTER_S`` the gateway is past its capacity, and a newcomer waits about one
-    request's turn before its 503 instead of adding a backlog's wait to every answer."""
-    gate = AdmissionGate(max_in_flight=1, queue_size=4, max_wait_s=5.0)
-    assert await gate.enter()
-    burst = asyncio.create_task(gate.enter())
-    await asyncio.sleep(0)
-    assert gate.wait_limit(time.monotonic()) == 5.0  # just queued: a burst
-
-    await asyncio.sleep(STANDING_AFTER_S * 1.5)  # still nobody left: the queue stands
-    started = time.monotonic()
-    assert not await gate.enter()
-    assert time.monotonic() - started < 1.0  # not the 5 s a burst may wait
-    assert gate.wait_limit(time.monotonic()) == STANDING_WAIT_S
-
-    gate.leave()  # the first request ends: the waiter of the burst gets its slot
-    assert await burst
-    gate.leave()
-    assert gate.wait_limit(time.monotonic()) == 5.0  # emptied: bursts may wait again
-    assert (gate.in_flight, gate.waiting, gate.rejected) == (0, 0, 1)
 
 
 async def test_a_wait_past_its_bound_is_refused_and_a_gone_waiter_frees_its_place() -> None:
