@@ -51,6 +51,8 @@ class Principal:
 
 
 _ORGANISATION_RULE = {
+    # A candidate's file is held by one training centre: its id means something only there.
+    Role.CANDIDATE: "the UAI or SIRET of the training centre holding the file",
     Role.TRAINING_CENTRE: "a UAI or a SIRET",
     Role.EMPLOYER: "a SIRET",
     Role.OPCO: "an OPCO code",
@@ -68,6 +70,7 @@ def checked_organisation(role: Role, organisation: str | None) -> str:
     if not text:
         raise InvalidPrincipal(f"role {role} needs an organisation: {rule}")
     checks = {
+        Role.CANDIDATE: (identifiers.uai, identifiers.siret),
         Role.TRAINING_CENTRE: (identifiers.uai, identifiers.siret),
         Role.EMPLOYER: (identifiers.siret,),
         Role.OPCO: (identifiers.opco,),

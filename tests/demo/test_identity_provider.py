@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jwt
 
+from demo import people
 from demo.data import dataset
 from demo.identity_provider import (
     DEMO_AUDIENCE,
@@ -52,7 +53,8 @@ def test_the_organisations_are_the_demo_datasets(tmp_path: Path) -> None:
     assert credentials["TRAINING_CENTRE_OTHER"]["organisation"] == other
     employer = data.employer_by_siret(credentials["EMPLOYER"]["organisation"])
     assert employer is not None and employer.opco == credentials["OPCO"]["organisation"] == "AKTO"
-    assert credentials["CANDIDATE"]["subject"] == "cand-btp-0001"
+    assert credentials["CANDIDATE"]["subject"] == str(people.WALKTHROUGH_CANDIDATE_ID)
+    assert credentials["CANDIDATE"]["organisation"] == people.BTP_UAI
 
 
 def test_each_start_has_its_own_key(tmp_path: Path) -> None:

@@ -134,8 +134,8 @@ async def test_forged_identity_headers_are_ignored(
     as_candidate = await _post(hub, ME, {**forged, **_bearer(candidate)})
     assert as_candidate.json()["data"]["me"] == {
         "role": "CANDIDATE",
-        "organisation": None,
-        "subject": "cand-btp-0001",
+        "organisation": "0732727T",
+        "subject": "1",
     }
 
 

@@ -34,8 +34,9 @@ def test_organisations_are_checked_and_normalised(
         ("EMPLOYER", "75448271900294", "qx-subj"),  # Luhn
         ("OPCO", "NOPE", "qx-subj"),
         ("ADMIN", "AKTO", "qx-subj"),
-        ("CANDIDATE", None, ""),
-        ("CANDIDATE", None, "x" * 201),
+        ("CANDIDATE", "0732727T", ""),
+        ("CANDIDATE", "0732727T", "x" * 201),
+        ("CANDIDATE", None, "1"),  # an id at which centre?
     ],
 )
 def test_a_principal_breaking_a_rule_is_refused_without_its_value(
