@@ -132,6 +132,7 @@ FILTER_PREDICATES: dict[str, dict[str, Callable[[Any], Predicate]]] = {
         "employerSiret": lambda v: _any_in("employer.siret", set(v)),
         "opco": lambda v: _any_in("funding.opco", {v}),
         "apprenticeIne": lambda v: _any_in("apprentice.ine", set(v)),
+        "status": lambda v: _any_in("status", set(v)),
     },
     "follow_up": {
         "trainingCentre": lambda v: _centre(set(v)),
@@ -177,6 +178,7 @@ FILTER_FIELDS: dict[str, dict[str, str]] = {
         "employerSiret": "employer",
         "opco": "funding",
         "apprenticeIne": "apprentice",
+        "status": "status",
     },
     "follow_up": {
         "trainingCentre": "trainingCentre",

@@ -273,6 +273,7 @@ FILTERS: dict[str, dict[str, FieldType]] = {
         "employerSiret": _t("[str]"),
         "opco": _t("str", OPCOS),
         "apprenticeIne": _t("[str]"),
+        "status": _t("[str]", CONTRACT_STATUSES),
     },
     "follow_up": {
         "trainingCentre": _t("[str]"),

@@ -53,6 +53,71 @@ class Opco(enum.Enum):
     UNIFORMATION = "UNIFORMATION"
 
 
+@strawberry.enum(
+    description=(
+        "ApplicationStatus — étape de la candidature, de la création du dossier au placement."
+    )
+)
+class ApplicationStatus(enum.Enum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    ADMITTED = "ADMITTED"
+    PROPOSED_TO_EMPLOYER = "PROPOSED_TO_EMPLOYER"
+    INTERVIEW = "INTERVIEW"
+    EMPLOYER_AGREED = "EMPLOYER_AGREED"
+    CONTRACT_DRAFTED = "CONTRACT_DRAFTED"
+    CONTRACT_SIGNED = "CONTRACT_SIGNED"
+    CONTRACT_DEPOSITED = "CONTRACT_DEPOSITED"
+    PLACED = "PLACED"
+    REJECTED_BY_CFA = "REJECTED_BY_CFA"
+    REJECTED_BY_EMPLOYER = "REJECTED_BY_EMPLOYER"
+    WITHDRAWN = "WITHDRAWN"
+    ABANDONED = "ABANDONED"
+
+
+@strawberry.enum(description="ActorRole — who acted (rôle de l'acteur).")
+class ActorRole(enum.Enum):
+    CANDIDATE = "CANDIDATE"
+    TRAINING_CENTRE = "TRAINING_CENTRE"
+    EMPLOYER = "EMPLOYER"
+    OPCO = "OPCO"
+
+
+@strawberry.enum(description="ContractStatus — état du contrat.")
+class ContractStatus(enum.Enum):
+    ACTIVE = "ACTIVE"
+    BROKEN = "BROKEN"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+
+
+@strawberry.enum(description="FundingDecision — décision de prise en charge par l'OPCO.")
+class FundingDecision(enum.Enum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    REFUSED = "REFUSED"
+
+
+@strawberry.enum(description="FollowUpKind — nature de l'événement de suivi.")
+class FollowUpKind(enum.Enum):
+    FOLLOW_UP_INTERVIEW = "FOLLOW_UP_INTERVIEW"
+    COMPANY_VISIT = "COMPANY_VISIT"
+    TRIAL_PERIOD_REVIEW = "TRIAL_PERIOD_REVIEW"
+    ABSENCE_ALERT = "ABSENCE_ALERT"
+    DIFFICULTY_ALERT = "DIFFICULTY_ALERT"
+    MEDIATION = "MEDIATION"
+    RUPTURE = "RUPTURE"
+    EXAM = "EXAM"
+    END_OF_TRAINING = "END_OF_TRAINING"
+
+
+@strawberry.enum(description="FollowUpVisibility — who may read a follow-up event.")
+class FollowUpVisibility(enum.Enum):
+    TRAINING_CENTRE_ONLY = "TRAINING_CENTRE_ONLY"
+    CONTRACT_PARTIES = "CONTRACT_PARTIES"
+
+
 @strawberry.enum(description="PartnerHealth — état d'une source.")
 class PartnerHealth(enum.Enum):
     UP = "UP"

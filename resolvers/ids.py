@@ -17,6 +17,10 @@ TYPE_TO_ENTITY = {
     "Offer": "offer",
     "TrainingProgram": "training_program",
     "Organisation": "organisation",
+    "Candidate": "candidate",
+    "Application": "application",
+    "Contract": "contract",
+    "FollowUpEvent": "follow_up",
 }
 ENTITY_TO_TYPE = {entity: name for name, entity in TYPE_TO_ENTITY.items()}
 ORGANISATION_ID_KEYS = ("siret", "uai")

@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
+from adapters.syntax import PERSONAL_ENTITIES
 from reference import identifiers
 from resolvers import probes
 from resolvers import validation as check
+from resolvers.application import (
+    Application,
+    ApplicationConnection,
+    ApplicationFilter,
+    application_connection,
+)
+from resolvers.candidate import Candidate, contracts_of, own_candidate
+from resolvers.contract import Contract, ContractConnection, ContractFilter, contract_connection
 from resolvers.cost import LIST_CALL, LOOKUP, PROBE, about, page_of
+from resolvers.dossier import Dossier, dossier_of
 from resolvers.errors import BadUserInput
+from resolvers.follow_up import FollowUpEvent
 from resolvers.ids import ORGANISATION_ID_KEYS, GlobalId, decode_global_id
 from resolvers.me import Me, resolve_me
 from resolvers.node import Node
 from resolvers.offer import Offer, OfferConnection, OfferFilter, offer_filters, offers_connection
 from resolvers.organisation import Organisation
 from resolvers.partners import PartnerStatus, partner_statuses
+from resolvers.personal import nothing, personal_page, personal_record
 from resolvers.selection import requested
 from resolvers.territory import Commune, Departement, commune_by_code, departement_by_code
 from resolvers.training import (
@@ -44,11 +56,28 @@ async def resolve_global_id(info: Info, gid: GlobalId) -> Node | None:
     context = info.context
     if context.registry.source(gid.partner) is None:
         return None
+    if gid.entity in PERSONAL_ENTITIES:
+        return await personal_node(info, gid)
     record = await context.loader(gid.entity, "id", None, gid.partner).load(gid.partner_id)
     if record is None:
         return None
     builders = {"offer": Offer, "training_program": TrainingProgram, "organisation": Organisation}
     return builders[gid.entity].from_record(record)  # type: ignore[attr-defined, no-any-return]
+
+
+async def personal_node(info: Info, gid: GlobalId) -> Node | None:
+    """A personal record by its id, through the policy (a forbidden one is a missing one)."""
+    record = await personal_record(info, gid)
+    if record is None:
+        return None
+    builders: dict[str, Any] = {
+        "candidate": Candidate,
+        "application": Application,
+        "contract": Contract,
+        "follow_up": FollowUpEvent,
+    }
+    node: Node = builders[gid.entity].from_record(info, record)
+    return node
 
 
 async def organisation_by_key(info: Info, key: str, value: str) -> Organisation | None:
@@ -152,6 +181,72 @@ class Query:
     @strawberry.field(description="Any object by its global id.", directives=[LOOKUP])
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
+
+    # -- the personal half: each answer holds only what the caller's role may see ------------
+
+    @strawberry.field(
+        description=(
+            "Applications (candidatures) you may see: a training centre its own, an employer "
+            "those addressed to it, a candidate theirs; nothing for other roles."
+        ),
+        directives=[LIST_CALL, page_of(20)],
+    )
+    async def applications(
+        self,
+        info: Info,
+        filter: ApplicationFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ApplicationConnection:
+        filters: dict[str, Any] = {}
+        if filter is not None and filter.statuses:
+            filters["status"] = [s.value for s in filter.statuses]
+        listed = await personal_page(info, "application", filters, first, after)
+        return application_connection(info, listed)
+
+    @strawberry.field(
+        description=(
+            "Contracts (contrats d'apprentissage) you may see: an OPCO those it funds, an "
+            "employer and a training centre their own, a candidate theirs."
+        ),
+        directives=[LIST_CALL, page_of(20)],
+    )
+    async def contracts(
+        self,
+        info: Info,
+        filter: ContractFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ContractConnection:
+        filters: dict[str, Any] = {}
+        if filter is not None and filter.statuses:
+            filters["status"] = [s.value for s in filter.statuses]
+        principal = info.context.principal
+        if principal is not None and principal.role.value == "CANDIDATE":
+            mine = await own_candidate(info)
+            if mine is None:
+                return contract_connection(info, nothing())
+            return await contracts_of(info, mine, first, after)
+        listed = await personal_page(info, "contract", filters, first, after)
+        return contract_connection(info, listed)
+
+    @strawberry.field(
+        description="A candidate by id, if you may see them (else null, as for an unknown id).",
+        directives=[LOOKUP],
+    )
+    async def candidate(self, info: Info, id: strawberry.ID) -> Candidate | None:
+        found = await resolve_node(info, str(id))
+        return found if isinstance(found, Candidate) else None
+
+    @strawberry.field(
+        description=(
+            "Dossier — one apprentice's path, from creating the file to placing the young "
+            "person, assembled live from every owner; null if you may not see the candidate."
+        ),
+        directives=[LIST_CALL],
+    )
+    async def dossier(self, info: Info, candidate: strawberry.ID) -> Dossier | None:
+        return await dossier_of(info, decode_global_id(str(candidate), "candidate"))
 
     @strawberry.field(
         description="Every configured partner with its health.", directives=[about(12)]

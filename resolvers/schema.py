@@ -30,9 +30,13 @@ from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
 from resolvers import federation
+from resolvers.application import Application
+from resolvers.candidate import Candidate
+from resolvers.contract import Contract
 from resolvers.cost_limit import QueryCostLimit
 from resolvers.errors import BadUserInput
 from resolvers.execution import HubExecutionContext
+from resolvers.follow_up import FollowUpEvent
 from resolvers.offer import Offer
 from resolvers.organisation import Organisation
 from resolvers.query import Query
@@ -169,7 +173,15 @@ def build_schema(development: bool = False, service_sdl: bool | None = None) -> 
     ]
     return HubSchema(
         query=Query,
-        types=[Offer, TrainingProgram, Organisation],
+        types=[
+            Offer,
+            TrainingProgram,
+            Organisation,
+            Candidate,
+            Application,
+            Contract,
+            FollowUpEvent,
+        ],
         extensions=extensions,
         # Scalars read off attributes skip graphql-core's per-field machinery (bench/PROFILE.md).
         execution_context_class=HubExecutionContext,

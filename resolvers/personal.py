@@ -1,0 +1,97 @@
+"""The one way resolvers read personal records: through the policy, before any partner call.
+
+Every list and look-up of the personal half goes through :func:`personal_page` or
+:func:`personal_record`: the principal's row rules (sources/policy.py) narrow the client's
+filters before the source layer is asked, a role that sees no record of an entity asks no
+partner at all, and each record read is tested again before it is shown. A record the
+principal may not see is answered exactly as a missing one: the same null, the same empty
+page, after the same partner call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from strawberry.types import Info
+
+from adapters.types import Record
+from identity.principal import Principal
+from resolvers.ids import GlobalId
+from resolvers.listing import Listed, list_records
+from resolvers.pagination import PageInfo, check_first
+from sources import policy
+from sources.policy import NO_FACTS, Facts
+
+__all__ = ["Facts", "nothing", "personal_page", "personal_record", "principal_of", "visible"]
+
+_NOTHING = PageInfo(
+    has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
+)
+
+
+def nothing() -> Listed:
+    """The empty page: what a principal who may see nothing of the kind gets."""
+    return Listed([], _NOTHING, 0, False)
+
+
+def principal_of(info: Info) -> Principal | None:
+    principal: Principal | None = info.context.principal
+    return principal
+
+
+async def personal_page(
+    info: Info,
+    entity: str,
+    filters: Mapping[str, Any],
+    first: int,
+    after: str | None,
+    facts: Facts = NO_FACTS,
+    partners: list[str] | None = None,
+) -> Listed:
+    """One page of the personal ``entity`` the principal may see, filtered as the client asks
+    (``partners``: at these owners only, e.g. the owner whose ids ``filters`` name)."""
+    check_first(first, info.context.max_page_size)
+    principal = principal_of(info)
+    rules = policy.scope(principal, entity, facts)
+    narrowed = policy.within(filters, rules) if rules is not None else None
+    if narrowed is None:
+        return nothing()
+    listed = await list_records(info, entity, narrowed, first, after, partners)
+    listed.items = [
+        (cursor, record)
+        for cursor, record in listed.items
+        if policy.permits(principal, entity, record.fields, facts)
+    ]
+    return listed
+
+
+async def personal_record(info: Info, gid: GlobalId, facts: Facts = NO_FACTS) -> Record | None:
+    """The record of a global id, if the principal may see it (else None, as for a missing one)."""
+    principal = principal_of(info)
+    if policy.scope(principal, gid.entity, facts) is None:
+        return None  # this role sees no record of the kind: nothing to hide, nothing to ask
+    context = info.context
+    if context.registry.source(gid.partner) is None:
+        return None
+    record: Record | None = await context.loader(gid.entity, "id", None, gid.partner).load(
+        gid.partner_id
+    )
+    if record is None or not policy.permits(principal, gid.entity, record.fields, facts):
+        return None
+    return record
+
+
+def visible(info: Info, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's fields without those the principal's role never receives."""
+    hidden = policy.hidden(principal_of(info), entity)
+    if not hidden:
+        return dict(fields)
+    shown = dict(fields)
+    for name in hidden:
+        head, _, rest = name.partition(".")
+        if not rest:
+            shown.pop(head, None)
+        elif isinstance(shown.get(head), dict):
+            shown[head] = {k: v for k, v in shown[head].items() if k != rest}
+    return shown

@@ -1,0 +1,190 @@
+"""The personal half through the policy (issue 8, "Identity and access" / "Personal data"),
+against the demo's two centre ERPs (SQLite, and PostgreSQL when it answers) and the demo's own
+identity provider: each role sees its own records and nothing else, a forbidden record answers
+exactly like a missing one, anonymous requests and roles without personal rows call no partner
+holding personal data."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo import people
+from demo.cfa_erp import seed_demo_databases
+from demo.identity_provider import DemoIdentityProvider
+from gateway.settings import Settings
+from resolvers.ids import decode_global_id, global_id
+from store.migrate import upgrade_url
+from tests.gateway.hubkit import Hub, start_hub
+from tests.gateway.metrics_text import samples
+
+ERPS = ("cfa-btp", "cfa-hotellerie")
+PERSONAL_PARTNERS = (*ERPS, "sirene")
+
+APPLICATIONS = """query($first: Int) { applications(first: $first) {
+  totalCount edges { node { id status history { status at } employer { siret }
+    candidate { id lastName birthDate } provenance { partner } } } } }"""
+CANDIDATE = """query($id: ID!) { candidate(id: $id) { id lastName birthDate
+  applications { edges { node { status } } } followUps { edges { node { kind visibility } } } } }"""
+NODE = """query($id: ID!) { node(id: $id) { id ... on Candidate { lastName } } }"""
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> DemoIdentityProvider:
+    return DemoIdentityProvider(tmp_path / "idp")
+
+
+@pytest.fixture
+async def hub(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: DemoIdentityProvider
+) -> AsyncIterator[Hub]:
+    for name, dsn in (await seed_demo_databases(tmp_path / "erp", None)).items():
+        monkeypatch.setenv(name, dsn)
+    options = provider.settings()
+    await asyncio.to_thread(upgrade_url, options["database_url"])
+    settings = Settings(development=True, **options)
+    started = await start_hub(monkeypatch, partners=PERSONAL_PARTNERS, settings=settings)
+    yield started
+    await started.aclose()
+
+
+async def ask(
+    hub: Hub, provider: DemoIdentityProvider, role: str | None, query: str, **variables: Any
+) -> Any:
+    headers = {}
+    if role is not None:
+        headers["Authorization"] = f"Bearer {provider.credentials()[role]['token']}"
+    response = await hub.client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def walkthrough_candidate() -> str:
+    return global_id("candidate", people.WALKTHROUGH_ERP, str(people.WALKTHROUGH_CANDIDATE_ID))
+
+
+def other_centre_candidate() -> str:
+    return global_id("candidate", people.OTHER_CENTRE_ERP, str(people.OTHER_CENTRE_CANDIDATE_ID))
+
+
+async def test_a_centre_lists_its_own_applications_only(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    answer = await ask(hub, provider, "TRAINING_CENTRE", APPLICATIONS, first=50)
+
+    assert "errors" not in answer, answer.get("errors")
+    edges = answer["data"]["applications"]["edges"]
+    assert len(edges) == 50
+    assert {p["partner"] for e in edges for p in e["node"]["provenance"]} == {"cfa-btp"}
+    for edge in edges:
+        history = [step["at"] for step in edge["node"]["history"]]
+        assert history == sorted(history)  # oldest first, whatever order the ERP gave
+        assert edge["node"]["candidate"]["birthDate"] is not None  # the centre holds the file
+
+
+async def test_the_other_centre_cannot_tell_whether_a_candidate_exists(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    """Centre B asking for centre A's candidate by id, by node, nested and aliased gets what
+    it gets for an id that does not exist."""
+    foreign, unknown = walkthrough_candidate(), global_id("candidate", "cfa-btp", "999999")
+    for query in (CANDIDATE, NODE):
+        seen = await ask(hub, provider, "TRAINING_CENTRE_OTHER", query, id=foreign)
+        missing = await ask(hub, provider, "TRAINING_CENTRE_OTHER", query, id=unknown)
+        assert seen == missing
+        assert next(iter(seen["data"].values())) is None
+    aliased = f"""{{ a: candidate(id: "{foreign}") {{ id }} b: node(id: "{foreign}") {{ id }}
+      c: applications(first: 100) {{ edges {{ node {{ candidate {{ id }} }} }} }} }}"""
+    answer = await ask(hub, provider, "TRAINING_CENTRE_OTHER", aliased)
+    assert answer["data"]["a"] is None and answer["data"]["b"] is None
+    reached = {e["node"]["candidate"]["id"] for e in answer["data"]["c"]["edges"]}
+    assert foreign not in reached
+
+
+async def test_the_owner_centre_sees_the_candidate_and_their_follow_up(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    answer = await ask(hub, provider, "TRAINING_CENTRE", CANDIDATE, id=walkthrough_candidate())
+
+    candidate = answer["data"]["candidate"]
+    assert candidate["id"] == walkthrough_candidate() and candidate["lastName"]
+    statuses = {e["node"]["status"] for e in candidate["applications"]["edges"]}
+    assert {"PLACED", "WITHDRAWN"} <= statuses
+    visibilities = {e["node"]["visibility"] for e in candidate["followUps"]["edges"]}
+    assert visibilities == {"TRAINING_CENTRE_ONLY", "CONTRACT_PARTIES"}
+
+
+async def test_a_candidate_sees_their_own_file_and_only_shared_follow_up(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    own = await ask(hub, provider, "CANDIDATE", CANDIDATE, id=walkthrough_candidate())
+    other = await ask(hub, provider, "CANDIDATE", CANDIDATE, id=other_centre_candidate())
+    listed = await ask(hub, provider, "CANDIDATE", APPLICATIONS, first=100)
+
+    assert own["data"]["candidate"]["id"] == walkthrough_candidate()
+    follow_ups = own["data"]["candidate"]["followUps"]["edges"]
+    assert follow_ups and {e["node"]["visibility"] for e in follow_ups} == {"CONTRACT_PARTIES"}
+    assert other["data"]["candidate"] is None
+    candidates = {e["node"]["candidate"]["id"] for e in listed["data"]["applications"]["edges"]}
+    assert candidates == {walkthrough_candidate()}
+
+
+async def test_an_employer_sees_the_applications_addressed_to_it_without_birth_dates(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    answer = await ask(hub, provider, "EMPLOYER", APPLICATIONS, first=100)
+    direct = await ask(hub, provider, "EMPLOYER", CANDIDATE, id=walkthrough_candidate())
+
+    edges = answer["data"]["applications"]["edges"]
+    assert edges, "the walkthrough employer has applications at both centres"
+    assert {e["node"]["employer"]["siret"] for e in edges} == {people.WALKTHROUGH_EMPLOYER_SIRET}
+    assert {p["partner"] for e in edges for p in e["node"]["provenance"]} == set(ERPS)
+    assert all(e["node"]["candidate"]["lastName"] for e in edges)
+    assert all(e["node"]["candidate"]["birthDate"] is None for e in edges)
+    assert direct["data"]["candidate"] is None  # a candidate only through an application
+
+
+@pytest.mark.parametrize("role", [None, "OBSERVATORY", "ADMIN", "OPCO"])
+async def test_roles_without_personal_rows_call_no_partner_holding_them(
+    hub: Hub, provider: DemoIdentityProvider, role: str | None
+) -> None:
+    calls_before = await _erp_calls(hub)
+    applications = await ask(hub, provider, role, APPLICATIONS, first=20)
+    candidate = await ask(hub, provider, role, CANDIDATE, id=walkthrough_candidate())
+
+    assert applications["data"]["applications"] == {"totalCount": 0, "edges": []}
+    assert candidate["data"]["candidate"] is None
+    assert await _erp_calls(hub) == calls_before
+
+
+async def test_users_with_different_rights_asking_the_same_query_at_once_see_their_own(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    roles = ["TRAINING_CENTRE", "TRAINING_CENTRE_OTHER", "EMPLOYER", "CANDIDATE", None] * 2
+    answers = await asyncio.gather(
+        *(ask(hub, provider, role, APPLICATIONS, first=30) for role in roles)
+    )
+    seen: dict[str | None, set[str]] = {}
+    for role, answer in zip(roles, answers, strict=True):
+        ids = {e["node"]["id"] for e in answer["data"]["applications"]["edges"]}
+        assert seen.setdefault(role, ids) == ids  # the same role, the same answer
+    assert seen[None] == set()
+    assert seen["TRAINING_CENTRE"].isdisjoint(seen["TRAINING_CENTRE_OTHER"])
+    owners = {decode_global_id(i).partner for i in seen["CANDIDATE"]}
+    assert seen["CANDIDATE"] and owners == {people.WALKTHROUGH_ERP}
+
+
+async def _erp_calls(hub: Hub) -> float:
+    """Calls made to the two ERPs so far, whatever their outcome (the gateway's metrics)."""
+    scrape = samples((await hub.client.get("/metrics")).text)
+    return sum(
+        count
+        for (name, labels), count in scrape.items()
+        if name == "hub_partner_calls_total" and dict(labels).get("partner") in ERPS
+    )
