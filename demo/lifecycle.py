@@ -13,59 +13,34 @@ them as follows (terminal, like PLACED):
 - ``WITHDRAWN`` from any state before the contract is signed (the young person changes plans);
 - ``ABANDONED`` from SUBMITTED up to CONTRACT_DEPOSITED (the young person stops answering).
 
-Every seeded history is a path of this graph starting at DRAFT (:func:`is_valid_path`); the
-hub's own lifecycle module is the authority for writes, and should agree with this one.
+The graph is the hub's (reference/lifecycle.py): every seeded history is a path of it starting
+at DRAFT (:func:`is_valid_path`). What stays here is the partners' own words for the statuses.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
 from typing import Final
 
-MAIN_PATH: Final = (
-    "DRAFT",
-    "SUBMITTED",
-    "UNDER_REVIEW",
-    "ADMITTED",
-    "PROPOSED_TO_EMPLOYER",
-    "INTERVIEW",
-    "EMPLOYER_AGREED",
-    "CONTRACT_DRAFTED",
-    "CONTRACT_SIGNED",
-    "CONTRACT_DEPOSITED",
-    "PLACED",
+from reference.lifecycle import (
+    CONTRACT_STAGES,
+    MAIN_PATH,
+    SIDE_EXITS,
+    STATUSES,
+    TERMINAL,
+    TRANSITIONS,
+    is_valid_path,
 )
-SIDE_EXITS: Final[dict[str, tuple[str, ...]]] = {
-    "REJECTED_BY_CFA": ("SUBMITTED", "UNDER_REVIEW"),
-    "REJECTED_BY_EMPLOYER": ("PROPOSED_TO_EMPLOYER", "INTERVIEW"),
-    "WITHDRAWN": MAIN_PATH[: MAIN_PATH.index("CONTRACT_SIGNED")],
-    "ABANDONED": MAIN_PATH[1 : MAIN_PATH.index("PLACED")],
-}
-STATUSES: Final = (*MAIN_PATH, *SIDE_EXITS)
-TERMINAL: Final = frozenset({"PLACED", *SIDE_EXITS})
-CONTRACT_STAGES: Final = frozenset({"CONTRACT_SIGNED", "CONTRACT_DEPOSITED", "PLACED"})
-"""Statuses from which a contract exists at the OPCO (signed, deposited, executing)."""
 
-
-def _transitions() -> dict[str, frozenset[str]]:
-    graph: dict[str, set[str]] = {status: set() for status in STATUSES}
-    for here, there in itertools.pairwise(MAIN_PATH):
-        graph[here].add(there)
-    for exit_status, sources in SIDE_EXITS.items():
-        for source in sources:
-            graph[source].add(exit_status)
-    return {status: frozenset(nexts) for status, nexts in graph.items()}
-
-
-TRANSITIONS: Final = _transitions()
-
-
-def is_valid_path(statuses: Sequence[str]) -> bool:
-    """Whether ``statuses`` starts at DRAFT and takes only edges of the graph."""
-    if not statuses or statuses[0] != "DRAFT":
-        return False
-    return all(b in TRANSITIONS.get(a, ()) for a, b in itertools.pairwise(statuses))
+__all__ = [
+    "CONTRACT_STAGES",
+    "MAIN_PATH",
+    "SIDE_EXITS",
+    "STATUSES",
+    "TERMINAL",
+    "TRANSITIONS",
+    "is_valid_path",
+    "path_to",
+]
 
 
 def path_to(final: str, exit_from: str | None = None) -> tuple[str, ...]:
