@@ -18,7 +18,7 @@ from resolvers.follow_up import FollowUpConnection, follow_up_connection
 from resolvers.ids import global_id
 from resolvers.node import Node
 from resolvers.organisation import Organisation, organisation_for
-from resolvers.personal import Facts, nothing, personal_page, principal_of, visible
+from resolvers.personal import Facts, note_read, nothing, personal_page, principal_of, visible
 from resolvers.territory import Commune, commune_by_code
 from sources import policy
 
@@ -162,4 +162,5 @@ async def candidate_of_application(info: Info, application: Record) -> Candidate
     reached_through_application = principal is not None and principal.role is Role.EMPLOYER
     if not reached_through_application and not policy.permits(principal, "candidate", found.fields):
         return None
+    note_read(info, "candidate", [found])
     return Candidate.from_record(info, found)

@@ -30,6 +30,17 @@ MAX_ENTITY_REPRESENTATIONS = 100
 _LoaderKey = tuple[str, str, frozenset[str] | None, str | None]
 
 
+@dataclass(frozen=True, slots=True)
+class PersonalRead:
+    """One read (or refusal) of personal data, for the audit trail: which records, never their
+    values. ``refs`` are (partner, entity, partner id); the gateway pseudonymises them."""
+
+    action: str  # READ | WRITE
+    entity: str
+    refs: tuple[tuple[str, str, str], ...]
+    outcome: str = "OK"  # OK | DENIED_AS_MISSING
+
+
 @dataclass
 class Context:
     registry: SourceRegistry
@@ -43,6 +54,9 @@ class Context:
     # never cross principals (the gateway also keeps no answer of an authenticated request).
     scope: str = "anonymous"
     failures: list[PartnerFailure] = field(default_factory=list)
+    # Every personal read of the request, written to the audit trail before the answer leaves
+    # (gateway.graphql_view): no audit, no personal answer.
+    personal_reads: list[PersonalRead] = field(default_factory=list)
     _loaders: dict[_LoaderKey, DataLoader[str, Record | None]] = field(default_factory=dict)
     _probe_round: asyncio.Task[probes.Codes] | None = None
 

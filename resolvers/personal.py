@@ -17,13 +17,22 @@ from strawberry.types import Info
 
 from adapters.types import Record
 from identity.principal import Principal
+from resolvers.context import PersonalRead
 from resolvers.ids import GlobalId
 from resolvers.listing import Listed, list_records
 from resolvers.pagination import PageInfo, check_first
 from sources import policy
 from sources.policy import NO_FACTS, Facts
 
-__all__ = ["Facts", "nothing", "personal_page", "personal_record", "principal_of", "visible"]
+__all__ = [
+    "Facts",
+    "note_read",
+    "nothing",
+    "personal_page",
+    "personal_record",
+    "principal_of",
+    "visible",
+]
 
 _NOTHING = PageInfo(
     has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
@@ -63,6 +72,7 @@ async def personal_page(
         for cursor, record in listed.items
         if policy.permits(principal, entity, record.fields, facts)
     ]
+    note_read(info, entity, [record for _, record in listed.items])
     return listed
 
 
@@ -78,8 +88,25 @@ async def personal_record(info: Info, gid: GlobalId, facts: Facts = NO_FACTS) ->
         gid.partner_id
     )
     if record is None or not policy.permits(principal, gid.entity, record.fields, facts):
+        # Who asked for what they may not see is worth knowing; the answer says nothing.
+        info.context.personal_reads.append(
+            PersonalRead(
+                "READ",
+                gid.entity,
+                ((gid.partner, gid.entity, gid.partner_id),),
+                "DENIED_AS_MISSING",
+            )
+        )
         return None
+    note_read(info, gid.entity, [record])
     return record
+
+
+def note_read(info: Info, entity: str, records: list[Record]) -> None:
+    """One audit note per read that returned personal records (none for an empty page)."""
+    if records:
+        refs = tuple((r.owner.partner, entity, r.owner.partner_id) for r in records)
+        info.context.personal_reads.append(PersonalRead("READ", entity, refs))
 
 
 def visible(info: Info, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:
