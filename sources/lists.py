@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from adapters import deadline
+from adapters.constants import rules_out
 from adapters.errors import SourceError
 from adapters.predicates import FILTER_FIELDS
 from adapters.syntax import LIST_ORDERS
@@ -178,7 +179,11 @@ def plan(
 ) -> _Plan:
     """Which partners, in which mode, from which state; the cursor is checked here, before
     any partner is called (raises :class:`BadCursor`)."""
-    sources = registry.listing_providers(entity, partners)
+    sources = [
+        s
+        for s in registry.listing_providers(entity, partners)
+        if not ((mapping := s.mapping(entity)) and rules_out(entity, mapping, filters))
+    ]
     single = len(sources) == 1 and sources[0].adapter.resumable(entity)
     order = None if single else Order(LIST_ORDERS[entity])
     modes: list[tuple[Source, Mode]] = []

@@ -24,7 +24,7 @@ import httpx
 
 from adapters import deadline
 from adapters.base import Adapter
-from adapters.config import PartnerBase
+from adapters.config import EntityMapping, PartnerBase
 from adapters.errors import CircuitOpen, SourceError, SourceRejected, SourceTimeout
 from adapters.filtering import normalise
 from adapters.partners_file import PartnersFile
@@ -128,6 +128,11 @@ class Source:
         if left is None:
             return self.config.deadline_s
         return min(self.config.deadline_s, left - self.policy.deadline_margin_s)
+
+    def mapping(self, entity: str) -> EntityMapping | None:
+        """How this partner maps ``entity`` (every kind's entity block is an EntityMapping)."""
+        spec = getattr(self.config, "entities", {}).get(entity)
+        return spec if isinstance(spec, EntityMapping) else None
 
     async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
         """Run one partner operation under this partner's deadline, bulkhead and breaker.
@@ -542,7 +547,11 @@ class SourceRegistry:
             group = [r for answer in per_source for r in answer.get(value, [])]
             if group:
                 merged[value] = merge_group(group)
-        if enrich and merged:
+        # A personal record is never completed by another owner: that would send one owner's
+        # key of a person (an INE) to every other partner holding people, whoever asks. The
+        # Dossier matches owners itself, under the policy.
+        personal = DATA_CLASSES[entity] == DataClass.PERSONAL
+        if enrich and merged and not personal:
             await self._enrich(entity, key, merged, {s.partner for s in sources}, failures, wanted)
         for record in merged.values():
             normalise(record)

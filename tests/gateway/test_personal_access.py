@@ -88,6 +88,18 @@ async def test_a_centre_lists_its_own_applications_only(
         assert edge["node"]["candidate"]["birthDate"] is not None  # the centre holds the file
 
 
+async def test_a_centre_s_list_never_asks_the_other_centre_s_erp(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    """Every record of an ERP is its centre's (a constant of its mapping): the row rule rules
+    the other ERP out before any call."""
+    before = await _erp_calls(hub, ("cfa-hotellerie",))
+    answer = await ask(hub, provider, "TRAINING_CENTRE", APPLICATIONS, first=20)
+
+    assert answer["data"]["applications"]["edges"]
+    assert await _erp_calls(hub, ("cfa-hotellerie",)) == before
+
+
 async def test_the_other_centre_cannot_tell_whether_a_candidate_exists(
     hub: Hub, provider: DemoIdentityProvider
 ) -> None:
@@ -180,11 +192,11 @@ async def test_users_with_different_rights_asking_the_same_query_at_once_see_the
     assert seen["CANDIDATE"] and owners == {people.WALKTHROUGH_ERP}
 
 
-async def _erp_calls(hub: Hub) -> float:
-    """Calls made to the two ERPs so far, whatever their outcome (the gateway's metrics)."""
+async def _erp_calls(hub: Hub, erps: tuple[str, ...] = ERPS) -> float:
+    """Calls made to the ERPs so far, whatever their outcome (the gateway's metrics)."""
     scrape = samples((await hub.client.get("/metrics")).text)
     return sum(
         count
         for (name, labels), count in scrape.items()
-        if name == "hub_partner_calls_total" and dict(labels).get("partner") in ERPS
+        if name == "hub_partner_calls_total" and dict(labels).get("partner") in erps
     )
