@@ -135,7 +135,7 @@ async def contracts_of(
 
 async def own_candidate(info: Info) -> Record | None:
     """A CANDIDATE principal's own file (the policy's row rule: its id at its centre)."""
-    listed = await personal_page(info, "candidate", {}, 1, None)
+    listed = await personal_page(info, "candidate", {}, 1, None, whole=True)
     return listed.items[0][1] if listed.items else None
 
 

@@ -86,6 +86,7 @@ async def dossier_of(info: Info, gid: GlobalId) -> Dossier | None:
             DOSSIER_PAGE,
             None,
             partners=[record.owner.partner],
+            whole=True,
         )
         applications.extend(r for _, r in listed.items)
     follow_ups = await personal_page(
@@ -95,12 +96,19 @@ async def dossier_of(info: Info, gid: GlobalId) -> Dossier | None:
         DOSSIER_PAGE,
         None,
         partners=[holder.owner.partner],
+        whole=True,
     )
     ine = holder.fields.get("ine")
     contracts: list[Record] = []
     if isinstance(ine, str) and ine:
         listed = await personal_page(
-            info, "contract", {"apprenticeIne": [ine]}, DOSSIER_PAGE, None, Facts(ine=ine)
+            info,
+            "contract",
+            {"apprenticeIne": [ine]},
+            DOSSIER_PAGE,
+            None,
+            Facts(ine=ine),
+            whole=True,
         )
         contracts = [r for _, r in listed.items]
     shown_applications = [Application.from_record(info, r) for r in applications]
@@ -127,7 +135,7 @@ async def _same_person_elsewhere(info: Info, holder: Record) -> list[Record]:
     if not keys or not others:
         return []
     listed = await personal_page(
-        info, "candidate", {"trainingCentre": keys}, DOSSIER_PAGE, None, partners=others
+        info, "candidate", {"trainingCentre": keys}, DOSSIER_PAGE, None, partners=others, whole=True
     )
     return [r for _, r in listed.items if _same_person(holder.fields, r.fields)]
 

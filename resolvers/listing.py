@@ -33,18 +33,20 @@ async def list_records(
     first: int,
     after: str | None,
     sources: Sequence[str] | None,
+    whole: bool = False,
 ) -> Listed:
     """One page of ``entity``; every argument (the cursor too) is checked before any partner
-    is called."""
+    is called. ``whole``: map every field (the records are not the current field's edges)."""
     context = info.context
     check_first(first, context.max_page_size)
     if sources:
         known = [s.partner for s in context.registry.sources]
         check.partner_names("filter.sources", sources, known)
-    wanted = requested(info, "edges", "node")
+    wanted = None if whole else requested(info, "edges", "node")
+    fields = None if wanted is None else record_fields(entity, wanted)
     try:
         page = await context.registry.list_page(
-            entity, filters, first, after, sources, wanted, record_fields(entity, wanted)
+            entity, filters, first, after, sources, wanted, fields
         )
     except BadCursor as error:
         raise BadUserInput("after", str(error)) from None

@@ -57,16 +57,18 @@ async def personal_page(
     after: str | None,
     facts: Facts = NO_FACTS,
     partners: list[str] | None = None,
+    whole: bool = False,
 ) -> Listed:
     """One page of the personal ``entity`` the principal may see, filtered as the client asks
-    (``partners``: at these owners only, e.g. the owner whose ids ``filters`` name)."""
+    (``partners``: at these owners only, e.g. the owner whose ids ``filters`` name; ``whole``:
+    every field mapped, for records that are not the current field's edges)."""
     check_first(first, info.context.max_page_size)
     principal = principal_of(info)
     rules = policy.scope(principal, entity, facts)
     narrowed = policy.within(filters, rules) if rules is not None else None
     if narrowed is None:
         return nothing()
-    listed = await list_records(info, entity, narrowed, first, after, partners)
+    listed = await list_records(info, entity, narrowed, first, after, partners, whole)
     listed.items = [
         (cursor, record)
         for cursor, record in listed.items

@@ -46,6 +46,12 @@ def requested(info: Info, *path: str) -> frozenset[str]:
 _DERIVED_FROM: dict[str, dict[str, frozenset[str]]] = {
     "offer": {"occupations": frozenset({"occupations", "romeCodes"})},
     "organisation": {"siren": frozenset({"siren", "siret"})},
+    # The personal half: what a resolved field reads off the record it hangs from.
+    "candidate": {
+        "applications": frozenset({"trainingCentre"}),
+        "followUps": frozenset({"trainingCentre"}),
+        "contracts": frozenset({"ine"}),  # contracts name their apprentice by INE
+    },
 }
 _NOT_RECORD_FIELDS = frozenset({"id", "provenance", "__typename"})
 

@@ -200,3 +200,31 @@ async def _erp_calls(hub: Hub, erps: tuple[str, ...] = ERPS) -> float:
         for (name, labels), count in scrape.items()
         if name == "hub_partner_calls_total" and dict(labels).get("partner") in erps
     )
+
+
+DOSSIER = """query($id: ID!) { dossier(candidate: $id) {
+  candidate { id lastName provenance { partner } }
+  applications { id status } contracts { decaNumber } followUps { kind visibility }
+  timeline { at event ref } } }"""
+
+
+async def test_the_holder_centre_opens_the_dossier_others_get_null(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    answer = await ask(hub, provider, "TRAINING_CENTRE", DOSSIER, id=walkthrough_candidate())
+    dossier = answer["data"]["dossier"]
+
+    assert dossier["candidate"]["id"] == walkthrough_candidate()
+    assert {a["status"] for a in dossier["applications"]} >= {"PLACED", "WITHDRAWN"}
+    assert {f["visibility"] for f in dossier["followUps"]} == {
+        "TRAINING_CENTRE_ONLY",
+        "CONTRACT_PARTIES",
+    }
+    moments = [entry["at"] for entry in dossier["timeline"]]
+    assert moments == sorted(moments) and len(moments) >= len(dossier["followUps"])
+    assert {"APPLICATION_PLACED", "FOLLOW_UP_COMPANY_VISIT"} <= {
+        entry["event"] for entry in dossier["timeline"]
+    }
+    for role in ("TRAINING_CENTRE_OTHER", "EMPLOYER", "OPCO", None):
+        other = await ask(hub, provider, role, DOSSIER, id=walkthrough_candidate())
+        assert other["data"]["dossier"] is None, role
