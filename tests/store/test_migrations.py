@@ -170,3 +170,45 @@ async def test_postgresql_migrates_up_from_0001_and_down_again(
     postgres_engine: tuple[AsyncEngine, str],
 ) -> None:
     await _walk_up_and_down(postgres_engine[0])
+
+
+def test_the_stores_public_api_does_not_change_by_accident() -> None:
+    import store.audit
+    import store.idempotency
+
+    assert set(store.audit.__all__) == {
+        "MAX_PAGE_SIZE",
+        "MIN_AUDIT_KEY_LENGTH",
+        "UNNAMED_OPERATION",
+        "Action",
+        "Actor",
+        "AuditEvent",
+        "AuditFilter",
+        "AuditLog",
+        "AuditPage",
+        "AuditUnavailable",
+        "InvalidAuditEvent",
+        "InvalidCursor",
+        "Outcome",
+        "RecordRef",
+        "audit_key_bytes",
+    }
+    assert set(store.idempotency.__all__) == {
+        "DEFAULT_LEASE_S",
+        "DEFAULT_TTL_S",
+        "Claim",
+        "ClaimLost",
+        "Conflict",
+        "Fresh",
+        "IdempotencyStore",
+        "IdempotencyUnavailable",
+        "InProgress",
+        "InvalidIdempotencyKey",
+        "Replay",
+        "State",
+        "Unknown",
+        "idempotency_subkey",
+    }
+    for module in (store.audit, store.idempotency):
+        for name in module.__all__:
+            assert hasattr(module, name), name
