@@ -79,8 +79,10 @@ def gateway_environment(data_dir: Path) -> dict[str, str]:
     env = dict(DEMO_SECRETS)
     env.update(asyncio.run(seed_demo_databases(data_dir, None)))
     env["HUB_MAX_PAGE_SIZE"] = str(MAX_PAGE_SIZE)
-    # `serve` is production: it needs a pepper, and migrates its own database (under data_dir).
+    # `serve` is production: it needs a pepper and an audit key, and migrates its own database
+    # (under data_dir).
     env["HUB_API_KEY_PEPPER"] = secrets.token_urlsafe(32)
+    env["HUB_AUDIT_KEY"] = secrets.token_urlsafe(32)
     env["HUB_DATABASE_URL"] = f"sqlite+aiosqlite:///{data_dir / 'hub.sqlite3'}"
     return env
 

@@ -2,9 +2,9 @@
 
 At each start the demo makes a new P-256 key (ES256), writes its public JWKS in the demo's
 temporary folder, configures the gateway with it (:meth:`DemoIdentityProvider.settings`:
-issuer, audience, JWKS file, a generated API-key pepper, a generated assertion key, a SQLite
-gateway database in the same folder) and mints a token per persona (:mod:`demo.personas`),
-valid 12 hours. Nothing outlives the demo: its folder is removed on exit.
+issuer, audience, JWKS file, a generated API-key pepper and audit key, a generated assertion
+key, a SQLite gateway database in the same folder) and mints a token per persona
+(:mod:`demo.personas`), valid 12 hours. Nothing outlives the demo: its folder is removed on exit.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class DemoIdentityProvider:
         self.jwks_file.write_bytes(orjson.dumps(jwks))
         write_new_key(self.assertion_key_file)
         self._pepper = secrets.token_urlsafe(32)
+        self._audit_key = secrets.token_urlsafe(32)
 
     def settings(self) -> dict[str, Any]:
         """The gateway settings that make it trust this provider (``Settings(**...)``)."""
@@ -53,6 +54,7 @@ class DemoIdentityProvider:
             "jwt_issuer": DEMO_ISSUER,
             "jwt_audience": DEMO_AUDIENCE,
             "api_key_pepper": self._pepper,
+            "audit_key": self._audit_key,
             "assertion_key_file": self.assertion_key_file,
             "database_url": f"sqlite+aiosqlite:///{self.folder / 'hub.sqlite3'}",
         }

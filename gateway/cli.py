@@ -10,6 +10,9 @@ alternance-hub db upgrade                            migrate the gateway databas
 alternance-hub clients add --name N --role R [--organisation O] [--subject S]
                                                      a new API client; prints its key once
 alternance-hub clients list | clients revoke ID      the API clients (never their keys)
+alternance-hub audit purge [--older-than-days N]     remove audit events past their retention
+alternance-hub audit export [--since ISO] [--until ISO] [--output FILE]
+                                                     the audit trail as JSON lines
 alternance-hub --version
 """
 
@@ -64,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.authentication import IdentityConfigError, check_production_identity
     from gateway.logs import configure, uvicorn_logging
+    from gateway.personal_stores import StoreConfigError, check_production_stores
     from gateway.runtime import tune_gc
     from gateway.settings import Settings
 
@@ -83,10 +87,11 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         if not settings.development:
             check_production_identity(settings)
+            check_production_stores(settings)
         if _migrate(settings) != 0:
             return 1
         app = create_app(settings, partners)
-    except IdentityConfigError as error:
+    except (IdentityConfigError, StoreConfigError) as error:
         print(f"serve: {error}", file=sys.stderr)
         return 2
     except (ConfigError, LookupError):
@@ -152,6 +157,16 @@ def _clients(args: argparse.Namespace) -> int:
     if args.action == "list":
         return clients_cli.print_clients(settings)
     return clients_cli.revoke(settings, args.client_id)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from gateway import audit_cli
+    from gateway.settings import Settings
+
+    settings = Settings()
+    if args.action == "purge":
+        return audit_cli.purge(settings, args.older_than_days)
+    return audit_cli.export(settings, args.since, args.until, args.output)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -300,6 +315,22 @@ def parser() -> argparse.ArgumentParser:
     revoke = client_actions.add_parser("revoke", help="refuse a client's key from now on")
     revoke.add_argument("client_id", metavar="ID")
     clients.set_defaults(run=_clients)
+
+    audit = commands.add_parser(
+        "audit", help="the audit trail (HUB_AUDIT_DATABASE_URL): purge, export"
+    )
+    audit_actions = audit.add_subparsers(dest="action", required=True)
+    purge = audit_actions.add_parser("purge", help="remove the events older than the retention")
+    purge.add_argument(
+        "--older-than-days",
+        type=int,
+        help="remove events older than this many days (default HUB_AUDIT_RETENTION_DAYS, 365)",
+    )
+    export_audit = audit_actions.add_parser("export", help="the events as JSON lines")
+    export_audit.add_argument("--since", help="from this ISO 8601 date or instant (UTC if bare)")
+    export_audit.add_argument("--until", help="up to this date or instant, excluded")
+    export_audit.add_argument("--output", "-o", type=Path, help="a file (default stdout)")
+    audit.set_defaults(run=_audit)
     return root
 
 

@@ -32,11 +32,17 @@ def _fail(message: str) -> int:
 
 
 def db_upgrade(settings: Settings) -> int:
-    try:
-        revision = upgrade_url(settings.database_url, settings.database_schema)
-    except (SQLAlchemyError, OSError) as error:
-        return _fail(f"db upgrade: the gateway database did not migrate: {type(error).__name__}")
-    print(f"gateway database at revision {revision}")
+    """Migrate the gateway database, and the audit database when it is another one (the same
+    migrations: its clients and idempotency tables stay empty)."""
+    databases = [("gateway database", settings.database_url, settings.database_schema)]
+    if settings.audit_database_url is not None:
+        databases.append(("audit database", *settings.audit_database))
+    for what, url, schema in databases:
+        try:
+            revision = upgrade_url(url, schema)
+        except (SQLAlchemyError, OSError) as error:
+            return _fail(f"db upgrade: the {what} did not migrate: {type(error).__name__}")
+        print(f"{what} at revision {revision}")
     return 0
 
 

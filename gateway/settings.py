@@ -126,6 +126,33 @@ class Settings(BaseSettings):
         description="how long a replica keeps what it read of an API client (a revocation "
         "takes effect within it); 0: read at every request",
     )
+    # -- audit trail and idempotency (README "The gateway database") --------------------------
+    audit_key: SecretStr | None = Field(
+        None,
+        description="key of the HMAC-SHA-256 pseudonymising the audit trail's record references "
+        "and subjects (32 characters at least); production refuses to start without it, the "
+        "demo generates one",
+    )
+    audit_retention_days: Annotated[int, Field(ge=1, le=36_500)] = Field(
+        365, description="how long audit events are kept: `audit purge` removes older ones"
+    )
+    audit_database_url: str | None = Field(
+        None,
+        description="a database of its own for the audit trail; none: the gateway database",
+    )
+    audit_database_schema: str | None = Field(
+        None,
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        description="PostgreSQL schema of the audit database's tables (with audit_database_url)",
+    )
+    idempotency_ttl_s: Annotated[float, Field(ge=60, le=30 * 86_400)] = Field(
+        86_400.0, description="how long an idempotency key is remembered"
+    )
+    idempotency_lease_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        30.0,
+        description="how long a mutation in progress holds its key; past it a retry takes it "
+        "over as OUTCOME_UNKNOWN (the holder died or hung)",
+    )
     jwks_file: Path | None = Field(None, description="the identity provider's JWKS, a file")
     jwks_url: str | None = Field(None, description="the identity provider's JWKS, a URL")
     jwks_refresh_interval_s: Annotated[float, Field(ge=1, le=3600)] = Field(
@@ -150,6 +177,13 @@ class Settings(BaseSettings):
     @property
     def jwt_algorithm_list(self) -> tuple[str, ...]:
         return tuple(a.strip() for a in self.jwt_algorithms.split(",") if a.strip())
+
+    @property
+    def audit_database(self) -> tuple[str, str | None]:
+        """URL and schema of the audit trail's database: its own, or the gateway database."""
+        if self.audit_database_url is None:
+            return self.database_url, self.database_schema
+        return self.audit_database_url, self.audit_database_schema
 
     @property
     def service_sdl(self) -> bool:

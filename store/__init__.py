@@ -1,4 +1,4 @@
-"""The gateway's own database: API clients today; idempotency records and audit events later.
+"""The gateway's own database: API clients, idempotency records and the audit trail.
 
 It holds nothing a partner owns. The schema is created and changed by the Alembic migrations
 shipped in :mod:`store.migrations` only (:func:`store.migrate.upgrade`), never by

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.database import create_engine, make_sqlite_folder
 
-__all__ = ["current_revision", "head_revision", "upgrade", "upgrade_url"]
+__all__ = ["current_revision", "downgrade", "head_revision", "upgrade", "upgrade_url"]
 
 
 def alembic_config() -> Config:
@@ -41,6 +41,18 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     make_sqlite_folder(engine.url)
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the database of ``engine`` back to ``revision`` (``base``: nothing left)."""
+
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
     async with engine.begin() as connection:
         await connection.run_sync(run)
 

@@ -26,6 +26,7 @@ def demo_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name, value in DEMO_SECRETS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HUB_API_KEY_PEPPER", "p" * 32)
+    monkeypatch.setenv("HUB_AUDIT_KEY", "a" * 32)
     monkeypatch.setenv("HUB_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/hub.sqlite3")
     monkeypatch.setenv("HUB_CFA_BTP_DSN", "sqlite+aiosqlite:///unused.sqlite3")
     monkeypatch.setenv("HUB_CFA_HOTELLERIE_DSN", "sqlite+aiosqlite:///unused.sqlite3")
@@ -134,6 +135,7 @@ def test_serve_logs_the_address_it_listens_on(tmp_path: Path) -> None:
         "HUB_CFA_HOTELLERIE_DSN": f"sqlite+aiosqlite:///{tmp_path}/hotellerie.sqlite3",
         "HUB_LOG_LEVEL": "INFO",
         "HUB_API_KEY_PEPPER": "p" * 32,
+        "HUB_AUDIT_KEY": "a" * 32,
         "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/hub.sqlite3",
     }
     command = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(partners_file())]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.clients import client_by_key_id, insert_client, list_clients, revoke_client
 from store.database import async_url, create_engine
-from store.migrate import current_revision, head_revision, upgrade, upgrade_url
+from store.migrate import current_revision, downgrade, head_revision, upgrade, upgrade_url
 from store.models import ApiClient
 from tests.services import postgres_url
+from tests.store.conftest import STORE_TABLES
 
 COLUMNS = {
     "id",
@@ -29,30 +28,6 @@ COLUMNS = {
     "key_id",
     "key_hash",
 }
-
-
-@pytest.fixture
-async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite:///{tmp_path}/nested/hub.sqlite3")
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def postgres_engine() -> AsyncIterator[tuple[AsyncEngine, str]]:
-    url = postgres_url()
-    schema = f"hub_test_{secrets.token_hex(4)}"
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(f'CREATE SCHEMA "{schema}"')
-        engine = create_engine(url, schema)
-        try:
-            yield engine, schema
-        finally:
-            await engine.dispose()
-    finally:
-        await connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await connection.close()
 
 
 async def _tables(engine: AsyncEngine) -> dict[str, set[str]]:
@@ -80,9 +55,10 @@ async def test_sqlite_is_migrated_to_the_head_and_again_without_change(
     sqlite_engine: AsyncEngine,
 ) -> None:
     await upgrade(sqlite_engine)
-    assert await current_revision(sqlite_engine) == head_revision() == "0001_api_clients"
+    assert await current_revision(sqlite_engine) == head_revision() == "0003_idempotency_records"
     tables = await _tables(sqlite_engine)
-    assert tables["api_clients"] == COLUMNS and set(tables) == {"api_clients", "alembic_version"}
+    assert tables["api_clients"] == COLUMNS
+    assert set(tables) == {"alembic_version", *STORE_TABLES}
     await upgrade(sqlite_engine)  # idempotent: every start runs it
     assert await current_revision(sqlite_engine) == head_revision()
 
@@ -133,3 +109,106 @@ def test_synchronous_urls_get_their_async_driver() -> None:
     assert async_url("postgresql+asyncpg://u@h/db").drivername == "postgresql+asyncpg"
     with pytest.raises(ValueError, match="PostgreSQL"):
         create_engine("sqlite:///x.sqlite3", schema="hub")
+
+
+AUDIT_COLUMNS = {
+    "id",
+    "at",
+    "client_id",
+    "role",
+    "organisation",
+    "subject_ref",
+    "operation",
+    "action",
+    "entity",
+    "outcome",
+}
+IDEMPOTENCY_COLUMNS = {
+    "client_id",
+    "key_hash",
+    "operation",
+    "payload_hash",
+    "state",
+    "result_ref",
+    "client_reference",
+    "attempt",
+    "claimed_until",
+    "created_at",
+    "expires_at",
+}
+
+
+async def _walk_up_and_down(engine: AsyncEngine) -> None:
+    await upgrade(engine, "0001_api_clients")
+    await insert_client(engine, _client())
+    assert set(await _tables(engine)) == {"alembic_version", "api_clients"}
+    await upgrade(engine, "0002_audit_events")
+    tables = await _tables(engine)
+    assert tables["audit_events"] == AUDIT_COLUMNS
+    assert tables["audit_event_records"] == {"event_id", "position", "record_ref"}
+    assert "idempotency_records" not in tables
+    await upgrade(engine)
+    assert (await _tables(engine))["idempotency_records"] == IDEMPOTENCY_COLUMNS
+    # Down one step at a time: each downgrade removes its own tables and nothing else.
+    await downgrade(engine, "0002_audit_events")
+    assert "idempotency_records" not in await _tables(engine)
+    await downgrade(engine, "0001_api_clients")
+    assert set(await _tables(engine)) == {"alembic_version", "api_clients"}
+    assert await client_by_key_id(engine, "0123456789abcdef") is not None  # kept throughout
+    await downgrade(engine, "base")
+    assert "api_clients" not in await _tables(engine)
+    await upgrade(engine)
+    assert await current_revision(engine) == head_revision()
+
+
+async def test_sqlite_migrates_up_from_0001_and_down_again(sqlite_engine: AsyncEngine) -> None:
+    await _walk_up_and_down(sqlite_engine)
+
+
+@pytest.mark.postgres
+async def test_postgresql_migrates_up_from_0001_and_down_again(
+    postgres_engine: tuple[AsyncEngine, str],
+) -> None:
+    await _walk_up_and_down(postgres_engine[0])
+
+
+def test_the_stores_public_api_does_not_change_by_accident() -> None:
+    import store.audit
+    import store.idempotency
+
+    assert set(store.audit.__all__) == {
+        "MAX_PAGE_SIZE",
+        "MIN_AUDIT_KEY_LENGTH",
+        "UNNAMED_OPERATION",
+        "Action",
+        "Actor",
+        "AuditEvent",
+        "AuditFilter",
+        "AuditLog",
+        "AuditPage",
+        "AuditUnavailable",
+        "InvalidAuditEvent",
+        "InvalidCursor",
+        "Outcome",
+        "RecordRef",
+        "audit_key_bytes",
+    }
+    assert set(store.idempotency.__all__) == {
+        "DEFAULT_LEASE_S",
+        "DEFAULT_TTL_S",
+        "Claim",
+        "ClaimLost",
+        "Conflict",
+        "Fresh",
+        "IdempotencyStore",
+        "IdempotencyUnavailable",
+        "InProgress",
+        "InvalidIdempotencyKey",
+        "Replay",
+        "State",
+        "Unknown",
+        "idempotency_subkey",
+    }
+    for module in (store.audit, store.idempotency):
+        for name in module.__all__:
+            assert hasattr(module, name), name
