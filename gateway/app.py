@@ -27,6 +27,7 @@ from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
 from gateway.metrics import render
+from gateway.personal_stores import personal_stores_from_settings
 from gateway.request_metrics import instrument
 from gateway.settings import Settings
 from sources.cache import HubCache
@@ -59,7 +60,14 @@ def create_app(
         settings.max_in_flight, settings.admission_queue, settings.admission_max_wait_s
     )
     identity = identity_from_settings(settings)
-    graphql = HubGraphQL(registry, settings, cache, identity=identity)
+    # Personal data needs its audit trail and mutations their idempotency records; without the
+    # keys they are made with, personal answers and mutations fail closed.
+    stores = (
+        personal_stores_from_settings(settings, identity.engine)
+        if settings.audit_key is not None and settings.api_key_pepper is not None
+        else None
+    )
+    graphql = HubGraphQL(registry, settings, cache, identity=identity, stores=stores)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -96,6 +104,8 @@ def create_app(
         finally:
             await registry.aclose()
             await cache.aclose()
+            if stores is not None:
+                await stores.aclose()
             await identity.aclose()
 
     app = Starlette(
@@ -112,6 +122,7 @@ def create_app(
     app.state.registry = registry
     app.state.cache = cache
     app.state.identity = identity
+    app.state.stores = stores
     app.state.responses = graphql.responses
     app.state.admission = admission
     # The last added runs first: the deadline starts at arrival (a queued request spends its

@@ -25,6 +25,7 @@ from typing import Any, cast
 import orjson
 import strawberry
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -46,6 +47,7 @@ from gateway.error_bodies import (
 )
 from gateway.limits import BodyTooLarge, is_json_media_type
 from gateway.logs import current_request, request_scope
+from gateway.personal_stores import PersonalStores
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from identity.errors import IdentityUnavailable, Unauthenticated
@@ -54,6 +56,7 @@ from resolvers.context import Context
 from sources.cache import HubCache
 from sources.freshness import track
 from sources.registry import SourceRegistry
+from store.audit import Action, AuditUnavailable, Outcome, RecordRef
 
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
@@ -81,6 +84,10 @@ class _Encoded(dict[str, object]):
         self.payload = payload
 
 
+AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
+logger = logging.getLogger(__name__)
+
+
 class HubGraphQL(GraphQL[Context, None]):
     def __init__(
         self,
@@ -89,6 +96,7 @@ class HubGraphQL(GraphQL[Context, None]):
         cache: HubCache | None = None,
         schema: strawberry.Schema | None = None,
         identity: Identity | None = None,
+        stores: PersonalStores | None = None,
         **kwargs: Any,
     ) -> None:
         from resolvers.schema import build_schema
@@ -106,6 +114,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self.registry = registry
         self.settings = settings
         self.identity = identity
+        self.stores = stores
         # Off with the cache: the benchmark's cold mode must execute every request.
         on = settings.response_cache and settings.cache_enabled
         self.responses = ResponseCache(built._schema, cache or registry.cache) if on else None
@@ -206,9 +215,10 @@ class HubGraphQL(GraphQL[Context, None]):
                 context.scope,
             )
         if responses is None or key is None or request_data.query is None:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
+            return await self._audited(context, request_data, result)
         payload = await responses.get(key)
         if payload is not None:
             return _Answered(data=None, errors=None, payload=payload)
@@ -231,6 +241,47 @@ class HubGraphQL(GraphQL[Context, None]):
             inputs,
         )
         return _Answered(data=None, errors=None, payload=encoded)
+
+    async def _audited(
+        self, context: Context, request_data: GraphQLRequestData, result: ExecutionResult
+    ) -> ExecutionResult:
+        """The answer, once every personal read and write it holds is in the audit trail; if
+        the trail cannot be written, no personal data leaves (fail closed)."""
+        if not context.personal_reads:
+            return result
+        audit = self.stores.audit if self.stores is not None else None
+        principal = context.principal
+        try:
+            if audit is None or principal is None:
+                raise AuditUnavailable("no audit trail is configured")
+            scope = current_request()
+            operation = (scope.operation if scope is not None else None) or (
+                request_data.operation_name
+            )
+            for read in context.personal_reads:
+                await audit.record(
+                    principal,
+                    operation=operation,
+                    action=Action(read.action),
+                    entity=read.entity,
+                    records=[
+                        RecordRef(partner, partner_id) for partner, _, partner_id in read.refs
+                    ],
+                    outcome=Outcome(read.outcome),
+                )
+        except AuditUnavailable:
+            logger.error("audit trail unavailable: a personal answer was withheld")
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "the audit trail cannot be written: personal data is not served "
+                        "without it; retry later",
+                        extensions={"code": AUDIT_UNAVAILABLE},
+                    )
+                ],
+            )
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -257,15 +308,22 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> Response:
         response = super().create_response(response_data, sub_response)
         refused = isinstance(response_data, dict) and "data" not in response_data
-        if refused and response_data.get("errors"):  # type: ignore[union-attr]
-            response.status_code = 400  # refused before execution (see process_result)
+        errors = response_data.get("errors") if isinstance(response_data, dict) else None
+        if refused and errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            code = (first.get("extensions") or {}).get("code")
+            # Withheld for want of its audit trail: the gateway's state, not the request's.
+            response.status_code = 503 if code == AUDIT_UNAVAILABLE else 400
         return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         principal = getattr(request.state, "principal", None)
-        return new_context(self.registry, self.settings, principal)
+        context = new_context(self.registry, self.settings, principal)
+        context.idempotency = self.stores.idempotency if self.stores is not None else None
+        context.audit = self.stores.audit if self.stores is not None else None
+        return context
 
     def encode_json(self, data: object) -> bytes:
         payload = data.payload if isinstance(data, _Encoded) else orjson.dumps(data)

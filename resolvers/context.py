@@ -21,6 +21,8 @@ from identity.principal import Principal
 from resolvers import probes
 from sources.budget import RequestCalls
 from sources.registry import PartnerFailure, SourceRegistry
+from store.audit import AuditLog
+from store.idempotency import IdempotencyStore
 
 # The defaults of gateway.settings.Settings, for contexts made without settings (tests).
 MAX_QUERY_COST = 2_500
@@ -57,6 +59,10 @@ class Context:
     # Every personal read of the request, written to the audit trail before the answer leaves
     # (gateway.graphql_view): no audit, no personal answer.
     personal_reads: list[PersonalRead] = field(default_factory=list)
+    # The gateway database's stores (gateway.personal_stores): None where none is configured,
+    # and then mutations fail closed.
+    idempotency: IdempotencyStore | None = None
+    audit: AuditLog | None = None
     _loaders: dict[_LoaderKey, DataLoader[str, Record | None]] = field(default_factory=dict)
     _probe_round: asyncio.Task[probes.Codes] | None = None
 

@@ -18,6 +18,7 @@ from resolvers.application import (
     ApplicationFilter,
     application_connection,
 )
+from resolvers.audit import AccessPage, AuditEventFilter, AuditPage, audit_events, my_access_log
 from resolvers.candidate import Candidate, contracts_of, own_candidate
 from resolvers.contract import Contract, ContractConnection, ContractFilter, contract_connection
 from resolvers.cost import LIST_CALL, LOOKUP, PROBE, about, page_of
@@ -229,6 +230,27 @@ class Query:
             return await contracts_of(info, mine, first, after)
         listed = await personal_page(info, "contract", filters, first, after)
         return contract_connection(info, listed)
+
+    @strawberry.field(
+        description=(
+            "The audit trail (ADMIN): one event per read or write of personal data, newest "
+            "first; records and subjects as keyed hashes, never values."
+        )
+    )
+    async def audit_events(
+        self,
+        info: Info,
+        filter: AuditEventFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> AuditPage:
+        return await audit_events(info, filter, first, after)
+
+    @strawberry.field(description="Who read or changed your file (CANDIDATE): the right of access.")
+    async def my_access_log(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> AccessPage:
+        return await my_access_log(info, first, after)
 
     @strawberry.field(
         description="A candidate by id, if you may see them (else null, as for an unknown id).",

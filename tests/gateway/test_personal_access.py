@@ -228,3 +228,104 @@ async def test_the_holder_centre_opens_the_dossier_others_get_null(
     for role in ("TRAINING_CENTRE_OTHER", "EMPLOYER", "OPCO", None):
         other = await ask(hub, provider, role, DOSSIER, id=walkthrough_candidate())
         assert other["data"]["dossier"] is None, role
+
+
+AUDIT = """query($first: Int) { auditEvents(first: $first) { events {
+  at role organisation operation action entity recordRefs outcome } } }"""
+
+
+async def test_every_personal_read_leaves_one_audit_event_without_values(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    before = await ask(hub, provider, "ADMIN", AUDIT, first=100)
+    assert "errors" not in before, before
+    seen_before = len(before["data"]["auditEvents"]["events"])
+    read = await ask(
+        hub,
+        provider,
+        "TRAINING_CENTRE",
+        "query ReadOne($id: ID!) { candidate(id: $id) { lastName email } }",
+        id=walkthrough_candidate(),
+    )
+    denied = await ask(
+        hub,
+        provider,
+        "TRAINING_CENTRE_OTHER",
+        "query Peek($id: ID!) { candidate(id: $id) { lastName } }",
+        id=walkthrough_candidate(),
+    )
+    after = await ask(hub, provider, "ADMIN", AUDIT, first=100)
+
+    events = after["data"]["auditEvents"]["events"][: -seen_before or None]
+    assert [(e["operation"], e["outcome"]) for e in events] == [
+        ("Peek", "DENIED_AS_MISSING"),
+        ("ReadOne", "OK"),
+    ]
+    assert events[1]["organisation"] == people.BTP_UAI and events[1]["entity"] == "candidate"
+    assert events[0]["recordRefs"] == events[1]["recordRefs"]  # the same record, pseudonymised
+    text = str(events)
+    name = read["data"]["candidate"]["lastName"]
+    assert name not in text and read["data"]["candidate"]["email"] not in text
+    assert denied["data"]["candidate"] is None
+    assert str(people.WALKTHROUGH_CANDIDATE_ID) not in events[1]["recordRefs"]
+
+
+async def test_the_audit_trail_is_for_admin_and_a_candidate_sees_who_read_their_file(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    for role in ("TRAINING_CENTRE", "CANDIDATE", None):
+        refused = await ask(hub, provider, role, AUDIT, first=5)
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    await ask(
+        hub,
+        provider,
+        "TRAINING_CENTRE",
+        "query CentreReads($id: ID!) { candidate(id: $id) { lastName } }",
+        id=walkthrough_candidate(),
+    )
+    log = await ask(
+        hub,
+        provider,
+        "CANDIDATE",
+        "{ myAccessLog(first: 20) { entries { role organisation operation action } } }",
+    )
+    entries = log["data"]["myAccessLog"]["entries"]
+    assert {
+        "role": "TRAINING_CENTRE",
+        "organisation": people.BTP_UAI,
+        "operation": "CentreReads",
+        "action": "READ",
+    } in entries
+
+
+async def test_without_its_audit_trail_no_personal_answer_leaves(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: DemoIdentityProvider
+) -> None:
+    """The audit trail kept in a database that cannot be written (its folder does not
+    exist): a personal read fails closed, a public one goes on."""
+    for name, dsn in (await seed_demo_databases(tmp_path / "erp", None)).items():
+        monkeypatch.setenv(name, dsn)
+    options = provider.settings()
+    await asyncio.to_thread(upgrade_url, options["database_url"])
+    unwritable = f"sqlite+aiosqlite:///{tmp_path}/missing/audit.sqlite3"
+    settings = Settings(development=True, audit_database_url=unwritable, **options)
+    broken = await start_hub(monkeypatch, partners=PERSONAL_PARTNERS, settings=settings)
+    token = provider.credentials()["TRAINING_CENTRE"]["token"]
+    try:
+        withheld = await broken.client.post(
+            "/graphql",
+            json={"query": APPLICATIONS, "variables": {"first": 5}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        personal = withheld.json()
+        public = await ask(
+            broken, provider, "TRAINING_CENTRE", '{ departement(code: "73") { name } }'
+        )
+    finally:
+        await broken.aclose()
+
+    assert withheld.status_code == 503
+    assert "data" not in personal or personal["data"] is None
+    assert personal["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+    assert public["data"]["departement"]["name"] == "Savoie"
