@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from identity.principal import Role
 from resolvers.candidate import own_candidate
+from resolvers.cost import about
 from resolvers.errors import BadUserInput
 from resolvers.personal import principal_of
 from store.audit import (
@@ -68,13 +69,17 @@ class AccessEntry:
 
 @strawberry.type(description="A page of audit events, newest first.")
 class AuditPage:
-    events: list[AuditEntry] = strawberry.field(description="The events of this page.")
+    events: list[AuditEntry] = strawberry.field(
+        description="The events of this page.", directives=[about(50)]
+    )
     next_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
 
 
 @strawberry.type(description="A page of your access log, newest first.")
 class AccessPage:
-    entries: list[AccessEntry] = strawberry.field(description="Who accessed your file.")
+    entries: list[AccessEntry] = strawberry.field(
+        description="Who accessed your file.", directives=[about(50)]
+    )
     next_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
 
 
