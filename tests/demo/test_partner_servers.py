@@ -83,7 +83,9 @@ async def test_the_personal_partners_check_the_assertion_when_given_a_jwks() -> 
             assert (await client.get(akto_url)).status_code == 401
             centre = signer.headers("hub3e", "TRAINING_CENTRE", "0732727T")
             assert (await client.get(hub3e_url, headers={**key, **centre})).status_code == 200
-            opco = signer.headers("akto", "OPCO", "AKTO")
+            exports_audience = signer.headers("akto", "OPCO", "AKTO")  # the CSV block's name
+            assert (await client.get(akto_url, headers=exports_audience)).status_code == 401
+            opco = signer.headers("akto-contrats", "OPCO", "AKTO")
             answer = await client.get(akto_url, headers=opco)
             assert answer.status_code == 200 and answer.json()["contrats"]
     finally:
