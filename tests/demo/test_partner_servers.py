@@ -105,6 +105,17 @@ def test_the_partner_process_hands_the_jwks_to_its_partners() -> None:
         url = f"http://127.0.0.1:{bound['akto']}/api/v1/contrats"
         with httpx.Client(trust_env=False) as client:
             assert client.get(url).status_code == 401
-            assert client.get(url, headers=signer.headers("akto", "OPCO", "AKTO")).is_success
+            assert client.get(
+                url, headers=signer.headers("akto-contrats", "OPCO", "AKTO")
+            ).is_success
     finally:
         partners.stop()
+
+
+def test_a_block_served_by_another_partners_server_follows_its_port() -> None:
+    from demo.run import demo_partners
+
+    partners = demo_partners({"akto": 18_106, "hub3e": 18_105}).partners
+    urls = {name: getattr(partners[name], "base_url", None) for name in partners}
+    assert urls["akto-contrats"] == urls["akto"] == "http://127.0.0.1:18106"
+    assert urls["hub3e"] == "http://127.0.0.1:18105"
