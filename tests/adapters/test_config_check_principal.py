@@ -17,7 +17,6 @@ from tests.adapters.test_config_check import DEMO, make_mistake, only, secrets_s
 __all__ = ["secrets_set"]  # the autouse fixture setting the demo's secrets
 
 
-
 def test_the_demo_declares_it_for_the_partners_that_check_it() -> None:
     partners = parse_partners(tomllib.loads(DEMO)).partners
     for name in ("hub3e", "akto-contrats"):
