@@ -25,7 +25,13 @@ import httpx
 from adapters import acting, deadline
 from adapters.base import Adapter
 from adapters.config import PartnerBase
-from adapters.errors import CircuitOpen, SourceError, SourceRejected, SourceTimeout
+from adapters.errors import (
+    CircuitOpen,
+    PrincipalRefused,
+    SourceError,
+    SourceRejected,
+    SourceTimeout,
+)
 from adapters.filtering import normalise
 from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
@@ -171,6 +177,13 @@ class Source:
             else:
                 self.breaker.release()
                 self.health.record_success()  # it answered: refusing the question is an answer
+                if error.code == PrincipalRefused.code:
+                    # The hub's own credential: worth an operator's look (the partner may not
+                    # know the assertion key yet), never the partner's health.
+                    log.warning(
+                        "partner refused the signed principal",
+                        extra={"partner": self.partner, "code": error.code},
+                    )
             raise
         except BaseException:
             self.breaker.release()

@@ -431,6 +431,7 @@ async def test_the_canary_of_personal_partner_data_reaches_no_log_line(
     assert tokens
     captured = capfd.readouterr()
     lines = json_lines(captured.err) + json_lines(captured.out)
+    assert any(line["msg"] == "partner refused the signed principal" for line in lines)
     for line in lines:
         text = str(line)
         assert canary not in text and canary.lower() not in text.lower()
