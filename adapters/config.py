@@ -215,6 +215,18 @@ HttpAuth = Annotated[
 ]
 
 
+class PrincipalSetting(Strict):
+    """The partner checks who the hub acts for: each call about personal data carries the
+    hub's signed principal assertion (ES256 JWS, ``aud`` = this partner's name, 60 s) in
+    ``header``; see :mod:`identity.assertions` and :mod:`adapters.acting`."""
+
+    header: str = Field(
+        "X-Hub-Principal",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="request header carrying the signed principal assertion",
+    )
+
+
 class PartnerBase(Strict):
     """Settings every partner has, whatever its kind."""
 

@@ -6,7 +6,12 @@
       ├── SourceBadResponse     SOURCE_BAD_RESPONSE: not the shape or size we agreed on
       │     └── SourceRejected  the partner refused the question's values (a 4xx, a GraphQL
       │                         request error): the client's problem, ``partner_fault`` False
-      └── CircuitOpen           CIRCUIT_OPEN: too many recent failures, partner not called
+      ├── CircuitOpen           CIRCUIT_OPEN: too many recent failures, partner not called
+      ├── PrincipalRequired     PRINCIPAL_REQUIRED: a personal call with no principal to act
+      │                         for; refused before any request leaves, ``partner_fault`` False
+      └── PrincipalRefused      PRINCIPAL_REFUSED: the partner refused the hub's signed
+                                principal (401/403 to a call carrying it): the hub's credential
+                                problem, ``partner_fault`` False
     ConfigError                 a partners file that cannot be used
 
 Catch broad (``SourceError``), recover narrow. ``partner_fault`` says whether the failure is
@@ -59,6 +64,24 @@ class SourceRejected(SourceBadResponse):
 
 class CircuitOpen(SourceError):
     code = "CIRCUIT_OPEN"
+
+
+class PrincipalRequired(SourceError):
+    """A call about personal data with no principal to act for (an anonymous request, or no
+    assertion key to vouch with): no partner holding personal data is called for it."""
+
+    code = "PRINCIPAL_REQUIRED"
+    partner_fault = False
+
+
+class PrincipalRefused(SourceError):
+    """The partner answered 401/403 to a call carrying the hub's signed principal: the
+    assertion did not verify there (its key not yet known to the partner, a clock too far
+    off). The hub's credential problem, not the partner's health: not counted by the breaker,
+    and not retried (the same assertion would be refused the same way)."""
+
+    code = "PRINCIPAL_REFUSED"
+    partner_fault = False
 
 
 class ConfigError(Exception):

@@ -72,8 +72,16 @@ from graphql import (
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from adapters import acting
 from adapters.base import DeclaredEndpoints
-from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PartnerBase, Strict
+from adapters.config import (
+    EntityMapping,
+    HttpPartnerBase,
+    ListSort,
+    PartnerBase,
+    PrincipalSetting,
+    Strict,
+)
 from adapters.errors import SourceBadResponse, SourceRejected
 from adapters.filtering import matcher
 from adapters.http import PartnerHttp, make_client
@@ -384,6 +392,11 @@ class GraphqlPartner(HttpPartnerBase):
     health_query: str = Field(
         "query Health { __typename }", description="the query `probe` sends for /readyz"
     )
+    principal: PrincipalSetting | None = Field(
+        None,
+        description="the partner checks who the hub acts for: its calls about personal data "
+        "carry the hub's signed principal assertion in this header",
+    )
     entities: dict[str, GraphqlEntity]
 
     _query = field_validator("health_query")(_check_query)
@@ -568,6 +581,10 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
 
     async def list(self, query: ListQuery) -> Page:
         entity = self._entity(query.entity)
+        with acting.on_behalf(self.partner, self.graphql.principal, query.entity):
+            return await self._list(entity, query)
+
+    async def _list(self, entity: GraphqlEntity, query: ListQuery) -> Page:
         if entity.list is None:
             return Page([], total=0, positions=[], end=query.resume, total_exact=True)
         spec = entity.list
@@ -607,6 +624,12 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
         spec = self._entity(entity)
         if key not in self.lookup_keys(entity):
             raise ValueError(f"{self.partner} cannot look {entity} up by {key}")
+        with acting.on_behalf(self.partner, self.graphql.principal, entity):
+            return await self._lookup(entity, spec, key, values)
+
+    async def _lookup(
+        self, entity: str, spec: GraphqlEntity, key: str, values: Sequence[str]
+    ) -> LookupResult:
         wanted = list(dict.fromkeys(v for v in values if v))
         if not wanted:
             return {}

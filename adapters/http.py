@@ -9,9 +9,11 @@
 - a read is retried once with jitter on a retryable failure, honouring ``Retry-After`` when it
   fits the time left (the call's deadline, :mod:`adapters.deadline`); a mutation
   (``idempotent=False``) is never retried;
+- a call made on behalf of a principal carries its signed assertion (:mod:`adapters.acting`);
 - a status is classified once: 5xx and 429 are the partner unavailable, 401/403 a credential it
-  refuses, a 4xx in :data:`_REFUSED_STATUS` the partner refusing the question's values
-  (:class:`SourceRejected`: the client's problem, not counted by the breaker);
+  refuses (:class:`PrincipalRefused` when the call carried the signed principal: the hub's
+  problem, not counted by the breaker), a 4xx in :data:`_REFUSED_STATUS` the partner refusing
+  the question's values (:class:`SourceRejected`: the client's problem, not counted either);
 - nothing of the partner's body or of the request's values reaches an error message.
 
 The overall deadline is *not* here: httpx timeouts are per read, so the source registry wraps
@@ -33,10 +35,11 @@ import aiohttp
 import httpx
 import orjson
 
-from adapters import deadline
+from adapters import acting, deadline
 from adapters.auth import build_auth
 from adapters.config import HttpPartnerBase
 from adapters.errors import (
+    PrincipalRefused,
     SourceBadResponse,
     SourceError,
     SourceRejected,
@@ -93,6 +96,13 @@ def _retry_after(response_headers: httpx.Headers) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date: not worth honouring inside a request budget
+
+
+def _with_principal(partner: str, headers: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """``headers`` and, for a call made on behalf of a principal, its signed assertion (a fresh
+    one per request, retries included: it lives 60 s)."""
+    signed = acting.outbound_headers(partner)
+    return {**(headers or {}), **signed} if signed else headers
 
 
 def _refused(error: httpx.TimeoutException) -> bool:
@@ -201,6 +211,12 @@ class PartnerHttp:
                 self.partner, f"HTTP {status}", retry_after=_retry_after(answer.headers)
             )
         if status in (401, 403):
+            if acting.carrying(self.partner) is not None:
+                # The call carried the hub's signed principal: most likely what was refused
+                # (the partner does not know the key yet, or the clocks disagree).
+                return PrincipalRefused(
+                    self.partner, f"HTTP {status}: the signed principal was refused"
+                )
             return SourceUnavailable(self.partner, f"HTTP {status}: credential refused")
         if status in _REFUSED_STATUS:
             return SourceRejected(self.partner, f"HTTP {status}: the partner refused the question")
@@ -222,6 +238,7 @@ class PartnerHttp:
         if json is not None:
             content = orjson.dumps(json)
             headers = {**(headers or {}), "Content-Type": "application/json"}
+        headers = _with_principal(self.partner, headers)
         with self._network_errors():
             request = self.client.build_request(
                 method, url, params=params, headers=headers, content=content
@@ -287,6 +304,7 @@ class PartnerHttp:
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
         self.calls += 1
+        headers = _with_principal(self.partner, headers)
         with self._network_errors():
             request = self.client.build_request(method, url, params=params, headers=headers)
             response = await self.client.send(request, stream=True)

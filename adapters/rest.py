@@ -35,7 +35,7 @@ from urllib.parse import quote
 import httpx
 from cachetools import LRUCache
 
-from adapters import request_memo
+from adapters import acting, request_memo
 from adapters.base import DeclaredEndpoints
 from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse, SourceRejected
@@ -60,8 +60,17 @@ from adapters.rest_config import (
     RestPartner,
 )
 from adapters.rest_paging import ListWalk
-from adapters.syntax import lookup_key_path
-from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Record, SortOrder, field_at
+from adapters.syntax import DATA_CLASSES, lookup_key_path
+from adapters.types import (
+    DataClass,
+    GeoFilter,
+    ListQuery,
+    LookupResult,
+    Page,
+    Record,
+    SortOrder,
+    field_at,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +140,10 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
 
     async def list(self, query: ListQuery) -> Page:
         spec = self._entity(query.entity)
+        with acting.on_behalf(self.partner, self.rest.principal, query.entity):
+            return await self._list(spec, query)
+
+    async def _list(self, spec: RestEntity, query: ListQuery) -> Page:
         want = min(query.limit, self.rest.max_items)
         if spec.list is None or want <= 0:
             return Page(records=[])
@@ -157,6 +170,12 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
         spec = self._entity(entity)
         if key not in self.lookup_keys(entity):
             raise ValueError(f"{self.partner} cannot look {entity} up by {key}")
+        with acting.on_behalf(self.partner, self.rest.principal, entity):
+            return await self._lookup(entity, spec, key, values)
+
+    async def _lookup(
+        self, entity: str, spec: RestEntity, key: str, values: Sequence[str]
+    ) -> LookupResult:
         wanted = builtins.list(dict.fromkeys(str(v) for v in values if str(v)))
         if not wanted:
             return {}
@@ -255,7 +274,8 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
             )
             return
         for name, spec in self.rest.entities.items():
-            if spec.list is not None:
+            # A personal list is read on behalf of someone only: a probe acts for no one.
+            if spec.list is not None and DATA_CLASSES.get(name) is not DataClass.PERSONAL:
                 await self.list(ListQuery(name, {}, 1))
                 return
         # Look-ups only, no health path: any answer but an error or a refused credential will do.
@@ -272,8 +292,9 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
         """GET and parse, once per request for the same path and parameters; with
         ``revalidate``, reuse the last body on a 304."""
         key = (path, tuple(params))
+        # Two calls of one request on behalf of other claims get answers of their own.
         return await request_memo.once(
-            ("GET", self.partner, key, ok),
+            ("GET", self.partner, key, ok, acting.carrying(self.partner)),
             functools.partial(self._fetch_json, path, params, ok, revalidate),
         )
 
@@ -303,7 +324,7 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
 
     async def _post_json(self, path: str, params: Params, ok: frozenset[int]) -> _Json:
         return await request_memo.once(
-            ("POST", self.partner, path, tuple(params), ok),
+            ("POST", self.partner, path, tuple(params), ok, acting.carrying(self.partner)),
             functools.partial(self._post_for_json, path, params, ok),
         )
 

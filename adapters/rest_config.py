@@ -25,8 +25,9 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from adapters.config import EntityMapping, HttpPartnerBase, ListSort, Strict
-from adapters.syntax import ENTITIES, LOOKUP_KEYS, lookup_key_path
+from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PrincipalSetting, Strict
+from adapters.syntax import DATA_CLASSES, ENTITIES, LOOKUP_KEYS, lookup_key_path
+from adapters.types import DataClass
 
 
 class NoPagination(Strict):
@@ -136,6 +137,11 @@ class RestEntity(EntityMapping):
 class RestPartner(HttpPartnerBase):
     kind: Literal["rest"]
     health_path: str | None = Field(None, description="GET this path for /readyz")
+    principal: PrincipalSetting | None = Field(
+        None,
+        description="the partner checks who the hub acts for: its calls about personal data "
+        "carry the hub's signed principal assertion in this header",
+    )
     entities: dict[str, RestEntity]
 
     @model_validator(mode="after")
@@ -162,6 +168,15 @@ def _lookup_problems(
     if entity not in ENTITIES:
         return []  # an unknown entity is reported once, by the partners file loader
     found: list[tuple[tuple[str | int, ...], str, str, str]] = []
+    if spec.etag and DATA_CLASSES[entity] is DataClass.PERSONAL:
+        found.append(
+            (
+                ("entities", entity, "etag"),
+                "personal_etag",
+                "a personal answer is never kept across requests",
+                "remove `etag`: revalidation keeps the last body in process memory",
+            )
+        )
     for key, how in spec.lookups.items():
         where: tuple[str | int, ...] = ("entities", entity, "lookups", key)
         path = lookup_key_path(key)

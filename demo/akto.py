@@ -143,7 +143,7 @@ def _demo_exports() -> tuple[bytes, bytes]:
 def create_app(
     latency_ms: float = 0,
     assertion_jwks: dict[str, Any] | None = None,
-    audience: str = "akto",
+    audience: str = akto_contracts.AUDIENCE,
     canary: str | None = None,
 ) -> Starlette:
     """AKTO; ``assertion_jwks`` (the hub's public keys) makes the contracts API require a valid

@@ -18,8 +18,8 @@ the employer's own OPCO (AKTO for hotels and restaurants, Constructys for buildi
 **Who sees what** (when the app has a JWKS, every route here needs a valid assertion, else 401):
 OPCO the contracts it funds (``org`` = its code, ``AKTO``); TRAINING_CENTRE those whose
 ``organismeFormation`` UAI or SIRET is its ``org``; EMPLOYER those whose ``employeur.siret`` is
-its ``org``; CANDIDATE those whose ``alternant.ine`` is its ``sub`` (AKTO knows apprentices by
-their INE, not by a centre's candidate id: a hub sends the INE it matched as ``sub``);
+its ``org``; CANDIDATE those whose ``alternant.ine`` is the ``ine`` claim the hub vouches for
+(AKTO knows apprentices by their INE, not by a centre's candidate id), or its ``sub``;
 OBSERVATORY and ADMIN none. A contract one may not see is answered as a missing one.
 """
 
@@ -41,6 +41,9 @@ from demo.personal import PersonalDataset
 from demo.principal import AssertionVerifier, Principal, principal_of
 
 CONTRACTS_PATH = "/api/v1/contrats"
+AUDIENCE = "akto-contrats"
+"""The contracts API's name in the partners file (the CSV exports are ``akto``): the audience
+its assertions are addressed to."""
 DEFAULT_SIZE = 50
 MAX_SIZE = 200
 PARAMS = ("page", "taille", "siret", "uai", "ine")
@@ -109,7 +112,8 @@ def sees(who: Principal | None, body: dict[str, Any]) -> bool:
     if who.role == "EMPLOYER":
         return bool(body["employeur"]["siret"] == who.org)
     if who.role == "CANDIDATE":
-        return body["alternant"]["ine"] is not None and body["alternant"]["ine"] == who.sub
+        ine = body["alternant"]["ine"]
+        return ine is not None and ine in (who.ine, who.sub)
     return False
 
 
@@ -171,4 +175,4 @@ def routes(
     ]
 
 
-__all__ = ["CONTRACTS_PATH", "render_contract", "routes", "sees"]
+__all__ = ["AUDIENCE", "CONTRACTS_PATH", "render_contract", "routes", "sees"]

@@ -120,7 +120,7 @@ class Hub3ePeople:
             )
         if who.role == "CANDIDATE":
             ine = self.people.persons[file.person_key].ine if file.knows_ine else None
-            return who.sub == file.id or (ine is not None and who.sub == ine)
+            return who.sub == file.id or (ine is not None and ine in (who.sub, who.ine))
         return False
 
     def sees_placement(self, who: Principal | None, placement: Placement) -> bool:

@@ -62,6 +62,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "alpes-emploi": 8108,
     "jobs-montagne": 8109,
 }
+SERVED_BY: dict[str, str] = {"akto-contrats": "akto"}
+"""Blocks of the partners file served by another partner's server: AKTO's contracts API (a
+REST block) shares the server of its CSV exports (a feed block)."""
 PERSONAL_PARTNERS = frozenset({"hub3e", "akto"})
 """The HTTP partners serving personal data, which check the signed principal (the ERPs are
 databases: the hub's policy alone guards them)."""

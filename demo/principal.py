@@ -3,7 +3,8 @@
 Each call a hub makes on behalf of a principal carries ``X-Hub-Principal: <compact JWS>``,
 ES256 only, with ``kid``; claims ``iss`` = ``alternance-hub``, ``aud`` = the partner's name in
 the partners file, ``sub``, ``role``, ``org``, ``iat``, ``exp`` (at most 60 s after ``iat``),
-``jti``. The partner holds the hub's public keys as a JWKS. Usage::
+``jti``; and what the hub vouches for besides, ``ine`` (the apprentice a CANDIDATE principal
+was matched to, by INE). The partner holds the hub's public keys as a JWKS. Usage::
 
     verifier = AssertionVerifier(jwks, audience="akto")
     principal = verifier.verify(request.headers.get(PRINCIPAL_HEADER))  # None: answer 401
@@ -41,6 +42,7 @@ class Principal:
     role: str
     org: str
     sub: str
+    ine: str | None = None  # vouched by the hub: the apprentice a CANDIDATE was matched to
 
 
 class AssertionVerifier:
@@ -98,7 +100,10 @@ def _principal(claims: dict[str, Any]) -> Principal | None:
         return None
     if exp - iat > MAX_LIFETIME_S:
         return None
-    return Principal(role=str(role), org=org, sub=sub)
+    ine = claims.get("ine")
+    return Principal(
+        role=str(role), org=org, sub=sub, ine=ine if isinstance(ine, str) and ine else None
+    )
 
 
 __all__ = ["ISSUER", "PRINCIPAL_HEADER", "AssertionVerifier", "Principal", "principal_of"]

@@ -149,10 +149,12 @@ def free_port() -> int:
 
 def demo_partners(ports: dict[str, int]) -> PartnersFile:
     """The demo's partners file, with each simulated HTTP partner at its actual port."""
+    from demo.partner_servers import SERVED_BY
+
     data = tomllib.loads(partners_file().read_text(encoding="utf-8"))
-    for name, port in ports.items():
-        block = data["partners"].get(name)
-        if block is not None and "base_url" in block:
+    for name, block in data["partners"].items():
+        port = ports.get(SERVED_BY.get(name, name))
+        if port is not None and "base_url" in block:
             block["base_url"] = f"http://127.0.0.1:{port}"
     return parse_partners(data, str(partners_file()))
 

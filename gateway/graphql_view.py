@@ -34,6 +34,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from adapters import acting
 from gateway import graphiql, instrumentation
 from gateway.authentication import Identity, refusal
 from gateway.client_errors import document_hash, format_errors, is_request_error, operation_name
@@ -160,7 +161,11 @@ class HubGraphQL(GraphQL[Context, None]):
             # than ignored (a client sending one expects to be someone).
             return refusal(Unauthenticated("identity_off"))
         request.state.principal = principal
-        return await self.run(request)
+        # Everything the request runs acts for its principal: personal partner calls carry
+        # it, signed with the key loaded once at start-up (never per request).
+        signer = self.identity.assertions if self.identity is not None else None
+        with acting.scoped(principal, signer):
+            return await self.run(request)
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData:
         if not is_json_media_type((request.content_type or "").encode("latin-1")):

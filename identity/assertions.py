@@ -18,6 +18,7 @@ import hashlib
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "ASSERTION_HEADER",
     "ASSERTION_ISSUER",
     "ASSERTION_TTL_S",
+    "STANDARD_CLAIMS",
     "AssertionSigner",
     "write_new_key",
 ]
@@ -42,6 +44,8 @@ ASSERTION_HEADER = "X-Hub-Principal"
 ASSERTION_ISSUER = "alternance-hub"
 ASSERTION_ALGORITHM = "ES256"
 ASSERTION_TTL_S = 60
+STANDARD_CLAIMS = frozenset({"iss", "aud", "sub", "role", "org", "iat", "exp", "jti", "nbf"})
+"""Claims the contract defines: what the hub vouches for beyond them never replaces them."""
 
 
 class AssertionSigner:
@@ -60,10 +64,23 @@ class AssertionSigner:
             raise ValueError("the assertion key must be an EC private key (PEM)")
         return cls(key)
 
-    def sign(self, principal: Principal, partner: str, now: float | None = None) -> str:
-        """The assertion that the hub calls ``partner`` on behalf of ``principal``."""
+    def sign(
+        self,
+        principal: Principal,
+        partner: str,
+        now: float | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> str:
+        """The assertion that the hub calls ``partner`` on behalf of ``principal``.
+
+        ``extra``: claims the hub vouches for besides the principal (``ine``: the apprentice a
+        CANDIDATE principal was matched to); a standard claim there is ignored, never used.
+        """
         issued = int(time.time() if now is None else now)
         claims: dict[str, Any] = {
+            name: value for name, value in (extra or {}).items() if name not in STANDARD_CLAIMS
+        }
+        claims |= {
             "iss": ASSERTION_ISSUER,
             "aud": partner,
             "sub": principal.subject or principal.client_id or principal.token_id or "",

@@ -22,10 +22,16 @@ from typing import Any, TypeVar
 
 import httpx
 
-from adapters import deadline
+from adapters import acting, deadline
 from adapters.base import Adapter
 from adapters.config import EntityMapping, PartnerBase
-from adapters.errors import CircuitOpen, SourceError, SourceRejected, SourceTimeout
+from adapters.errors import (
+    CircuitOpen,
+    PrincipalRefused,
+    SourceError,
+    SourceRejected,
+    SourceTimeout,
+)
 from adapters.filtering import normalise
 from adapters.partners_file import PartnersFile
 from adapters.registry import build_adapter
@@ -176,6 +182,13 @@ class Source:
             else:
                 self.breaker.release()
                 self.health.record_success()  # it answered: refusing the question is an answer
+                if error.code == PrincipalRefused.code:
+                    # The hub's own credential: worth an operator's look (the partner may not
+                    # know the assertion key yet), never the partner's health.
+                    log.warning(
+                        "partner refused the signed principal",
+                        extra={"partner": self.partner, "code": error.code},
+                    )
             raise
         except BaseException:
             self.breaker.release()
@@ -340,7 +353,12 @@ class SourceRegistry:
     async def _list_call(self, source: Source, query: ListQuery) -> tuple[Page, float | None]:
         data_class = DATA_CLASSES[query.entity]
         shareable = data_class != DataClass.PERSONAL
+        # Personal data is read on behalf of someone only: refused here, before the partner's
+        # breaker, bulkhead or budget see a call that never leaves.
+        who = acting.require(source.partner, query.entity)
         parts = (source.partner, *query.cache_key_parts())
+        if who is not None:
+            parts = (*parts, who.fingerprint())  # other vouched claims, another answer
 
         async def load() -> Page:
             budget.spend(source.partner)
@@ -467,6 +485,7 @@ class SourceRegistry:
         """Look-ups of one partner: cached values served, the misses fetched in one batch."""
         data_class = DATA_CLASSES[entity]
         ttl = source.config.cache.ttl_s
+        who = acting.require(source.partner, entity)  # personal: on behalf of someone only
         use_cache = (
             self.caching and source.config.cache.enabled and data_class != DataClass.PERSONAL
         )
@@ -497,12 +516,18 @@ class SourceRegistry:
             return await source.call(lambda: source.adapter.lookup(entity, key, missing))
 
         try:
-            fetched = await budget.retry_if_not_ours(
-                self.cache.single_flight,
-                "lookup_batch",
-                (source.partner, entity, key, sorted(missing)),
-                load,
-            )
+            if who is None:
+                fetched = await budget.retry_if_not_ours(
+                    self.cache.single_flight,
+                    "lookup_batch",
+                    (source.partner, entity, key, sorted(missing)),
+                    load,
+                )
+            else:
+                # Never joined with another request's flight: its principal may see other
+                # records. Within this request, the same look-up is made once.
+                flight = ("lookup_batch", source.partner, entity, key, tuple(sorted(missing)))
+                fetched = await budget.memoised((*flight, who.fingerprint()), load)
         except SourceRejected:
             # The partner refused the keys (the client's problem, not counted by the breaker):
             # each is answered as missing, and nothing is cached.

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from demo import akto
+from demo import akto, akto_contracts
 from demo import people as fixtures
 from demo.personal import personal_dataset
 from tests.demo.assertions import Signer, bad_assertions
@@ -24,7 +24,7 @@ def signer() -> Signer:
 
 
 def as_(signer: Signer, role: str, org: str = "", sub: str = "user-1") -> dict[str, str]:
-    return signer.headers("akto", role, org, sub)
+    return signer.headers(akto_contracts.AUDIENCE, role, org, sub)
 
 
 async def every_contract(
@@ -125,7 +125,7 @@ async def test_with_a_jwks_no_assertion_or_a_bad_one_is_401(
     paths = (PATH, f"{PATH}/{fixtures.WALKTHROUGH_DECA_NUMBER}")
     for path in paths:
         assert (await client.get(path)).status_code == 401
-        for case, token in bad_assertions(signer, "akto", "OPCO", "AKTO").items():
+        for case, token in bad_assertions(signer, akto_contracts.AUDIENCE, "OPCO", "AKTO").items():
             answer = await client.get(path, headers={"X-Hub-Principal": token})
             assert answer.status_code == 401, (path, case)
     hub3e_audience = signer.headers("hub3e", "OPCO", "AKTO")  # another partner's assertion

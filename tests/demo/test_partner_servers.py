@@ -83,7 +83,9 @@ async def test_the_personal_partners_check_the_assertion_when_given_a_jwks() -> 
             assert (await client.get(akto_url)).status_code == 401
             centre = signer.headers("hub3e", "TRAINING_CENTRE", "0732727T")
             assert (await client.get(hub3e_url, headers={**key, **centre})).status_code == 200
-            opco = signer.headers("akto", "OPCO", "AKTO")
+            exports_audience = signer.headers("akto", "OPCO", "AKTO")  # the CSV block's name
+            assert (await client.get(akto_url, headers=exports_audience)).status_code == 401
+            opco = signer.headers("akto-contrats", "OPCO", "AKTO")
             answer = await client.get(akto_url, headers=opco)
             assert answer.status_code == 200 and answer.json()["contrats"]
     finally:
@@ -103,6 +105,17 @@ def test_the_partner_process_hands_the_jwks_to_its_partners() -> None:
         url = f"http://127.0.0.1:{bound['akto']}/api/v1/contrats"
         with httpx.Client(trust_env=False) as client:
             assert client.get(url).status_code == 401
-            assert client.get(url, headers=signer.headers("akto", "OPCO", "AKTO")).is_success
+            assert client.get(
+                url, headers=signer.headers("akto-contrats", "OPCO", "AKTO")
+            ).is_success
     finally:
         partners.stop()
+
+
+def test_a_block_served_by_another_partners_server_follows_its_port() -> None:
+    from demo.run import demo_partners
+
+    partners = demo_partners({"akto": 18_106, "hub3e": 18_105}).partners
+    urls = {name: getattr(partners[name], "base_url", None) for name in partners}
+    assert urls["akto-contrats"] == urls["akto"] == "http://127.0.0.1:18106"
+    assert urls["hub3e"] == "http://127.0.0.1:18105"

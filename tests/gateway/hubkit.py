@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from adapters.partners_file import parse_partners
 from demo.faults import FaultInjector
-from demo.partner_servers import PARTNER_APPS
+from demo.partner_servers import PARTNER_APPS, SERVED_BY
 from demo.run import partners_file
 from demo.secrets import DEMO_SECRETS
 from gateway.app import create_app
@@ -78,7 +78,10 @@ async def start_hub(
     partners: Iterable[str] = SKELETON_PARTNERS,
     settings: Settings | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    apps: Mapping[str, Any] | None = None,
 ) -> Hub:
+    """A gateway over the demo blocks ``partners``; ``apps`` replaces the partner app of a
+    block (one built with the hub's JWKS, say), else each is the demo's default app."""
     for name, value in DEMO_SECRETS.items():
         monkeypatch.setenv(name, value)
     names = list(partners)
@@ -86,8 +89,21 @@ async def start_hub(
     for partner, changes in (overrides or {}).items():
         document["partners"][partner] = {**document["partners"][partner], **changes}
     config = parse_partners(document)
-    apps = {n: PARTNER_APPS[n]() for n in names if n in PARTNER_APPS}
-    faults = {n: FaultInjector(app) for n, app in apps.items()}
+    given = dict(apps or {})
+    built: dict[str, Any] = {}
+    for n in names:
+        served_by = SERVED_BY.get(n, n)  # akto-contrats is served by the akto app
+        if n in given:
+            built[n] = given[n]
+        elif served_by in given:
+            built[n] = given[served_by]
+        elif served_by in built:
+            built[n] = built[served_by]
+        elif served_by in PARTNER_APPS:
+            built[n] = built[served_by] = PARTNER_APPS[served_by]()
+    partner_apps = {n: app for n, app in built.items() if n in names}
+    by_app: dict[int, FaultInjector] = {}
+    faults = {n: by_app.setdefault(id(app), FaultInjector(app)) for n, app in partner_apps.items()}
     transports = {
         n: httpx.ASGITransport(app=fault)  # type: ignore[arg-type]
         for n, fault in faults.items()
@@ -96,4 +112,4 @@ async def start_hub(
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://hub.test", timeout=30
     )
-    return Hub(app, apps, faults, client)
+    return Hub(app, partner_apps, faults, client)

@@ -99,3 +99,16 @@ def test_keys_other_than_p256_are_refused(tmp_path: Path) -> None:
         )
         with pytest.raises(ValueError):
             AssertionSigner.from_pem_file(path)
+
+
+def test_vouched_claims_travel_but_never_replace_the_standard_ones(
+    signer: AssertionSigner,
+) -> None:
+    principal = Principal(Role.CANDIDATE, "0732727T", "1")
+    token = signer.sign(
+        principal, "akto-contrats", extra={"ine": "1234567890A", "sub": "someone", "aud": "x"}
+    )
+    claims = _verify(signer, token, "akto-contrats")
+    assert claims["ine"] == "1234567890A"
+    assert (claims["sub"], claims["aud"]) == ("1", "akto-contrats")
+    assert "ine" not in _verify(signer, signer.sign(principal, "akto-contrats"), "akto-contrats")
