@@ -10,13 +10,15 @@ page, after the same partner call.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
 from strawberry.types import Info
 
+from adapters import acting
 from adapters.types import Record
-from identity.principal import Principal
+from identity.principal import Principal, Role
 from resolvers.context import PersonalRead
 from resolvers.ids import GlobalId
 from resolvers.listing import Listed, list_records
@@ -68,7 +70,8 @@ async def personal_page(
     narrowed = policy.within(filters, rules) if rules is not None else None
     if narrowed is None:
         return nothing()
-    listed = await list_records(info, entity, narrowed, first, after, partners, whole)
+    with _vouching(principal, facts):
+        listed = await list_records(info, entity, narrowed, first, after, partners, whole)
     listed.items = [
         (cursor, record)
         for cursor, record in listed.items
@@ -109,6 +112,16 @@ def note_read(info: Info, entity: str, records: list[Record]) -> None:
     if records:
         refs = tuple((r.owner.partner, entity, r.owner.partner_id) for r in records)
         info.context.personal_reads.append(PersonalRead("READ", entity, refs))
+
+
+def _vouching(principal: Principal | None, facts: Facts) -> contextlib.AbstractContextManager[None]:
+    """A candidate's INE, read from the file its centre holds, is vouched for in the calls
+    made for them: owners that name apprentices by INE (the OPCO) match them by it."""
+    if principal is None or principal.role is not Role.CANDIDATE or not facts.ine:
+        return contextlib.nullcontext()
+    if acting.current() is None:  # no signer: such owners are not called at all
+        return contextlib.nullcontext()
+    return acting.vouched(ine=facts.ine)
 
 
 def visible(info: Info, entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:

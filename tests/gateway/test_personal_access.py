@@ -13,17 +13,18 @@ from typing import Any
 
 import pytest
 
-from demo import people
+from demo import akto, hub3e, people
 from demo.cfa_erp import seed_demo_databases
 from demo.identity_provider import DemoIdentityProvider
 from gateway.settings import Settings
+from identity.assertions import AssertionSigner
 from resolvers.ids import decode_global_id, global_id
 from store.migrate import upgrade_url
 from tests.gateway.hubkit import Hub, start_hub
 from tests.gateway.metrics_text import samples
 
 ERPS = ("cfa-btp", "cfa-hotellerie")
-PERSONAL_PARTNERS = (*ERPS, "sirene")
+PERSONAL_PARTNERS = (*ERPS, "hub3e", "akto-contrats", "sirene")
 
 APPLICATIONS = """query($first: Int) { applications(first: $first) {
   totalCount edges { node { id status history { status at } employer { siret }
@@ -47,9 +48,20 @@ async def hub(
     options = provider.settings()
     await asyncio.to_thread(upgrade_url, options["database_url"])
     settings = Settings(development=True, **options)
-    started = await start_hub(monkeypatch, partners=PERSONAL_PARTNERS, settings=settings)
+    started = await start_hub(
+        monkeypatch, partners=PERSONAL_PARTNERS, settings=settings, apps=checking_apps(provider)
+    )
     yield started
     await started.aclose()
+
+
+def checking_apps(provider: DemoIdentityProvider) -> dict[str, Any]:
+    """Hub3E and AKTO as the demo runs them: checking the hub's signed principal."""
+    jwks = AssertionSigner.from_pem_file(provider.assertion_key_file).jwks()
+    return {
+        "hub3e": hub3e.create_app(assertion_jwks=jwks),
+        "akto-contrats": akto.create_app(assertion_jwks=jwks),
+    }
 
 
 async def ask(
@@ -81,7 +93,8 @@ async def test_a_centre_lists_its_own_applications_only(
     assert "errors" not in answer, answer.get("errors")
     edges = answer["data"]["applications"]["edges"]
     assert len(edges) == 50
-    assert {p["partner"] for e in edges for p in e["node"]["provenance"]} == {"cfa-btp"}
+    # Its own ERP's, and Hub3E's placements of its candidates; never the other centre's ERP.
+    assert {p["partner"] for e in edges for p in e["node"]["provenance"]} <= {"cfa-btp", "hub3e"}
     for edge in edges:
         history = [step["at"] for step in edge["node"]["history"]]
         assert history == sorted(history)  # oldest first, whatever order the ERP gave
@@ -156,7 +169,7 @@ async def test_an_employer_sees_the_applications_addressed_to_it_without_birth_d
     edges = answer["data"]["applications"]["edges"]
     assert edges, "the walkthrough employer has applications at both centres"
     assert {e["node"]["employer"]["siret"] for e in edges} == {people.WALKTHROUGH_EMPLOYER_SIRET}
-    assert {p["partner"] for e in edges for p in e["node"]["provenance"]} == set(ERPS)
+    assert {p["partner"] for e in edges for p in e["node"]["provenance"]} >= set(ERPS)
     assert all(e["node"]["candidate"]["lastName"] for e in edges)
     assert all(e["node"]["candidate"]["birthDate"] is None for e in edges)
     assert direct["data"]["candidate"] is None  # a candidate only through an application
@@ -310,7 +323,9 @@ async def test_without_its_audit_trail_no_personal_answer_leaves(
     await asyncio.to_thread(upgrade_url, options["database_url"])
     unwritable = f"sqlite+aiosqlite:///{tmp_path}/missing/audit.sqlite3"
     settings = Settings(development=True, audit_database_url=unwritable, **options)
-    broken = await start_hub(monkeypatch, partners=PERSONAL_PARTNERS, settings=settings)
+    broken = await start_hub(
+        monkeypatch, partners=PERSONAL_PARTNERS, settings=settings, apps=checking_apps(provider)
+    )
     token = provider.credentials()["TRAINING_CENTRE"]["token"]
     try:
         withheld = await broken.client.post(
@@ -329,3 +344,46 @@ async def test_without_its_audit_trail_no_personal_answer_leaves(
     assert "data" not in personal or personal["data"] is None
     assert personal["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
     assert public["data"]["departement"]["name"] == "Savoie"
+
+
+CONTRACTS = """{ contracts(first: 100) { edges { node { decaNumber status
+  funding { opco decision } employer { siret } apprentice { lastName birthDate email } } } } }"""
+
+
+async def test_each_role_sees_its_own_contracts(hub: Hub, provider: DemoIdentityProvider) -> None:
+    by_role = {
+        role: (await ask(hub, provider, role, CONTRACTS))["data"]["contracts"]["edges"]
+        for role in ("OPCO", "EMPLOYER", "CANDIDATE", "TRAINING_CENTRE", "OBSERVATORY")
+    }
+
+    assert by_role["OPCO"] and {e["node"]["funding"]["opco"] for e in by_role["OPCO"]} == {"AKTO"}
+    assert all(e["node"]["apprentice"]["email"] is None for e in by_role["OPCO"])
+    assert {e["node"]["employer"]["siret"] for e in by_role["EMPLOYER"]} == {
+        people.WALKTHROUGH_EMPLOYER_SIRET
+    }
+    assert all(e["node"]["apprentice"]["birthDate"] is None for e in by_role["EMPLOYER"])
+    assert [e["node"]["decaNumber"] for e in by_role["CANDIDATE"]] == [
+        people.WALKTHROUGH_DECA_NUMBER
+    ]
+    assert people.WALKTHROUGH_DECA_NUMBER in {
+        e["node"]["decaNumber"] for e in by_role["TRAINING_CENTRE"]
+    }
+    assert by_role["OBSERVATORY"] == []
+
+
+async def test_the_dossier_joins_every_owner_of_the_person(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    answer = await ask(hub, provider, "TRAINING_CENTRE", DOSSIER, id=walkthrough_candidate())
+    dossier = answer["data"]["dossier"]
+
+    owners = [p["partner"] for p in dossier["candidate"]["provenance"]]
+    assert owners == ["cfa-btp", "hub3e"]  # the file's holder first, the same person once more
+    assert [c["decaNumber"] for c in dossier["contracts"]] == [people.WALKTHROUGH_DECA_NUMBER]
+    events = {entry["event"] for entry in dossier["timeline"]}
+    assert {"CONTRACT_SIGNED", "CONTRACT_STARTED", "APPLICATION_PLACED"} <= events
+    mine = await ask(hub, provider, "CANDIDATE", DOSSIER, id=walkthrough_candidate())
+    assert [c["decaNumber"] for c in mine["data"]["dossier"]["contracts"]] == [
+        people.WALKTHROUGH_DECA_NUMBER
+    ]
+    assert {f["visibility"] for f in mine["data"]["dossier"]["followUps"]} == {"CONTRACT_PARTIES"}
