@@ -17,6 +17,7 @@ committed); a failure or a deadline *during* the commit is :class:`~adapters.err
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -172,7 +173,10 @@ class SqlWriter:
                     if first is None and step.kind == "insert":
                         first = value  # a creating action's written id
             except BaseException:
-                await transaction.rollback()
+                # A lost connection cannot roll back; the server drops the transaction anyway,
+                # and the failure to report is the statement's, not the rollback's.
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await transaction.rollback()
                 raise
             phase[0] = "commit"
             try:
