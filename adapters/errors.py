@@ -6,6 +6,10 @@
       ├── SourceBadResponse     SOURCE_BAD_RESPONSE: not the shape or size we agreed on
       │     └── SourceRejected  the partner refused the question's values (a 4xx, a GraphQL
       │                         request error): the client's problem, ``partner_fault`` False
+      │           └── WriteRejected  a write the partner refused (a constraint, a 4xx, a value
+      │                         it has no code for, a target that does not exist): nothing done
+      ├── OutcomeUnknown        OUTCOME_UNKNOWN: a write was sent and no answer came (a timeout,
+      │                         a dropped connection): it may have been applied; never resent
       ├── CircuitOpen           CIRCUIT_OPEN: too many recent failures, partner not called
       ├── PrincipalRequired     PRINCIPAL_REQUIRED: a personal call with no principal to act
       │                         for; refused before any request leaves, ``partner_fault`` False
@@ -60,6 +64,27 @@ class SourceRejected(SourceBadResponse):
     ``SOURCE_BAD_RESPONSE``; neither counts toward the breaker."""
 
     partner_fault = False
+
+
+class WriteRejected(SourceRejected):
+    """A write the partner refused, or that was refused before it was sent (a value the
+    partner has no code for): nothing was applied. ``not_found`` says the target of a
+    transition does not exist there (a NOT_FOUND upstream rather than a BAD_USER_INPUT)."""
+
+    code = "WRITE_REJECTED"
+
+    def __init__(self, partner: str, message: str, *, not_found: bool = False) -> None:
+        super().__init__(partner, message)
+        self.not_found = not_found
+
+
+class OutcomeUnknown(SourceError):
+    """A write was sent and its answer never came (a timeout or a dropped connection after
+    the request left, a 5xx from the partner or a proxy in between): the partner may have
+    applied it. It is never sent again blindly; the caller reconciles by asking the owner for
+    what it holds under the client reference (``find_by_reference``)."""
+
+    code = "OUTCOME_UNKNOWN"
 
 
 class CircuitOpen(SourceError):

@@ -60,6 +60,7 @@ from adapters.rest_config import (
     RestPartner,
 )
 from adapters.rest_paging import ListWalk
+from adapters.rest_writes import RestWriter
 from adapters.syntax import DATA_CLASSES, lookup_key_path
 from adapters.types import (
     DataClass,
@@ -71,6 +72,7 @@ from adapters.types import (
     SortOrder,
     field_at,
 )
+from adapters.writes import CLIENT_REFERENCE, Written
 
 logger = logging.getLogger(__name__)
 
@@ -266,6 +268,30 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
         return _keyed(found, "id", wanted)
 
     # -- health and lifecycle -------------------------------------------------------------------
+
+    # -- writes (adapters.writes, adapters.rest_writes) -----------------------------------------
+
+    @functools.cached_property
+    def writer(self) -> RestWriter:
+        return RestWriter(self.partner, self.rest, self.http)
+
+    def writes(self, entity: str) -> frozenset[str]:
+        return self.writer.writes(entity)
+
+    async def write(
+        self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
+    ) -> Written:
+        with acting.on_behalf(self.partner, self.rest.principal, entity):
+            return await self.writer.write(entity, action, values, client_reference)
+
+    async def find_by_reference(self, entity: str, client_reference: str) -> str | None:
+        """The id of the record the hub created under ``client_reference``, looked up by the
+        entity's ``lookups.clientReference`` (a 404 there: nothing was created)."""
+        if CLIENT_REFERENCE not in self.lookup_keys(entity):
+            raise ValueError(f"{self.partner} declares no {entity} lookups.clientReference")
+        found = await self.lookup(entity, CLIENT_REFERENCE, [client_reference])
+        records = found.get(client_reference, [])
+        return records[0].owner.partner_id if records else None
 
     async def probe(self) -> None:
         if self.rest.health_path is not None:

@@ -28,6 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PrincipalSetting, Strict
 from adapters.syntax import DATA_CLASSES, ENTITIES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass
+from adapters.writes import CREATING, WriteValue, action_problem, value_hint, value_problems
 
 
 class NoPagination(Strict):
@@ -125,6 +126,22 @@ class FilterPushdown(Strict):
     single: bool = Field(False, description="the partner takes one value: push only then")
 
 
+class RestWrite(Strict):
+    """One action as one HTTP request: ``{ method, path, body, created_id }``.
+
+    ``path`` may hold ``{id}`` (the owner's id of a transition's record, escaped); ``body``
+    maps JSON fields (dotted: nested objects) to values (see :mod:`adapters.writes`);
+    ``created_id`` is the path of the new record's id in the answer (creating actions).
+    """
+
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    path: str = Field(description="relative to base_url; `{id}` is the record changed")
+    body: dict[str, WriteValue] = Field(default_factory=dict)
+    created_id: str | None = Field(
+        "id", description="path of the created record's id in the answer"
+    )
+
+
 class RestEntity(EntityMapping):
     list: Endpoint | None = None
     pagination: Pagination = NoPagination()
@@ -132,6 +149,9 @@ class RestEntity(EntityMapping):
     filters: dict[str, FilterPushdown] = Field(default_factory=dict)
     etag: bool = Field(False, description="revalidate list pages with If-None-Match")
     sort: ListSort | None = Field(None, description="orders the partner can list in")
+    writes: dict[str, RestWrite] = Field(
+        default_factory=dict, description="action -> its request (adapters.writes)"
+    )
 
 
 class RestPartner(HttpPartnerBase):
@@ -152,7 +172,10 @@ class RestPartner(HttpPartnerBase):
                 type=PydanticCustomError(kind, message, {"hint": hint}), loc=loc, input=None
             )
             for entity, spec in self.entities.items()
-            for loc, kind, message, hint in _lookup_problems(entity, spec)
+            for loc, kind, message, hint in [
+                *_lookup_problems(entity, spec),
+                *_write_problems(entity, spec),
+            ]
         ]
         if problems:
             raise ValidationError.from_exception_data("RestPartner", problems)
@@ -214,6 +237,43 @@ def _lookup_problems(
                     "batch_param",
                     "a GET batch needs `param`",
                     "param = the query parameter taking the joined values (`join`, default ',')",
+                )
+            )
+    return found
+
+
+def _write_problems(
+    entity: str, spec: RestEntity
+) -> list[tuple[tuple[str | int, ...], str, str, str]]:
+    found: list[tuple[tuple[str | int, ...], str, str, str]] = []
+    for action, write in spec.writes.items():
+        where: tuple[str | int, ...] = ("entities", entity, "writes", action)
+        problem = action_problem(entity, action)
+        if problem is not None:
+            hint = "application: submit, transition; follow_up: record"
+            found.append((where, "unknown_write", problem, hint))
+            continue
+        for name, value in write.body.items():
+            message = value_problems(entity, action, value)
+            if message is not None:
+                hint = value_hint(entity, action, sql=False)
+                found.append(((*where, "body", name), "write_value", message, hint))
+        if action in CREATING and write.created_id is None:
+            found.append(
+                (
+                    (*where, "created_id"),
+                    "created_id",
+                    f"`{action}` creates a record: say where the answer holds its id",
+                    'created_id = "id"',
+                )
+            )
+        if action not in CREATING and "{id}" not in write.path and "id" not in write.body.values():
+            found.append(
+                (
+                    (*where, "path"),
+                    "write_path",
+                    f"`{action}` changes a record: its path needs {{id}}",
+                    'path = "/things/{id}"',
                 )
             )
     return found

@@ -47,7 +47,7 @@ import math
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +87,8 @@ from adapters.mapping import Mapper, MappingError, log_dropped, now_instant, ref
 from adapters.paging import Scan, active_filters, not_a_position
 from adapters.registry import Kind
 from adapters.sql_config import ColumnType, SqlEntity, SqlFilter, SqlPartner, join_conditions
+from adapters.sql_values import convert as _convert
+from adapters.sql_writes import SqlWriter
 from adapters.syntax import ENTITIES, FILTERS
 from adapters.types import (
     GeoFilter,
@@ -97,6 +99,7 @@ from adapters.types import (
     Record,
     SortOrder,
 )
+from adapters.writes import CLIENT_REFERENCE, Written
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +116,6 @@ _SQL_TYPES: dict[ColumnType, type[TypeEngine[Any]]] = {
     "datetime": DateTime,
 }
 _COMMON_TYPES: dict[str, ColumnType] = {kind: kind for kind in _SQL_TYPES}
-_TRUE = {"true", "1", "yes", "oui", "o", "y", "vrai"}
-_FALSE = {"false", "0", "no", "non", "n", "faux"}
 
 Raw = dict[str, Any]
 
@@ -189,6 +190,7 @@ class SqlAdapter:
         self._orders = {name: _order_columns(name, spec) for name, spec in config.entities.items()}
         self._engine: AsyncEngine | None = None
         self.calls = 0  # statements sent (benchmark and tests count them)
+        self.writer = SqlWriter(partner, config, self.engine)
 
     # -- what this partner offers ---------------------------------------------------------------
 
@@ -357,6 +359,25 @@ class SqlAdapter:
                 found.setdefault(text, []).append(record)
         refuse_if_none_fit(self.partner, entity, rejected, kept)
         log_dropped(self.partner, entity, rejected)
+
+    # -- writes (adapters.writes, adapters.sql_writes) ------------------------------------------
+
+    def writes(self, entity: str) -> frozenset[str]:
+        return self.writer.writes(entity)
+
+    async def write(
+        self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
+    ) -> Written:
+        return await self.writer.write(entity, action, values, client_reference)
+
+    async def find_by_reference(self, entity: str, client_reference: str) -> str | None:
+        """The id of the record the hub created under ``client_reference``: looked up by the
+        entity's ``lookups.clientReference`` column."""
+        if CLIENT_REFERENCE not in self.lookup_keys(entity):
+            raise ValueError(f"{self.partner} declares no {entity} lookups.clientReference")
+        found = await self.lookup(entity, CLIENT_REFERENCE, [client_reference])
+        records = found.get(client_reference, [])
+        return records[0].owner.partner_id if records else None
 
     # -- health and lifecycle -------------------------------------------------------------------
 
@@ -719,58 +740,6 @@ def _as_list(value: Any) -> builtins.list[Any]:
     if isinstance(value, builtins.list | tuple | set | frozenset):
         return builtins.list(value)
     return [value]
-
-
-def _convert(value: Any, kind: ColumnType) -> Any:
-    """``value`` as a Python value of the column's type; ``ValueError`` when it cannot be."""
-    try:
-        return _convert_or_fail(value, kind)
-    except TypeError:
-        raise ValueError("not a value of this type") from None
-
-
-def _convert_or_fail(value: Any, kind: ColumnType) -> Any:
-    if kind == "str":
-        return value if isinstance(value, str) else str(value)
-    if kind == "int":
-        if isinstance(value, bool):
-            raise ValueError("not an integer")
-        if isinstance(value, int):
-            return value
-        text = str(value).strip()
-        if not text.lstrip("-").isdigit():
-            raise ValueError("not an integer")
-        return int(text)
-    if kind == "float":
-        if isinstance(value, bool):
-            raise ValueError("not a number")
-        number = float(value)
-        if not math.isfinite(number):
-            raise ValueError("not a finite number")
-        return number
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError("not a boolean")
-    if kind == "date":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).date()
-    instant = (
-        value
-        if isinstance(value, datetime)
-        else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    )
-    if instant.tzinfo is not None:  # compared with a naive column: UTC wall time
-        instant = instant.astimezone(UTC).replace(tzinfo=None)
-    return instant
 
 
 # -- rows into raw records ----------------------------------------------------------------------

@@ -54,10 +54,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.config import EntityMapping, EnvSecret, FieldSpec, PartnerBase, Strict
 from adapters.syntax import FILTERS, LOOKUP_KEYS
+from adapters.writes import CREATING, WriteValue, action_problem, value_hint, value_problems
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 """A name, or ``qualifier.name`` (``schema.table`` for tables, ``alias.column`` for columns)."""
@@ -147,6 +149,67 @@ class SqlFilter(Strict):
         return [ref for ref in refs if ref is not None]
 
 
+class SqlInsert(Strict):
+    """``{ table, values = { column = <value> }, returning = "col", types = {...} }``."""
+
+    table: str = Field(description="table written, `name` or `schema.name`")
+    values: dict[str, WriteValue] = Field(description="column -> value (see adapters.writes)")
+    returning: str | None = Field(
+        None, description="column whose new value later statements read as `returned.<col>`"
+    )
+    types: dict[str, ColumnType] = Field(
+        default_factory=dict, description="type of a column, for the values bound to it"
+    )
+
+    _table = field_validator("table")(_check_table)
+
+    @model_validator(mode="after")
+    def _names(self) -> SqlInsert:
+        if not self.values:
+            raise ValueError("an insert needs `values`")
+        for name in [*self.values, *self.types, *([self.returning] if self.returning else [])]:
+            _check_alias(name)
+        return self
+
+
+class SqlUpdate(Strict):
+    """``{ table, set = { column = <value> }, where = { column = <value> } }``: the ``where``
+    must match exactly one row, else the write is refused (not found) and rolled back."""
+
+    table: str = Field(description="table written, `name` or `schema.name`")
+    set: dict[str, WriteValue] = Field(description="column -> new value")
+    where: dict[str, WriteValue] = Field(description="column -> value, all equal (one row)")
+    types: dict[str, ColumnType] = Field(default_factory=dict)
+
+    _table = field_validator("table")(_check_table)
+
+    @model_validator(mode="after")
+    def _names(self) -> SqlUpdate:
+        if not self.set or not self.where:
+            raise ValueError("an update needs `set` and `where`")
+        for name in [*self.set, *self.where, *self.types]:
+            _check_alias(name)
+        return self
+
+
+class SqlWrite(Strict):
+    """One action: an optional ``update``, then the ``insert`` statements in order, all in
+    one transaction with bound parameters. The written id is the first insert's
+    ``returning`` value (creating actions) or the ``id`` value (a transition)."""
+
+    update: SqlUpdate | None = None
+    insert: list[SqlInsert] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some(self) -> SqlWrite:
+        if self.update is None and not self.insert:
+            raise ValueError("a write needs an `update` or an `insert`")
+        return self
+
+    def statements(self) -> list[SqlInsert | SqlUpdate]:
+        return [*([self.update] if self.update is not None else []), *self.insert]
+
+
 class SqlEntity(EntityMapping):
     """One entity read from one table, its joins, and the mapping of its columns."""
 
@@ -168,6 +231,9 @@ class SqlEntity(EntityMapping):
         None, description="with `group_by_id`: raw key of the list of folded rows"
     )
     page_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    writes: dict[str, SqlWrite] = Field(
+        default_factory=dict, description="action -> its statements (adapters.writes)"
+    )
 
     _table = field_validator("table")(_check_table)
 
@@ -289,7 +355,59 @@ class SqlPartner(PartnerBase):
                 for key in mapping.lookups:
                     if key not in known_keys:
                         raise ValueError(f"{entity}: `{key}` is not a look-up key")
+        problems = [
+            InitErrorDetails(
+                type=PydanticCustomError("write", message, {"hint": hint}), loc=loc, input=None
+            )
+            for entity, mapping in self.entities.items()
+            for loc, message, hint in _write_problems(entity, mapping)
+        ]
+        if problems:
+            raise ValidationError.from_exception_data("SqlPartner", problems)
         return self
 
     def entity_mappings(self) -> dict[str, EntityMapping]:
         return dict(self.entities)
+
+
+def _write_problems(
+    entity: str, mapping: SqlEntity
+) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """Write blocks naming an unknown action, or values the action does not have, each at
+    its own key (so check-config points at the line)."""
+    found: list[tuple[tuple[str | int, ...], str, str]] = []
+    for action, write in mapping.writes.items():
+        where: tuple[str | int, ...] = ("entities", entity, "writes", action)
+        problem = action_problem(entity, action)
+        if problem is not None:
+            found.append((where, problem, "application: submit, transition; follow_up: record"))
+            continue
+        if action in CREATING and (not write.insert or write.insert[0].returning is None):
+            found.append(
+                (
+                    where,
+                    f"`{action}` creates a record: its first insert needs `returning`",
+                    'returning = "<the new row\'s id column>"',
+                )
+            )
+        if action not in CREATING and write.update is None:
+            found.append((where, f"`{action}` changes a record: it needs an `update`", ""))
+        hint = value_hint(entity, action, sql=True)
+        returned: set[str] = set()
+        # (location, values, what the statement returns): a value may read what an earlier
+        # statement returned, never a later one.
+        steps: list[tuple[tuple[str | int, ...], dict[str, WriteValue], str | None]] = []
+        if write.update is not None:
+            update = (*where, "update")
+            steps.append(((*update, "set"), write.update.set, None))
+            steps.append(((*update, "where"), write.update.where, None))
+        for index, insert in enumerate(write.insert):
+            steps.append(((*where, "insert", index, "values"), insert.values, insert.returning))
+        for loc, values, returning in steps:
+            for column, value in values.items():
+                message = value_problems(entity, action, value, frozenset(returned))
+                if message is not None:
+                    found.append(((*loc, column), message, hint))
+            if returning is not None:
+                returned.add(returning)
+    return found

@@ -39,10 +39,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Numeric, Table, insert, literal, select
+from sqlalchemy import Column, Integer, MetaData, Numeric, Table, func, insert, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.orm import registry
 from sqlalchemy.schema import CreateSchema, DropSchema
 from sqlmodel import Field, SQLModel
@@ -301,9 +301,29 @@ async def _seed(dsn: str, metadata: MetaData, rows: Rows, schema: str | None) ->
             for table in metadata.sorted_tables:
                 if rows.get(table):
                     await connection.execute(insert(table), rows[table])
+            if engine.dialect.name == "postgresql":
+                await _advance_sequences(connection, metadata, rows, schema)
     finally:
         await engine.dispose()
     return sum(len(r) for r in rows.values())
+
+
+async def _advance_sequences(
+    connection: AsyncConnection, metadata: MetaData, rows: Rows, schema: str | None
+) -> None:
+    """Past the seeded ids: rows were inserted with their ids, so PostgreSQL's serial
+    sequences still start at 1, and the first row a hub writes would collide with a seed."""
+    for table in metadata.sorted_tables:
+        key = [c for c in table.primary_key.columns if c.autoincrement is not False]
+        if len(key) != 1 or not rows.get(table) or not isinstance(key[0].type, Integer):
+            continue
+        column = key[0].name
+        highest = max(int(row[column]) for row in rows[table])
+        sequence = await connection.scalar(
+            select(func.pg_get_serial_sequence(f"{schema or 'public'}.{table.name}", column))
+        )
+        if sequence is not None:
+            await connection.execute(select(func.setval(sequence, highest)))
 
 
 async def seed_cfa_btp(dsn: str, schema: str | None = None, canary: str | None = None) -> int:

@@ -15,16 +15,8 @@ async def test_compiled_and_reference_readers_agree_on_the_demo_records(
 ) -> None:
     samples = await demo_samples(tmp_path)
     fetched_at = now_instant()
-    # Every public entity, and the personal half of the partners that serve it without a
-    # principal (the ERPs): their records are compared too.
-    assert {entity for _, entity in samples} >= {
-        "offer",
-        "training_program",
-        "organisation",
-        "candidate",
-        "application",
-        "follow_up",
-    }
+    # The public half: personal records are read on behalf of someone only (bench/mapping_speed).
+    assert {entity for _, entity in samples} == {"offer", "training_program", "organisation"}
     compared = 0
     for mapper, raws in samples.values():
         tops = sorted({reader.name[0] for reader in mapper.readers})

@@ -1,0 +1,170 @@
+"""REST writes: a ``writes.<action>`` block as one HTTP request, sent once.
+
+The body is built (and every value resolved, a value without a partner code refused) before
+anything is sent. The request goes through the partner's :class:`~adapters.http.PartnerHttp`
+as a non-idempotent call, so the HTTP seam never retries it, under this write's own timeout
+(slightly inside the enclosing deadline, see :func:`adapters.sql_writes.write_budget`).
+
+Answers:
+
+- 2xx: written; the id is read at ``created_id`` (creating actions) or is the ``id`` value;
+  a 2xx without a readable id is an unknown outcome (it was applied; reconcile finds it);
+- 400, 404, 409, 410, 413, 414, 422: :class:`~adapters.errors.WriteRejected` (404: the
+  record to change, or one the request names, does not exist there);
+- 401/403, 429 and 503: :class:`~adapters.errors.SourceUnavailable` (not applied: the
+  credential was refused, or the partner asked to come back later);
+- 500, 502, 504 (and any other 5xx): :class:`~adapters.errors.OutcomeUnknown`: the partner or a
+  proxy failed while handling it, it may have been applied;
+- no connection (refused, connect timeout, pool full): the usual :class:`SourceError`, nothing
+  sent; a timeout, a dropped connection or an unusable answer *after* the request was handed to
+  the connection: :class:`~adapters.errors.OutcomeUnknown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import httpx
+import orjson
+
+from adapters.errors import (
+    OutcomeUnknown,
+    SourceBadResponse,
+    SourceError,
+    SourceTimeout,
+    SourceUnavailable,
+    WriteRejected,
+)
+from adapters.http import PartnerHttp, _retry_after
+from adapters.mapping import compile_path, read_path
+from adapters.rest_config import RestPartner, RestWrite
+from adapters.sql_writes import write_budget
+from adapters.writes import CREATING, WriteInput, Written
+
+_ANY_STATUS = frozenset(range(100, 600))  # every status is classified here, none by the seam
+_REJECTED = frozenset({400, 404, 409, 410, 413, 414, 422})
+_NOT_APPLIED_LATER = frozenset({429, 503})
+
+# httpx errors raised before the request could leave: no connection was made.
+# (HTTPStatusError: the auth flow could not get a credential, so the write never left.)
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.ProxyError,
+    httpx.HTTPStatusError,
+)
+
+
+class RestWriter:
+    """The writes of one REST partner; its :class:`~adapters.rest.RestAdapter` delegates."""
+
+    def __init__(self, partner: str, config: RestPartner, http: PartnerHttp) -> None:
+        self.partner = partner
+        self.config = config
+        self.http = http
+
+    def writes(self, entity: str) -> frozenset[str]:
+        spec = self.config.entities.get(entity)
+        return frozenset() if spec is None else frozenset(spec.writes)
+
+    def spec(self, entity: str, action: str) -> RestWrite:
+        entity_spec = self.config.entities.get(entity)
+        if entity_spec is None or action not in entity_spec.writes:
+            raise ValueError(f"{self.partner} declares no {entity}.{action} write")
+        return entity_spec.writes[action]
+
+    async def write(
+        self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
+    ) -> Written:
+        spec = self.spec(entity, action)
+        given = WriteInput(self.partner, entity, action, values, client_reference)
+        target = None if action in CREATING else given.target_id
+        body = _body(spec, given)
+        path = spec.path
+        if "{id}" in path:
+            path = path.replace("{id}", quote(given.target_id, safe=""))
+        budget = write_budget(self.config.deadline_s)
+        if budget <= 0:
+            raise SourceTimeout(self.partner, "no time left for the write; nothing sent")
+        try:
+            async with asyncio.timeout(budget):
+                answer = await self.http.request(
+                    spec.method, path, json=body, idempotent=False, ok_statuses=_ANY_STATUS
+                )
+        except TimeoutError:
+            # Whether the request had left is not known here: the safe answer is "maybe".
+            raise OutcomeUnknown(self.partner, "no answer to the write in time") from None
+        except SourceError as error:
+            if _sent(error):
+                raise OutcomeUnknown(self.partner, "the write's answer was lost") from None
+            raise
+        status = answer.status
+        if 200 <= status < 300:
+            if target is not None:
+                return Written(target)
+            return Written(self._created_id(spec, answer.body, answer.headers))
+        if status in _REJECTED:
+            refused = f"HTTP {status}: the partner refused the write"
+            raise WriteRejected(self.partner, refused, not_found=status == 404)
+        if status in (401, 403):
+            raise SourceUnavailable(self.partner, f"HTTP {status}: credential refused")
+        if status in _NOT_APPLIED_LATER:
+            retry = _retry_after(answer.headers)
+            raise SourceUnavailable(self.partner, f"HTTP {status}", retry_after=retry)
+        if status >= 500:
+            raise OutcomeUnknown(self.partner, f"HTTP {status} while writing")
+        raise SourceBadResponse(self.partner, f"unexpected HTTP {status} to a write")
+
+    def _created_id(self, spec: RestWrite, body: bytes, headers: httpx.Headers) -> str:
+        assert spec.created_id is not None  # checked by the config model for creating actions
+        if "json" not in headers.get("content-type", ""):
+            raise OutcomeUnknown(self.partner, "the write's answer is not JSON")
+        try:
+            created = read_path(orjson.loads(body), compile_path(spec.created_id))
+        except orjson.JSONDecodeError:
+            raise OutcomeUnknown(self.partner, "the write's answer is not JSON") from None
+        if created is None or isinstance(created, dict | list) or created == "":
+            raise OutcomeUnknown(self.partner, "the write's answer names no id")
+        return str(created)
+
+
+def _body(spec: RestWrite, given: WriteInput) -> dict[str, Any]:
+    """The JSON body; dotted names nest (``candidat.id``)."""
+    body: dict[str, Any] = {}
+    for name, value in spec.body.items():
+        resolved = given.resolve(value)
+        if isinstance(resolved, datetime):
+            resolved = resolved.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        node = body
+        *parents, leaf = name.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = resolved
+    return body
+
+
+def _sent(error: SourceError) -> bool:
+    """Whether a failure of the HTTP seam may have come after the request left.
+
+    The seam's errors keep the httpx error as their context. Only a failure to connect proves
+    nothing was sent; with the aiohttp transport a connection dropped by the server also
+    surfaces as ``ConnectTimeout``, told apart by its aiohttp cause.
+    """
+    if isinstance(error, SourceBadResponse):
+        return True  # an answer came and could not be read (too large, undecodable)
+    cause = error.__context__
+    if cause is None or isinstance(cause, _NOT_SENT):
+        return False
+    origin = cause.__cause__ or cause.__context__
+    if isinstance(origin, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
+        return False  # aiohttp could not connect (mapped to a timeout by the transport)
+    if isinstance(cause, httpx.ConnectTimeout):
+        # httpx's own connect timeout; or aiohttp's dropped connection (sent, maybe applied)
+        return isinstance(origin, aiohttp.ClientConnectionError)
+    return True  # read or write timeout, connection reset or closed mid-answer
