@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from adapters.types import DataClass, Record
+from reference import lifecycle
 from resolvers.common import Provenance, as_date, as_instant, text
 from resolvers.cost import LOOKUP, about
 from resolvers.data_classes import holds
@@ -120,8 +121,19 @@ def _history(events: Any) -> list[ApplicationEvent]:
         for e in events or []
         if isinstance(e, dict) and e.get("status")
     ]
-    # Owners return history rows in no particular order: the path reads oldest first.
-    return sorted(steps, key=lambda e: (e.at is None, e.at or datetime.min))
+    # Owners return history rows in no particular order: the path reads oldest first, and
+    # steps of the same instant (two changes within an owner's clock tick) in the graph's order.
+    return sorted(
+        steps,
+        key=lambda e: (
+            e.at is None,
+            e.at or datetime.min.replace(tzinfo=UTC),
+            _PATH_ORDER.get(e.status.value if e.status else "", len(_PATH_ORDER)),
+        ),
+    )
+
+
+_PATH_ORDER = {status: n for n, status in enumerate(lifecycle.STATUSES)}
 
 
 @strawberry.input(description="ApplicationFilter — which applications.")

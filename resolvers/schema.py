@@ -37,6 +37,7 @@ from resolvers.cost_limit import QueryCostLimit
 from resolvers.errors import BadUserInput
 from resolvers.execution import HubExecutionContext
 from resolvers.follow_up import FollowUpEvent
+from resolvers.mutation import Mutation
 from resolvers.offer import Offer
 from resolvers.organisation import Organisation
 from resolvers.query import Query
@@ -173,6 +174,7 @@ def build_schema(development: bool = False, service_sdl: bool | None = None) -> 
     ]
     return HubSchema(
         query=Query,
+        mutation=Mutation,
         types=[
             Offer,
             TrainingProgram,
