@@ -201,3 +201,28 @@ async def test_a_centre_records_a_follow_up_its_candidate_sees_if_shared(
     assert "errors" not in recorded, recorded
     assert recorded["data"] == again["data"]
     assert recorded["data"]["recordFollowUp"]["kind"] == "COMPANY_VISIT"
+
+
+async def test_without_the_idempotency_store_mutations_fail_closed_and_reads_go_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: DemoIdentityProvider
+) -> None:
+    """The gateway database (idempotency records) cannot be opened; the audit trail has a
+    database of its own that works: a mutation is refused before any write, a read answers."""
+    for name, dsn in (await seed_demo_databases(tmp_path / "erp", None)).items():
+        monkeypatch.setenv(name, dsn)
+    options = provider.settings()
+    audit_db = f"sqlite+aiosqlite:///{tmp_path}/audit.sqlite3"
+    await asyncio.to_thread(upgrade_url, audit_db)
+    options["database_url"] = f"sqlite+aiosqlite:///{tmp_path}/missing/hub.sqlite3"
+    settings = Settings(development=True, audit_database_url=audit_db, **options)
+    broken = await start_hub(monkeypatch, partners=PARTNERS, settings=settings)
+    try:
+        refused = await ask(broken, provider, "CANDIDATE", SUBMIT, input=submission(), key="k")
+        read = await ask(
+            broken, provider, "CANDIDATE", "{ applications(first: 5) { edges { node { id } } } }"
+        )
+    finally:
+        await broken.aclose()
+
+    assert refused["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_UNAVAILABLE"
+    assert read["data"]["applications"]["edges"], read
