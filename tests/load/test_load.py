@@ -90,7 +90,21 @@ async def test_a_warm_soak_at_concurrency_32_has_no_error_and_flat_memory(demo: 
     assert growth < RSS_GROWTH_BOUND_MIB, f"RSS grew {growth:.1f} MiB after warm-up"
 
 
-async def test_100_identical_cold_queries_make_one_partner_call_per_key(demo: Hub) -> None:
+async def test_100_identical_cold_queries_make_one_partner_call_per_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What is asserted is the sharing, not the speed: the 100 answers are built by one
+    process on one core (about 50 ms of CPU each, 100 x 50 offers with their employers), so
+    the deadline is raised out of the way; the benchmark measures the speed."""
+    settings = Settings(max_in_flight=200, admission_queue=200, request_deadline_s=60)
+    demo = await start_hub(monkeypatch, partners=ALL_PARTNERS, settings=settings)
+    try:
+        await _identical_cold_queries_share_their_calls(demo)
+    finally:
+        await demo.aclose()
+
+
+async def _identical_cold_queries_share_their_calls(demo: Hub) -> None:
     document, variables = SOAK_DOCUMENTS[2]  # offers of one partner, then their employers
     before = demo.all_calls()
 
