@@ -44,7 +44,7 @@ from adapters.http import PartnerHttp, _retry_after
 from adapters.mapping import compile_path, read_path
 from adapters.rest_config import RestPartner, RestWrite
 from adapters.sql_writes import write_budget
-from adapters.writes import CREATING, WriteInput, Written
+from adapters.writes import CREATING, WriteInput, Written, declared_write, declared_writes
 
 _ANY_STATUS = frozenset(range(100, 600))  # every status is classified here, none by the seam
 _REJECTED = frozenset({400, 404, 409, 410, 413, 414, 422})
@@ -70,14 +70,11 @@ class RestWriter:
         self.http = http
 
     def writes(self, entity: str) -> frozenset[str]:
-        spec = self.config.entities.get(entity)
-        return frozenset() if spec is None else frozenset(spec.writes)
+        return declared_writes(self.config.entities, entity)
 
     def spec(self, entity: str, action: str) -> RestWrite:
-        entity_spec = self.config.entities.get(entity)
-        if entity_spec is None or action not in entity_spec.writes:
-            raise ValueError(f"{self.partner} declares no {entity}.{action} write")
-        return entity_spec.writes[action]
+        found: RestWrite = declared_write(self.partner, self.config.entities, entity, action)
+        return found
 
     async def write(
         self, entity: str, action: str, values: Mapping[str, Any], client_reference: str

@@ -38,7 +38,7 @@ from adapters.errors import (
 )
 from adapters.sql_config import ColumnType, SqlInsert, SqlPartner, SqlUpdate, SqlWrite
 from adapters.sql_values import convert
-from adapters.writes import CREATING, Deferred, WriteInput, Written
+from adapters.writes import CREATING, Deferred, WriteInput, Written, declared_write, declared_writes
 
 WRITE_MARGIN_S = 0.05
 """How much sooner than the enclosing deadline a write gives up: its own timeout must fire
@@ -87,14 +87,11 @@ class SqlWriter:
         self.statements = 0  # statements sent (tests count them)
 
     def writes(self, entity: str) -> frozenset[str]:
-        spec = self.config.entities.get(entity)
-        return frozenset() if spec is None else frozenset(spec.writes)
+        return declared_writes(self.config.entities, entity)
 
     def spec(self, entity: str, action: str) -> SqlWrite:
-        entity_spec = self.config.entities.get(entity)
-        if entity_spec is None or action not in entity_spec.writes:
-            raise ValueError(f"{self.partner} declares no {entity}.{action} write")
-        return entity_spec.writes[action]
+        found: SqlWrite = declared_write(self.partner, self.config.entities, entity, action)
+        return found
 
     async def write(
         self, entity: str, action: str, values: Mapping[str, Any], client_reference: str

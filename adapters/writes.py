@@ -234,3 +234,17 @@ class WriteInput:
         if target is None or str(target) == "":
             raise WriteRejected(self.partner, "no id to change", not_found=True)
         return str(target)
+
+
+def declared_writes(entities: Mapping[str, Any], entity: str) -> frozenset[str]:
+    """The actions an entity block declares (``writes`` of a REST or SQL entity spec)."""
+    spec = entities.get(entity)
+    return frozenset() if spec is None else frozenset(spec.writes)
+
+
+def declared_write(partner: str, entities: Mapping[str, Any], entity: str, action: str) -> Any:
+    """The write block of ``entity.action``; ValueError when the partner declares none."""
+    spec = entities.get(entity)
+    if spec is None or action not in spec.writes:
+        raise ValueError(f"{partner} declares no {entity}.{action} write")
+    return spec.writes[action]

@@ -70,6 +70,8 @@ class Hub:
         await self.client.aclose()
         await self.app.state.registry.aclose()
         await self.app.state.cache.aclose()
+        if self.app.state.stores is not None:
+            await self.app.state.stores.aclose()
         await self.app.state.identity.aclose()
 
 

@@ -11,17 +11,14 @@ from typing import Any
 
 import pytest
 
-from demo import akto, hub3e, people
-from demo.cfa_erp import seed_demo_databases
+from demo import people
 from demo.identity_provider import DemoIdentityProvider
-from gateway.settings import Settings
-from identity.assertions import AssertionSigner
 from resolvers.ids import global_id
 from store.migrate import upgrade_url
-from tests.gateway.hubkit import Hub, start_hub
+from tests.gateway.hubkit import Hub
 from tests.gateway.metrics_text import samples
+from tests.gateway.personalkit import ask, personal_hub
 
-PARTNERS = ("cfa-btp", "cfa-hotellerie", "hub3e", "akto-contrats", "sirene")
 SUBMIT = """mutation Submit($input: ApplicationInput!, $key: String!) {
   submitApplication(input: $input, idempotencyKey: $key) { id status candidate { id } } }"""
 TRANSITION = """mutation Move($id: ID!, $to: ApplicationStatus!, $key: String!) {
@@ -40,32 +37,11 @@ def provider(tmp_path: Path) -> DemoIdentityProvider:
 async def hub(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: DemoIdentityProvider
 ) -> AsyncIterator[Hub]:
-    for name, dsn in (await seed_demo_databases(tmp_path / "erp", None)).items():
-        monkeypatch.setenv(name, dsn)
-    options = provider.settings()
-    await asyncio.to_thread(upgrade_url, options["database_url"])
-    jwks = AssertionSigner.from_pem_file(provider.assertion_key_file).jwks()
-    apps = {
-        "hub3e": hub3e.create_app(assertion_jwks=jwks),
-        "akto-contrats": akto.create_app(assertion_jwks=jwks),
-    }
-    settings = Settings(development=True, max_in_flight=64, admission_queue=64, **options)
-    started = await start_hub(monkeypatch, partners=PARTNERS, settings=settings, apps=apps)
+    started = await personal_hub(
+        monkeypatch, tmp_path, provider, max_in_flight=64, admission_queue=64
+    )
     yield started
     await started.aclose()
-
-
-async def ask(
-    hub: Hub, provider: DemoIdentityProvider, role: str, query: str, **variables: Any
-) -> Any:
-    token = provider.credentials()[role]["token"]
-    response = await hub.client.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def candidate() -> str:
@@ -206,16 +182,19 @@ async def test_a_centre_records_a_follow_up_its_candidate_sees_if_shared(
 async def test_without_the_idempotency_store_mutations_fail_closed_and_reads_go_on(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: DemoIdentityProvider
 ) -> None:
-    """The gateway database (idempotency records) cannot be opened; the audit trail has a
-    database of its own that works: a mutation is refused before any write, a read answers."""
-    for name, dsn in (await seed_demo_databases(tmp_path / "erp", None)).items():
-        monkeypatch.setenv(name, dsn)
-    options = provider.settings()
+    """The gateway database (idempotency records) does not answer (a port nobody listens on);
+    the audit trail has a database of its own that works: a mutation is refused before any
+    write, a read answers."""
     audit_db = f"sqlite+aiosqlite:///{tmp_path}/audit.sqlite3"
     await asyncio.to_thread(upgrade_url, audit_db)
-    options["database_url"] = f"sqlite+aiosqlite:///{tmp_path}/missing/hub.sqlite3"
-    settings = Settings(development=True, audit_database_url=audit_db, **options)
-    broken = await start_hub(monkeypatch, partners=PARTNERS, settings=settings)
+    broken = await personal_hub(
+        monkeypatch,
+        tmp_path,
+        provider,
+        migrate=False,
+        database_url="postgresql+asyncpg://postgres@127.0.0.1:9/nothing",  # nobody listens
+        audit_database_url=audit_db,
+    )
     try:
         refused = await ask(broken, provider, "CANDIDATE", SUBMIT, input=submission(), key="k")
         read = await ask(

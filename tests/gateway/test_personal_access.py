@@ -9,22 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from demo import akto, hub3e, people
-from demo.cfa_erp import seed_demo_databases
+from demo import people
 from demo.identity_provider import DemoIdentityProvider
-from gateway.settings import Settings
-from identity.assertions import AssertionSigner
 from resolvers.ids import decode_global_id, global_id
-from store.migrate import upgrade_url
-from tests.gateway.hubkit import Hub, start_hub
+from tests.gateway.hubkit import Hub
 from tests.gateway.metrics_text import samples
+from tests.gateway.personalkit import ask, personal_hub
 
 ERPS = ("cfa-btp", "cfa-hotellerie")
-PERSONAL_PARTNERS = (*ERPS, "hub3e", "akto-contrats", "sirene")
 
 APPLICATIONS = """query($first: Int) { applications(first: $first) {
   totalCount edges { node { id status history { status at } employer { siret }
@@ -43,38 +38,9 @@ def provider(tmp_path: Path) -> DemoIdentityProvider:
 async def hub(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, provider: DemoIdentityProvider
 ) -> AsyncIterator[Hub]:
-    for name, dsn in (await seed_demo_databases(tmp_path / "erp", None)).items():
-        monkeypatch.setenv(name, dsn)
-    options = provider.settings()
-    await asyncio.to_thread(upgrade_url, options["database_url"])
-    settings = Settings(development=True, **options)
-    started = await start_hub(
-        monkeypatch, partners=PERSONAL_PARTNERS, settings=settings, apps=checking_apps(provider)
-    )
+    started = await personal_hub(monkeypatch, tmp_path, provider)
     yield started
     await started.aclose()
-
-
-def checking_apps(provider: DemoIdentityProvider) -> dict[str, Any]:
-    """Hub3E and AKTO as the demo runs them: checking the hub's signed principal."""
-    jwks = AssertionSigner.from_pem_file(provider.assertion_key_file).jwks()
-    return {
-        "hub3e": hub3e.create_app(assertion_jwks=jwks),
-        "akto-contrats": akto.create_app(assertion_jwks=jwks),
-    }
-
-
-async def ask(
-    hub: Hub, provider: DemoIdentityProvider, role: str | None, query: str, **variables: Any
-) -> Any:
-    headers = {}
-    if role is not None:
-        headers["Authorization"] = f"Bearer {provider.credentials()[role]['token']}"
-    response = await hub.client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def walkthrough_candidate() -> str:
@@ -317,15 +283,8 @@ async def test_without_its_audit_trail_no_personal_answer_leaves(
 ) -> None:
     """The audit trail kept in a database that cannot be written (its folder does not
     exist): a personal read fails closed, a public one goes on."""
-    for name, dsn in (await seed_demo_databases(tmp_path / "erp", None)).items():
-        monkeypatch.setenv(name, dsn)
-    options = provider.settings()
-    await asyncio.to_thread(upgrade_url, options["database_url"])
     unwritable = f"sqlite+aiosqlite:///{tmp_path}/missing/audit.sqlite3"
-    settings = Settings(development=True, audit_database_url=unwritable, **options)
-    broken = await start_hub(
-        monkeypatch, partners=PERSONAL_PARTNERS, settings=settings, apps=checking_apps(provider)
-    )
+    broken = await personal_hub(monkeypatch, tmp_path, provider, audit_database_url=unwritable)
     token = provider.credentials()["TRAINING_CENTRE"]["token"]
     try:
         withheld = await broken.client.post(
