@@ -38,9 +38,22 @@ def constant_fields(mapping: EntityMapping) -> tuple[dict[str, Any], frozenset[s
     return constants, frozenset(varying)
 
 
+_KNOWN: dict[int, tuple[EntityMapping, dict[str, Any], frozenset[str]]] = {}
+"""id(mapping) -> its constants: mappings live as long as the partners file, and every list
+call asks (kept with the mapping, so an id is never reused while it is here)."""
+
+
+def _constants_of(mapping: EntityMapping) -> tuple[dict[str, Any], frozenset[str]]:
+    known = _KNOWN.get(id(mapping))
+    if known is None or known[0] is not mapping:
+        known = (mapping, *constant_fields(mapping))
+        _KNOWN[id(mapping)] = known
+    return known[1], known[2]
+
+
 def rules_out(entity: str, mapping: EntityMapping, filters: Mapping[str, Any]) -> bool:
     """Whether no record this mapping can produce matches ``filters`` (decided on constants)."""
-    constants, varying = constant_fields(mapping)
+    constants, varying = _constants_of(mapping)
     if not constants:
         return False
     reads = FILTER_FIELDS.get(entity, {})
