@@ -11,6 +11,8 @@ Modes:
 =====================  ==========================================================================
 ``ok``                 the partner's own answer
 ``slow``               sleeps ``delay_s`` before answering normally
+``slow_answer``        handles the request, then sleeps ``delay_s`` before sending its answer:
+                       a partner that commits a write and then stalls
 ``drip``               sends the headers, then one byte every ``drip_interval_s``
 ``error_once``         one 500, then back to ``ok``
 ``unavailable``        503 with ``Retry-After: retry_after_s``
@@ -26,7 +28,8 @@ Modes:
 =====================  ==========================================================================
 
 ``only_paths`` restricts faults to paths with one of these prefixes (the rest passes through:
-e.g. fault the search but not the OAuth2 token endpoint). ``faults`` counts faulted requests.
+e.g. fault the search but not the OAuth2 token endpoint), ``only_methods`` to these methods
+(fault the writes, not the reads around them). ``faults`` counts faulted requests.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MODES = (
     "ok",
     "slow",
+    "slow_answer",
     "drip",
     "error_once",
     "unavailable",
@@ -69,6 +73,7 @@ class FaultInjector:
         self.retry_after_s = 1.0
         self.huge_mb = 50.0
         self.only_paths: tuple[str, ...] = ()
+        self.only_methods: tuple[str, ...] = ()
         self.faults = 0
         self.mode = "ok"
         self.set(mode, **parameters)
@@ -89,6 +94,7 @@ class FaultInjector:
             scope["type"] != "http"
             or mode == "ok"
             or (self.only_paths and not path.startswith(self.only_paths))
+            or (self.only_methods and scope.get("method") not in self.only_methods)
         ):
             await self.app(scope, receive, send)
             return
@@ -96,6 +102,12 @@ class FaultInjector:
         if mode == "slow":
             await asyncio.sleep(self.delay_s)
             await self.app(scope, receive, send)
+        elif mode == "slow_answer":
+            status, headers, body = await _capture(self.app, scope, receive)
+            await asyncio.sleep(self.delay_s)
+            kept = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
+            content_type = dict(headers).get(b"content-type", b"application/json")
+            await _whole(send, status, content_type, body, kept)
         elif mode == "drip":
             await _start(send, 200, b"application/json")
             for index in range(len(self.drip_body)):

@@ -167,18 +167,16 @@ def create_app(
         return JSONResponse(body)
 
     verifier = None if assertion_jwks is None else AssertionVerifier(assertion_jwks, audience)
-    people = hub3e_people.routes(
-        data,
-        personal_dataset(canary),
-        {seed.publishers[PARTNER]: seed for seed, _ in missions},
-        refused,
-        verifier,
+    store = hub3e_people.Hub3ePeople(
+        data, personal_dataset(canary), {seed.publishers[PARTNER]: seed for seed, _ in missions}
     )
-    return new_app(
+    app = new_app(
         [
             Route("/api/v2/missions", search, methods=["GET"], name="missions"),
             Route("/api/v2/missions/{id}", one, methods=["GET"], name="mission"),
-            *people,
+            *hub3e_people.routes(store, refused, verifier),
         ],
         latency_ms,
     )
+    app.state.people = store  # what Hub3E holds now: tests read what a write did there
+    return app

@@ -15,6 +15,13 @@ in UTC, ``offset``/``limit`` pages with the total in the body, as its missions::
     POST /api/v2/placements {"candidat_id", "mission_id", "reference_client"}
                                                             -> 201 the new placement (NEW);
          200 and the first placement when that reference was already used (idempotent)
+    PATCH /api/v2/placements/{id} {"statut", "reference_client"}
+                                                            -> 200 the placement moved on;
+         409 for a move Hub3E's own steps do not allow (only forward, or to LOST, never out of
+         HIRED or LOST); 200 and nothing changed when that reference was already used; the
+         reference then finds the placement at ``/placements/reference/{reference_client}``.
+         A placement's ``reference_client`` is the hub's reference of the last write applied
+         to it (its creation, or its last move).
 
 The same people as the ERPs (demo.personal): some files carry the INE, others not (the hub
 matches those on e-mail + birth date), some people only Hub3E knows.
@@ -82,7 +89,7 @@ class Placement:
     candidate_id: str
     mission: OfferSeed
     history: list[PlacementStep]
-    client_reference: str | None = None
+    client_reference: str | None = None  # the hub's reference of its last write here
 
     @classmethod
     def seeded(cls, seed: Hub3ePlacement) -> Placement:
@@ -210,6 +217,20 @@ class Hub3ePeople:
         self.by_reference[reference] = placement.id
         return placement
 
+    def move(self, placement: Placement, status: str, reference: str) -> bool:
+        """``placement`` moved on to ``status`` under ``reference``; False (nothing changed)
+        when Hub3E's own steps do not allow it: forward only, or to LOST, and never out of
+        HIRED (what follows is the contract, not Hub3E's) or LOST."""
+        here = placement.history[-1].status
+        if here in ("HIRED", "LOST") or status == here:
+            return False
+        if status != "LOST" and HUB3E_STATUSES.index(status) < HUB3E_STATUSES.index(here):
+            return False
+        placement.history.append(PlacementStep(status, datetime.now(UTC).replace(microsecond=0)))
+        placement.client_reference = reference  # the reference of the last write applied
+        self.by_reference[reference] = placement.id
+        return True
+
 
 def _page(request: Request, found: list[dict[str, Any]]) -> Response:
     offset = int(number(request, "offset", _error, 0, 1_000_000, integer=True) or 0)
@@ -253,14 +274,12 @@ def _text(body: dict[str, Any], name: str, pattern: re.Pattern[str]) -> str:
 
 
 def routes(
-    data: Dataset,
-    people: PersonalDataset,
-    missions: dict[str, OfferSeed],
+    store: Hub3ePeople,
     refused_key: Callable[[Request], Response | None],
     verifier: AssertionVerifier | None,
 ) -> list[Route]:
-    """Hub3E's personal routes, behind its API key and, with a JWKS, the signed principal."""
-    store = Hub3ePeople(data, people, missions)
+    """Hub3E's personal routes over ``store``, behind its API key and, with a JWKS, the
+    signed principal."""
     statuses = re.compile("|".join(HUB3E_STATUSES))
 
     def caller(request: Request) -> Principal | None:
@@ -304,7 +323,7 @@ def routes(
             keep = [
                 f
                 for f in store.files.values()
-                if f.knows_ine and people.persons[f.person_key].ine == ine
+                if f.knows_ine and store.people.persons[f.person_key].ine == ine
             ]
         else:
             email = _text(body, "email", re.compile(r"[^@\s]{1,100}@[^@\s]{1,100}")).lower()
@@ -312,8 +331,8 @@ def routes(
             keep = [
                 f
                 for f in store.files.values()
-                if people.persons[f.person_key].email.lower() == email
-                and people.persons[f.person_key].birth_date.strftime("%d/%m/%Y") == born
+                if store.people.persons[f.person_key].email.lower() == email
+                and store.people.persons[f.person_key].birth_date.strftime("%d/%m/%Y") == born
             ]
         return JSONResponse(
             {"items": [store.file_body(f, who) for f in keep if store.sees_file(who, f)]}
@@ -383,6 +402,26 @@ def routes(
             return _not_found("candidat ou mission")
         return JSONResponse(store.placement_body(made), status_code=201)
 
+    @counted("etape_placement")
+    async def move(request: Request) -> Response:
+        if (answer := refused_key(request)) is not None:
+            return answer
+        who = caller(request)
+        placement = store.placements.get(request.path_params["id"])
+        # An employer moves the placements on its missions; a candidate none (Hub3E's rule).
+        if placement is None or not store.sees_placement(who, placement):
+            return _not_found("placement")
+        body = await _json_object(request)
+        reference = _text(body, "reference_client", REFERENCE)
+        status = _text(body, "statut", re.compile("|".join(HUB3E_STATUSES)))
+        if store.by_reference.get(reference) == placement.id:  # a retry: already moved
+            return JSONResponse(store.placement_body(placement))
+        if reference in store.by_reference or (who is not None and who.role == "CANDIDATE"):
+            return JSONResponse({"erreur": "étape refusée", "code": 409}, status_code=409)
+        if not store.move(placement, status, reference):
+            return JSONResponse({"erreur": "étape impossible", "code": 409}, status_code=409)
+        return JSONResponse(store.placement_body(placement))
+
     return [
         Route("/api/v2/candidats", list_files, methods=["GET"], name="candidats"),
         Route("/api/v2/candidats/recherche", search_files, methods=["POST"], name="recherche"),
@@ -396,7 +435,8 @@ def routes(
             name="placement_par_reference",
         ),
         Route("/api/v2/placements/{id}", one_placement, methods=["GET"], name="placement"),
+        Route("/api/v2/placements/{id}", move, methods=["PATCH"], name="etape_placement"),
     ]
 
 
-__all__ = ["routes"]
+__all__ = ["Hub3ePeople", "routes"]

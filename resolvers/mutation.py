@@ -16,6 +16,7 @@ idempotency store is down, mutations fail closed (``IDEMPOTENCY_UNAVAILABLE``); 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -123,19 +124,26 @@ async def transition_application(
     principal = _acting(info, set(_TRANSITIONS_BY_ROLE))
     gid = _id(id, "id", "application")
     current = await _visible(info, gid, "id")
-    status = current.fields.get("status")
     allowed = _TRANSITIONS_BY_ROLE[principal.role]
-    if not isinstance(status, str) or not lifecycle.allows(status, to.value):
-        raise BadUserInput("to", f"an application at {status} cannot move to {to.value}")
     if allowed is not None and to.value not in allowed:
         raise BadUserInput("to", f"role {principal.role.value} cannot move an application there")
+
+    def in_the_lifecycle() -> None:
+        # Checked for a first call only: a retry finds the application already moved, and
+        # must get the first result, not "cannot move to where it is".
+        status = current.fields.get("status")
+        if not isinstance(status, str) or not lifecycle.allows(status, to.value):
+            raise BadUserInput("to", f"an application at {status} cannot move to {to.value}")
+
     values = {
         "id": gid.partner_id,
         "status": to.value,
         "reason": _text("reason", reason, 200),
         "actorRole": principal.role.value,
     }
-    record = await _write(info, gid.partner, "application", "transition", values, idempotency_key)
+    record = await _write(
+        info, gid.partner, "application", "transition", values, idempotency_key, in_the_lifecycle
+    )
     return Application.from_record(info, record)
 
 
@@ -193,9 +201,16 @@ def _text(argument: str, value: str | None, most: int) -> str | None:
 
 
 async def _write(
-    info: Info, partner: str, entity: str, action: str, values: dict[str, Any], key: str
+    info: Info,
+    partner: str,
+    entity: str,
+    action: str,
+    values: dict[str, Any],
+    key: str,
+    first_call_check: Callable[[], None] | None = None,
 ) -> Record:
-    """Run the write once per idempotency key, and return the owner's record of its result."""
+    """Run the write once per idempotency key, and return the owner's record of its result;
+    ``first_call_check`` raises when a first call must not be written (a replay skips it)."""
     context = info.context
     source = context.registry.source(partner)
     if source is None or not isinstance(source.adapter, Writer):
@@ -245,6 +260,12 @@ async def _write(
         raise MutationError("the first call with this key is still running", "IN_PROGRESS")
     if isinstance(claim, Replay):
         return await _result(info, decode_global_id(claim.result_ref), entity)
+    if first_call_check is not None:
+        try:
+            first_call_check()
+        except BadUserInput:
+            await store.abandon(claim)
+            raise
     try:
         written = await source.call(
             lambda: writer.write(entity, action, values, claim.client_reference)

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import orjson
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from demo import sirene
 from demo.data import dataset
@@ -126,3 +127,25 @@ def test_unknown_modes_and_parameters_are_refused(faulty: FaultInjector) -> None
         faulty.set("flaky")
     with pytest.raises(ValueError, match="parameter"):
         faulty.set("slow", delay=3)
+
+
+async def test_slow_answer_has_handled_the_request_before_it_stalls(
+    client_for: ClientFor,
+) -> None:
+    handled: list[str] = []
+
+    async def partner(scope: Scope, receive: Receive, send: Send) -> None:
+        handled.append(scope["method"])
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"id": "x"}'})
+
+    faulty = FaultInjector(partner)
+    faulty.set("slow_answer", delay_s=10, only_methods=("POST",))
+    client = client_for(faulty)
+    with pytest.raises(asyncio.TimeoutError):
+        async with asyncio.timeout(0.2):
+            await client.post("/placements", json={})
+    assert handled == ["POST"]  # applied, though its answer never came
+    answer = await client.get("/placements")  # a read is not faulted
+    assert answer.status_code == 201
+    assert faulty.faults == 1

@@ -152,6 +152,26 @@ async def test_a_transition_outside_the_lifecycle_is_refused_and_changes_nothing
     assert after["data"]["node"]["status"] == "UNDER_REVIEW"
 
 
+async def test_a_transition_retried_with_its_key_gives_the_first_result(
+    hub: Hub, provider: DemoIdentityProvider
+) -> None:
+    """The retry finds the application already moved: it must get the first answer, not
+    "cannot move to where it is", and no second history row."""
+    created = await ask(hub, provider, "TRAINING_CENTRE", SUBMIT, input=submission(), key="k-re")
+    app_id = created["data"]["submitApplication"]["id"]
+    first = await ask(
+        hub, provider, "TRAINING_CENTRE", TRANSITION, id=app_id, to="UNDER_REVIEW", key="t-re"
+    )
+    again = await ask(
+        hub, provider, "TRAINING_CENTRE", TRANSITION, id=app_id, to="UNDER_REVIEW", key="t-re"
+    )
+
+    assert "errors" not in again, again["errors"]
+    assert again["data"] == first["data"]
+    history = [h["status"] for h in again["data"]["transitionApplication"]["history"]]
+    assert history.count("UNDER_REVIEW") == 1
+
+
 async def test_other_roles_and_other_centres_cannot_write(
     hub: Hub, provider: DemoIdentityProvider
 ) -> None:
