@@ -26,6 +26,8 @@ from gateway.settings import Settings
 from tests.adapters.rest_partners import served
 from tests.gateway.hubkit import Hub, start_hub
 
+pytestmark = pytest.mark.timed  # bounds in seconds: the heap is frozen around them
+
 OFFERS = """{ offers(filter: {departements: ["73"], sources: ["apprentissage"]}, first: 3)
   { edges { node { id title } } } }"""
 COLD = """query($d: [String!]) { offers(filter: {departements: $d}, first: 10)

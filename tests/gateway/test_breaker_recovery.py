@@ -12,6 +12,8 @@ from sources.loop_lag import LoopLag
 from sources.resilience import Breaker
 from tests.gateway.hubkit import start_hub
 
+pytestmark = pytest.mark.timed  # bounds in seconds: the heap is frozen around them
+
 QUERY = """{ offers(filter: {departements: ["73"], sources: ["apprentissage"]}, first: 3)
   { edges { node { id } } } }"""
 

@@ -16,6 +16,8 @@ from adapters.errors import SourceTimeout
 from gateway.settings import Settings
 from tests.gateway.hubkit import start_hub
 
+pytestmark = pytest.mark.timed  # bounds in seconds: the heap is frozen around them
+
 PROGRAMS = """{ trainingPrograms(first: 5) {
   edges { node { title provenance { partner } } } } }"""
 OFFERS = """{ offers(filter: {departements: ["73"], sources: ["apprentissage"]}, first: 3)

@@ -16,7 +16,6 @@ from demo.identity_provider import DemoIdentityProvider
 from resolvers.ids import global_id
 from store.migrate import upgrade_url
 from tests.gateway.hubkit import Hub
-from tests.gateway.metrics_text import samples
 from tests.gateway.personalkit import ask, personal_hub
 
 SUBMIT = """mutation Submit($input: ApplicationInput!, $key: String!) {
@@ -57,15 +56,6 @@ def submission() -> dict[str, Any]:
         "session": "2027-09-06",
         "channel": "portail",
     }
-
-
-async def writes_to(hub: Hub, partner: str) -> float:
-    scrape = samples((await hub.client.get("/metrics")).text)
-    return sum(
-        count
-        for (name, labels), count in scrape.items()
-        if name == "hub_partner_calls_total" and dict(labels).get("partner") == partner
-    )
 
 
 async def test_the_same_submission_twice_is_applied_once(
