@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -66,6 +67,7 @@ from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse, SourceRejected
 from adapters.filtering import matcher
 from adapters.graphql_config import (
+    ACCEPT,
     GraphqlCursorPagination,
     GraphqlEntity,
     GraphqlList,
@@ -73,8 +75,10 @@ from adapters.graphql_config import (
     GraphqlOffsetPagination,
     GraphqlPartner,
     declared_variables,
+    error_code,
     is_list_type,
 )
+from adapters.graphql_writes import GraphqlWriter
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
     MISSING,
@@ -91,10 +95,10 @@ from adapters.paging import Scan, active_filters, not_a_position
 from adapters.registry import Kind
 from adapters.syntax import lookup_key_path
 from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Position, Record
+from adapters.writes import CLIENT_REFERENCE, Written
 
 logger = logging.getLogger(__name__)
 
-_ACCEPT = "application/graphql-response+json, application/json"
 CLIENT_ERROR_CODES = frozenset(
     {
         "BAD_USER_INPUT",
@@ -108,15 +112,10 @@ CLIENT_ERROR_CODES = frozenset(
 """``extensions.code`` values (Apollo's and common servers') that blame the question."""
 
 
-def _code(error: Any) -> Any:
-    extensions = error.get("extensions") if isinstance(error, dict) else None
-    return extensions.get("code") if isinstance(extensions, dict) else None
-
-
 def _blames_the_question(status: int, body: Mapping[str, Any], errors: Any) -> bool:
     if status == 400 or "data" not in body:
         return True  # a request error: nothing was executed
-    return isinstance(errors, list) and all(_code(e) in CLIENT_ERROR_CODES for e in errors)
+    return isinstance(errors, list) and all(error_code(e) in CLIENT_ERROR_CODES for e in errors)
 
 
 # --- adapter ----------------------------------------------------------------------------------
@@ -187,7 +186,7 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
             "POST",
             self.graphql.endpoint,
             json={"query": query, "variables": dict(variables)},
-            headers={"Accept": _ACCEPT},
+            headers={"Accept": ACCEPT},
             # GraphQL over HTTP answers a refused operation with 400 and a JSON `errors` list
             ok_statuses=frozenset({200, 400}),
         )
@@ -341,6 +340,30 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
         self.rejected += rejected
         refuse_if_none_fit(self.partner, entity, rejected, kept)
         log_dropped(self.partner, entity, rejected)
+
+    # -- writes (adapters.writes, adapters.graphql_writes) -------------------------------------
+
+    @functools.cached_property
+    def writer(self) -> GraphqlWriter:
+        return GraphqlWriter(self.partner, self.graphql, self.http)
+
+    def writes(self, entity: str) -> frozenset[str]:
+        return self.writer.writes(entity)
+
+    async def write(
+        self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
+    ) -> Written:
+        with acting.on_behalf(self.partner, self.graphql.principal, entity):
+            return await self.writer.write(entity, action, values, client_reference)
+
+    async def find_by_reference(self, entity: str, client_reference: str) -> str | None:
+        """The id of the record the hub created under ``client_reference``, looked up by the
+        entity's ``lookups.clientReference`` (none there: nothing was created)."""
+        if CLIENT_REFERENCE not in self.lookup_keys(entity):
+            raise ValueError(f"{self.partner} declares no {entity} lookups.clientReference")
+        found = await self.lookup(entity, CLIENT_REFERENCE, [client_reference])
+        records = found.get(client_reference, [])
+        return records[0].owner.partner_id if records else None
 
     async def probe(self) -> None:
         await self.execute(self.graphql.health_query, {})

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from graphql import (
+    FieldNode,
     GraphQLSyntaxError,
     ListTypeNode,
     NonNullTypeNode,
@@ -27,46 +28,77 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PrincipalSetting, Strict
 from adapters.mapping import valid_path
 from adapters.syntax import FILTERS, LOOKUP_KEYS, lookup_key_path
+from adapters.writes import (
+    CLIENT_REFERENCE,
+    CREATING,
+    WriteValue,
+    action_problem,
+    value_hint,
+    value_problems,
+)
+
+ACCEPT = "application/graphql-response+json, application/json"
+"""What every call to a GraphQL partner accepts (GraphQL over HTTP)."""
 
 
-def _syntax_error(error: GraphQLSyntaxError) -> PydanticCustomError:
+def error_code(error: Any) -> Any:
+    """The ``extensions.code`` of one entry of an answer's ``errors`` (None without)."""
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    return extensions.get("code") if isinstance(extensions, dict) else None
+
+
+def _syntax_error(error: GraphQLSyntaxError, what: str) -> PydanticCustomError:
     line, column = error.locations[0] if error.locations else (None, None)
     return PydanticCustomError(
         "graphql_syntax",
-        "GraphQL syntax error: {reason} (line {line}, column {column} of the query)",
+        "GraphQL syntax error: {reason} (line {line}, column {column} of the {what})",
         {
             "reason": error.message.removeprefix("Syntax Error: "),
             "line": line,
             "column": column,
-            "hint": "try the query in the partner's GraphiQL; `$name` declares a variable",
+            "what": what,
+            "hint": f"try the {what} in the partner's GraphiQL; `$name` declares a variable",
         },
     )
 
 
-def _operation(query: str) -> OperationDefinitionNode:
-    """The one query operation of ``query``; raises pydantic-friendly errors."""
+def _operation(document: str, kind: OperationType = OperationType.QUERY) -> OperationDefinitionNode:
+    """The one operation of ``document``, of ``kind``; raises pydantic-friendly errors."""
+    what = kind.value
     try:
-        document = parse(query, no_location=False)
+        parsed = parse(document, no_location=False)
     except GraphQLSyntaxError as error:
-        raise _syntax_error(error) from None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        raise _syntax_error(error, what) from None
+    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != 1:
         raise PydanticCustomError(
             "graphql_operation",
-            "the query must hold exactly one operation, found {count}",
-            {"count": len(operations), "hint": "keep one `query { ... }` (fragments are fine)"},
+            "the {what} must hold exactly one operation, found {count}",
+            {
+                "what": what,
+                "count": len(operations),
+                "hint": f"keep one `{what} {{ ... }}` (fragments are fine)",
+            },
         )
-    if operations[0].operation is not OperationType.QUERY:
+    if operations[0].operation is not kind:
+        hint = (
+            "the hub only reads partners here"
+            if kind is OperationType.QUERY
+            else "a write sends the partner's own mutation: `mutation Name($v: T!) { ... }`"
+        )
         raise PydanticCustomError(
             "graphql_operation",
-            "only query operations are allowed, found a {kind}",
-            {"kind": operations[0].operation.value, "hint": "the hub only reads partners here"},
+            "only {what} operations are allowed, found a {kind}",
+            {"what": what, "kind": operations[0].operation.value, "hint": hint},
         )
     return operations[0]
 
 
-def declared_variables(query: str) -> dict[str, VariableDefinitionNode]:
-    return {v.variable.name.value: v for v in _operation(query).variable_definitions or ()}
+def declared_variables(
+    document: str, kind: OperationType = OperationType.QUERY
+) -> dict[str, VariableDefinitionNode]:
+    definitions = _operation(document, kind).variable_definitions
+    return {v.variable.name.value: v for v in definitions or ()}
 
 
 def is_list_type(node: TypeNode) -> bool:
@@ -256,12 +288,159 @@ class GraphqlLookup(Strict):
         return self
 
 
+def root_field(mutation: str) -> str:
+    """The response key of the mutation's one root field (its alias, else its name): where
+    ``data`` says whether the partner ran it."""
+    selection = _operation(mutation, OperationType.MUTATION).selection_set.selections[0]
+    assert isinstance(selection, FieldNode)  # checked when the file is loaded
+    return (selection.alias or selection.name).value
+
+
+def _check_mutation(value: str) -> str:
+    selections = _operation(value, OperationType.MUTATION).selection_set.selections
+    if len(selections) != 1 or not isinstance(selections[0], FieldNode):
+        raise PydanticCustomError(
+            "graphql_operation",
+            "a write is one mutation field, found {count} root selections",
+            {
+                "count": len(selections),
+                "hint": "one field at the root: `mutation M($v: T!) { createThing(...) { id } }`",
+            },
+        )
+    return value
+
+
+class GraphqlWrite(Strict):
+    """One action as the partner's own mutation (see :mod:`adapters.graphql_writes`).
+
+    ``variables`` maps the mutation's variables to values (:mod:`adapters.writes`); a dotted
+    name fills a field of an input object (``input.candidate``). ``created_id`` is the path of
+    the new record's id in ``data`` (creating actions). ``rejected_codes`` and
+    ``not_found_codes`` are the ``extensions.code`` values by which the partner says it
+    refused the input (nothing applied) or that the record to change does not exist;
+    ``user_errors`` the path of a payload's own refusals, for partners that answer those in
+    ``data`` (``createThing { thing { id } userErrors { field message } }``).
+    """
+
+    mutation: str = Field(description="one GraphQL mutation with one root field")
+    variables: dict[str, WriteValue] = Field(
+        default_factory=dict, description="variable (dotted: a field of it) -> value"
+    )
+    created_id: str | None = Field(
+        None, description="path in `data` of the created record's id (creating actions)"
+    )
+    rejected_codes: list[str] = Field(
+        default_factory=lambda: ["BAD_USER_INPUT"],
+        description="error codes meaning the partner refused the input, nothing applied",
+    )
+    not_found_codes: list[str] = Field(
+        default_factory=lambda: ["NOT_FOUND"],
+        description="error codes meaning the record to change does not exist there",
+    )
+    user_errors: str | None = Field(
+        None,
+        description="path in `data` of the payload's own list of refusals (`userErrors`); "
+        "a non-empty list there means the partner refused the input, nothing applied",
+    )
+
+    _mutation = field_validator("mutation")(_check_mutation)
+    _paths = field_validator("created_id", "user_errors")(_check_path)
+
+    @model_validator(mode="after")
+    def _variables_declared(self) -> GraphqlWrite:
+        declared = declared_variables(self.mutation, OperationType.MUTATION)
+        filled = {name.split(".")[0] for name in self.variables}
+        problems = [
+            _problem(
+                ("variables", name),
+                "graphql_variable",
+                f"the mutation declares no variable ${name.split('.')[0]}",
+                f"declare it, e.g. `mutation M(${name.split('.')[0]}: ...)`",
+            )
+            for name in self.variables
+            if name.split(".")[0] not in declared
+        ]
+        problems.extend(
+            _problem(
+                ("mutation",),
+                "graphql_variable",
+                f"the required variable ${name} is never filled",
+                "give it a value in `variables`, make it nullable, or give it a default",
+            )
+            for name in sorted(_required(declared) - filled)
+        )
+        _raise_if(problems, "GraphqlWrite")
+        return self
+
+
+def _write_problems(entity: str, spec: GraphqlEntity) -> list[InitErrorDetails]:
+    """Write blocks the adapter could not use, each at its own key."""
+    found: list[InitErrorDetails] = []
+    for action, write in spec.writes.items():
+        where: tuple[str | int, ...] = ("entities", entity, "writes", action)
+        problem = action_problem(entity, action)
+        if problem is not None:
+            hint = "application: submit, transition; follow_up: record"
+            found.append(_problem(where, "unknown_write", problem, hint))
+            continue
+        for name, value in write.variables.items():
+            message = value_problems(entity, action, value)
+            if message is not None:
+                hint = value_hint(entity, action, sql=False)
+                found.append(_problem((*where, "variables", name), "write_value", message, hint))
+        if action in CREATING:
+            if write.created_id is None:
+                found.append(
+                    _problem(
+                        where,
+                        "created_id",
+                        f"`{action}` creates a record: say where `data` holds its id",
+                        f'created_id = "{root_field(write.mutation)}.id"',
+                    )
+                )
+            if CLIENT_REFERENCE not in spec.lookups:
+                # After an unknown outcome the hub asks the owner what it holds under the
+                # reference it sent; without a way to ask, it could only guess or resend.
+                found.append(
+                    _problem(
+                        where,
+                        "reconcile",
+                        f"`{action}` needs `lookups.clientReference` to find what it created "
+                        "after an unknown outcome",
+                        "declare a look-up by clientReference, and send `clientReference` "
+                        "in `variables`",
+                    )
+                )
+            if CLIENT_REFERENCE not in write.variables.values():
+                found.append(
+                    _problem(
+                        (*where, "variables"),
+                        "reconcile",
+                        f"`{action}` must send the client reference the hub finds it by",
+                        '<variable> = "clientReference"',
+                    )
+                )
+        elif "id" not in write.variables.values():
+            found.append(
+                _problem(
+                    (*where, "variables"),
+                    "write_target",
+                    f"`{action}` changes a record: a variable must carry its id",
+                    '<variable> = "id"',
+                )
+            )
+    return found
+
+
 class GraphqlEntity(EntityMapping):
     list: GraphqlList | None = None
     sort: ListSort | None = Field(
         None, description="orders the list query can give (`param`: its order variable)"
     )
     lookups: dict[str, GraphqlLookup] = Field(default_factory=dict)
+    writes: dict[str, GraphqlWrite] = Field(
+        default_factory=dict, description="action -> the partner's mutation (adapters.writes)"
+    )
 
     @model_validator(mode="after")
     def _sort_variable_declared(self) -> GraphqlEntity:
@@ -338,6 +517,7 @@ class GraphqlPartner(HttpPartnerBase):
                             "or set `key` to its path in a record",
                         )
                     )
+            problems.extend(_write_problems(entity, spec))
         _raise_if(problems, "GraphqlPartner")
         return self
 
