@@ -48,6 +48,11 @@ answers its values as missing, and the breaker does not count them): a *request 
 over HTTP says), and errors that all carry a client code (:data:`CLIENT_ERROR_CODES`, such as
 ``BAD_USER_INPUT`` or ``NOT_FOUND``). Any other error (a resolver of the partner failing on a
 question the hub checked) is the partner's.
+
+An owner of applications or follow-up events declares ``writes.<action>`` blocks: its own
+mutations, sent once by :class:`~adapters.graphql_writes.GraphqlWriter` (which says how their
+answers are classified); what it created is found again by ``lookups.clientReference``. The
+configuration models are in :mod:`adapters.graphql_config`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ misbehave the ways a write must survive: commit and then stall past any deadline
 (``stall_after_commit_s``), commit and then fail (``fail_after_commit``). Like Strawberry's own
 HTTP view it answers a request error with ``data: null`` and errors without ``path``.
 
-Its mutations: ``deposerCandidature`` (refuses an unknown file with ``BAD_USER_INPUT``),
+Its mutations: ``deposerCandidature`` (refuses an unknown file or programme with
+``BAD_USER_INPUT``),
 ``proposerCandidature`` (the same, refusals in its payload's ``erreurs``, userErrors-style),
 ``changerEtat`` (``NOT_FOUND`` for an unknown application, ``BAD_USER_INPUT`` for a move its
 rules refuse). Its look-ups take lists: ``candidatures(numeros:)``,
@@ -18,6 +19,7 @@ rules refuse). Its look-ups take lists: ``candidatures(numeros:)``,
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -38,7 +40,7 @@ PARTNER_BLOCK = '''
 kind = "graphql"
 base_url = "http://cfa-gql.test"
 endpoint = "/graphql"
-deadline_s = 0.5
+deadline_s = 4.5
 retry = { enabled = true, attempts = 3, backoff_s = 0 }
 principal = { header = "X-Hub-Principal" }
 
@@ -66,7 +68,12 @@ reason = "motif"
 [partners.cfa-gql.entities.application.fields.status]
 path = "etat"
 strict_values = true
-values = { DEPOSEE = "SUBMITTED", ENTRETIEN = "INTERVIEW", RETIREE = "WITHDRAWN" }
+
+[partners.cfa-gql.entities.application.fields.status.values]
+DEPOSEE = "SUBMITTED"
+EN_ETUDE = "UNDER_REVIEW"
+ENTRETIEN = "INTERVIEW"
+RETIREE = "WITHDRAWN"
 
 [partners.cfa-gql.entities.application.lookups.id]
 query = """
@@ -109,14 +116,27 @@ mutation Changer($numero: ID!, $etat: Etat!, $motif: String) {
 [partners.cfa-gql.entities.application.writes.transition.variables]
 numero = "id"
 motif = "reason"
-etat = { from = "status", values = { INTERVIEW = "ENTRETIEN", WITHDRAWN = "RETIREE" } }
+
+[partners.cfa-gql.entities.application.writes.transition.variables.etat]
+from = "status"
+values = { UNDER_REVIEW = "EN_ETUDE", INTERVIEW = "ENTRETIEN", WITHDRAWN = "RETIREE" }
 '''
-"""The owner's block of a partners file, as an operator would write it."""
+"""The owner's block of a partners file, as an operator would write it. Its deadline is generous:
+the tests about an owner that stalls shorten it (:func:`partners_data`)."""
+
+
+def partners_data(deadline_s: float | None = None) -> dict[str, Any]:
+    """A partners file holding :data:`PARTNER_BLOCK`, as the TOML parser gives it."""
+    data = tomllib.loads("version = 1\n" + PARTNER_BLOCK)
+    if deadline_s is not None:
+        data["partners"]["cfa-gql"]["deadline_s"] = deadline_s
+    return data
 
 
 @strawberry.enum
 class Etat(Enum):
     DEPOSEE = "DEPOSEE"
+    EN_ETUDE = "EN_ETUDE"
     ENTRETIEN = "ENTRETIEN"
     RETIREE = "RETIREE"
 
@@ -189,8 +209,10 @@ class Mutation:
     @strawberry.mutation
     async def deposer_candidature(self, info: Info, entree: DepotEntree) -> Candidature:
         owner = _owner(info)
-        if entree.dossier not in owner.files:
-            raise GraphQLError("dossier inconnu", extensions={"code": "BAD_USER_INPUT"})
+        if entree.dossier not in owner.files or entree.formation not in owner.programmes:
+            raise GraphQLError(
+                "dossier ou formation inconnus", extensions={"code": "BAD_USER_INPUT"}
+            )
         return await owner.commit(entree)
 
     @strawberry.mutation
@@ -244,6 +266,7 @@ class GraphqlOwner:
             for n in FILES
         }
     )
+    programmes: set[str] = field(default_factory=lambda: {"FORM-0003"})
     applications: dict[str, Candidature] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
 

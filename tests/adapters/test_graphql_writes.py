@@ -12,7 +12,6 @@ cannot work is a check-config error at its line.
 from __future__ import annotations
 
 import tempfile
-import tomllib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from adapters.partners_file import parse_partners
 from adapters.writes import Writer
 from identity.assertions import AssertionSigner, write_new_key
 from identity.principal import Principal, Role
-from tests.adapters.graphql_owner import CENTRE_UAI, PARTNER_BLOCK, GraphqlOwner
+from tests.adapters.graphql_owner import CENTRE_UAI, PARTNER_BLOCK, GraphqlOwner, partners_data
 
 CENTRE = Principal(Role.TRAINING_CENTRE, CENTRE_UAI, "staff-1")
 SUBMIT = {
@@ -62,10 +61,6 @@ def _signer() -> AssertionSigner:
 SIGNER = _signer()
 
 
-def block_data(text: str = PARTNER_BLOCK) -> dict[str, Any]:
-    return tomllib.loads("version = 1\n" + text)
-
-
 Connect = Callable[..., GraphqlAdapter]
 
 
@@ -75,7 +70,7 @@ async def connect() -> AsyncIterator[Connect]:
     made: list[GraphqlAdapter] = []
 
     def make(app: Any, data: dict[str, Any] | None = None) -> GraphqlAdapter:
-        config = parse_partners(data or block_data()).partners["cfa-gql"]
+        config = parse_partners(data or partners_data()).partners["cfa-gql"]
         assert isinstance(config, GraphqlPartner)
         adapter = GraphqlAdapter("cfa-gql", config, httpx.ASGITransport(app=app))
         made.append(adapter)
@@ -198,7 +193,7 @@ async def test_a_move_the_owners_rules_refuse_is_rejected_not_missing(connect: C
 
 def _user_errors_block() -> dict[str, Any]:
     """The submit written through the owner's userErrors-style mutation instead."""
-    data = block_data()
+    data = partners_data()
     submit = data["partners"]["cfa-gql"]["entities"]["application"]["writes"]["submit"]
     submit["mutation"] = """mutation Proposer($entree: DepotEntree!) {
       proposerCandidature(entree: $entree) { candidature { numero } erreurs { champ } } }"""
@@ -234,7 +229,7 @@ async def test_a_value_without_an_owner_code_is_refused_before_sending(
 async def test_a_mutation_the_owner_cannot_run_is_not_an_unknown_outcome(
     connect: Connect,
 ) -> None:
-    data = block_data()
+    data = partners_data()
     submit = data["partners"]["cfa-gql"]["entities"]["application"]["writes"]["submit"]
     submit["mutation"] = submit["mutation"].replace("deposerCandidature", "deposerDossier")
     submit["created_id"] = "deposerDossier.numero"
@@ -256,7 +251,7 @@ async def test_an_owner_that_commits_and_then_stalls_gives_an_unknown_outcome(
     connect: Connect,
 ) -> None:
     owner = GraphqlOwner(stall_after_commit_s=60)
-    adapter = connect(owner.app())
+    adapter = connect(owner.app(), partners_data(deadline_s=0.5))
 
     with pytest.raises(OutcomeUnknown) as unknown:
         await adapter.write("application", "submit", SUBMIT, "hub-ref-13")
@@ -391,7 +386,7 @@ WRITES = "partners.cfa-gql.entities.application.writes"
 def test_the_owner_block_is_clean_and_fits_the_schema(tmp_path: Path) -> None:
     path, _ = _file(tmp_path, 'kind = "graphql"', 'kind = "graphql"')
     assert check_file(path) == []
-    jsonschema.validate(block_data(), partners_json_schema())
+    jsonschema.validate(partners_data(), partners_json_schema())
 
 
 SUBMIT_TABLE = "[partners.cfa-gql.entities.application.writes.submit]\n"
