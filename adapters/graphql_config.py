@@ -8,6 +8,7 @@ the first request.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -288,6 +289,7 @@ class GraphqlLookup(Strict):
         return self
 
 
+@functools.cache  # parsed once per document, not at every write
 def root_field(mutation: str) -> str:
     """The response key of the mutation's one root field (its alias, else its name): where
     ``data`` says whether the partner ran it."""
