@@ -54,7 +54,7 @@ _BODY_PATHS: dict[type[BaseModel], tuple[str, ...]] = {
     rest_config.CursorPagination: ("next",),
 }
 _TOML_ERROR_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-_QUERY_ERROR_AT = re.compile(r"\(line (\d+), column (\d+) of the query\)")
+_QUERY_ERROR_AT = re.compile(r"\(line (\d+), column (\d+) of the (?:query|mutation)\)")
 
 
 @dataclass(frozen=True, slots=True)

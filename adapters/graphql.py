@@ -48,42 +48,42 @@ answers its values as missing, and the breaker does not count them): a *request 
 over HTTP says), and errors that all carry a client code (:data:`CLIENT_ERROR_CODES`, such as
 ``BAD_USER_INPUT`` or ``NOT_FOUND``). Any other error (a resolver of the partner failing on a
 question the hub checked) is the partner's.
+
+An owner of applications or follow-up events declares ``writes.<action>`` blocks: its own
+mutations, sent once by :class:`~adapters.graphql_writes.GraphqlWriter` (which says how their
+answers are classified); what it created is found again by ``lookups.clientReference``. The
+configuration models are in :mod:`adapters.graphql_config`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import httpx
-from graphql import (
-    GraphQLSyntaxError,
-    ListTypeNode,
-    NonNullTypeNode,
-    OperationDefinitionNode,
-    OperationType,
-    TypeNode,
-    VariableDefinitionNode,
-    parse,
-)
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters import acting
 from adapters.base import DeclaredEndpoints
-from adapters.config import (
-    EntityMapping,
-    HttpPartnerBase,
-    ListSort,
-    PartnerBase,
-    PrincipalSetting,
-    Strict,
-)
+from adapters.config import PartnerBase
 from adapters.errors import SourceBadResponse, SourceRejected
 from adapters.filtering import matcher
+from adapters.graphql_config import (
+    ACCEPT,
+    GraphqlCursorPagination,
+    GraphqlEntity,
+    GraphqlList,
+    GraphqlNoPagination,
+    GraphqlOffsetPagination,
+    GraphqlPartner,
+    declared_variables,
+    error_code,
+    is_list_type,
+)
+from adapters.graphql_writes import GraphqlWriter
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
     MISSING,
@@ -95,16 +95,15 @@ from adapters.mapping import (
     now_instant,
     read_path,
     refuse_if_none_fit,
-    valid_path,
 )
 from adapters.paging import Scan, active_filters, not_a_position
 from adapters.registry import Kind
-from adapters.syntax import FILTERS, LOOKUP_KEYS, lookup_key_path
+from adapters.syntax import lookup_key_path
 from adapters.types import GeoFilter, ListQuery, LookupResult, Page, Position, Record
+from adapters.writes import CLIENT_REFERENCE, Written
 
 logger = logging.getLogger(__name__)
 
-_ACCEPT = "application/graphql-response+json, application/json"
 CLIENT_ERROR_CODES = frozenset(
     {
         "BAD_USER_INPUT",
@@ -118,332 +117,10 @@ CLIENT_ERROR_CODES = frozenset(
 """``extensions.code`` values (Apollo's and common servers') that blame the question."""
 
 
-def _code(error: Any) -> Any:
-    extensions = error.get("extensions") if isinstance(error, dict) else None
-    return extensions.get("code") if isinstance(extensions, dict) else None
-
-
 def _blames_the_question(status: int, body: Mapping[str, Any], errors: Any) -> bool:
     if status == 400 or "data" not in body:
         return True  # a request error: nothing was executed
-    return isinstance(errors, list) and all(_code(e) in CLIENT_ERROR_CODES for e in errors)
-
-
-# --- configuration ----------------------------------------------------------------------------
-
-
-def _syntax_error(error: GraphQLSyntaxError) -> PydanticCustomError:
-    line, column = error.locations[0] if error.locations else (None, None)
-    return PydanticCustomError(
-        "graphql_syntax",
-        "GraphQL syntax error: {reason} (line {line}, column {column} of the query)",
-        {
-            "reason": error.message.removeprefix("Syntax Error: "),
-            "line": line,
-            "column": column,
-            "hint": "try the query in the partner's GraphiQL; `$name` declares a variable",
-        },
-    )
-
-
-def _operation(query: str) -> OperationDefinitionNode:
-    """The one query operation of ``query``; raises pydantic-friendly errors."""
-    try:
-        document = parse(query, no_location=False)
-    except GraphQLSyntaxError as error:
-        raise _syntax_error(error) from None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if len(operations) != 1:
-        raise PydanticCustomError(
-            "graphql_operation",
-            "the query must hold exactly one operation, found {count}",
-            {"count": len(operations), "hint": "keep one `query { ... }` (fragments are fine)"},
-        )
-    if operations[0].operation is not OperationType.QUERY:
-        raise PydanticCustomError(
-            "graphql_operation",
-            "only query operations are allowed, found a {kind}",
-            {"kind": operations[0].operation.value, "hint": "the hub only reads partners here"},
-        )
-    return operations[0]
-
-
-def _declared(query: str) -> dict[str, VariableDefinitionNode]:
-    return {v.variable.name.value: v for v in _operation(query).variable_definitions or ()}
-
-
-def _is_list(node: TypeNode) -> bool:
-    if isinstance(node, NonNullTypeNode):
-        node = node.type
-    return isinstance(node, ListTypeNode)
-
-
-def _required(definitions: Mapping[str, VariableDefinitionNode]) -> set[str]:
-    return {
-        name
-        for name, node in definitions.items()
-        if isinstance(node.type, NonNullTypeNode) and node.default_value is None
-    }
-
-
-def _check_query(value: str) -> str:
-    _operation(value)
-    return value
-
-
-def _check_path(value: str | None) -> str | None:
-    if value is not None and not valid_path(value):
-        raise PydanticCustomError(
-            "path_syntax",
-            "not a valid path",
-            {"hint": "dotted keys, `[0]` to index a list, `[*]` to map over it: a.b[*].c"},
-        )
-    return value
-
-
-def _problem(loc: tuple[str | int, ...], kind: str, message: str, hint: str) -> InitErrorDetails:
-    return InitErrorDetails(
-        type=PydanticCustomError(kind, message, {"hint": hint}), loc=loc, input=None
-    )
-
-
-def _raise_if(problems: list[InitErrorDetails], title: str) -> None:
-    if problems:
-        raise ValidationError.from_exception_data(title, problems)
-
-
-class GraphqlNoPagination(Strict):
-    style: Literal["none"] = "none"
-
-
-class GraphqlCursorPagination(Strict):
-    """Relay-style: ``first``/``after`` variables, cursor and "more" flag read in ``data``."""
-
-    style: Literal["cursor"]
-    first_variable: str = "first"
-    after_variable: str = "after"
-    page_size: Annotated[int, Field(ge=1, le=1000)] = 100
-    end_cursor: str = Field(description="path in `data`, e.g. `items.pageInfo.endCursor`")
-    has_next_page: str = Field(description="path in `data`, e.g. `items.pageInfo.hasNextPage`")
-
-    _paths = field_validator("end_cursor", "has_next_page")(_check_path)
-
-
-class GraphqlOffsetPagination(Strict):
-    style: Literal["offset"]
-    offset_variable: str = "offset"
-    limit_variable: str = "limit"
-    page_size: Annotated[int, Field(ge=1, le=1000)] = 100
-
-
-GraphqlPagination = Annotated[
-    GraphqlNoPagination | GraphqlCursorPagination | GraphqlOffsetPagination,
-    Field(discriminator="style"),
-]
-
-
-class GraphqlList(Strict):
-    query: str = Field(description="one GraphQL query; its variables are filled by the hub")
-    items: str = Field(description="path of the list of records in `data`")
-    total: str | None = Field(None, description="path of the total count in `data`")
-    variables: dict[str, Any] = Field(default_factory=dict, description="static variables")
-    filters: dict[str, str] = Field(
-        default_factory=dict,
-        description="common filter -> variable; a list goes to a list variable, and to a "
-        "single-value variable only when it holds one value",
-    )
-    pagination: GraphqlPagination = GraphqlNoPagination()
-
-    _query = field_validator("query")(_check_query)
-    _paths = field_validator("items", "total")(_check_path)
-
-    @model_validator(mode="after")
-    def _variables_declared(self) -> GraphqlList:
-        declared = _declared(self.query)
-        filled: dict[tuple[str | int, ...], str] = {
-            ("variables", name): name for name in self.variables
-        }
-        filled.update({("filters", common): name for common, name in self.filters.items()})
-        if isinstance(self.pagination, GraphqlCursorPagination):
-            filled[("pagination", "first_variable")] = self.pagination.first_variable
-            filled[("pagination", "after_variable")] = self.pagination.after_variable
-        elif isinstance(self.pagination, GraphqlOffsetPagination):
-            filled[("pagination", "offset_variable")] = self.pagination.offset_variable
-            filled[("pagination", "limit_variable")] = self.pagination.limit_variable
-        problems = [
-            _problem(
-                loc,
-                "graphql_variable",
-                f"the query declares no variable ${name}",
-                f"declare it, e.g. `query Q(${name}: ...)`",
-            )
-            for loc, name in filled.items()
-            if name not in declared
-        ]
-        always = set(self.variables) | {
-            name for loc, name in filled.items() if loc[0] == "pagination"
-        }
-        problems.extend(
-            _problem(
-                ("query",),
-                "graphql_variable",
-                f"the required variable ${name} is never filled",
-                "give it in `variables`, make it nullable, or give it a default",
-            )
-            for name in sorted(_required(declared) - always)
-        )
-        _raise_if(problems, "GraphqlList")
-        return self
-
-
-class GraphqlLookup(Strict):
-    query: str = Field(description="one GraphQL query taking the list of looked-up values")
-    variable: str = Field(description="the list variable that receives the values")
-    items: str = Field(description="path of the list of records in `data`")
-    variables: dict[str, Any] = Field(default_factory=dict, description="static variables")
-    max_size: Annotated[int, Field(ge=1, le=1000)] = Field(
-        100, description="most values sent in one request"
-    )
-    key: str | None = Field(
-        None,
-        description="path of the looked-up value in a partner record; "
-        "unset = the mapped field named like the key",
-    )
-
-    _query = field_validator("query")(_check_query)
-    _paths = field_validator("items", "key")(_check_path)
-
-    @model_validator(mode="after")
-    def _variable_is_a_list(self) -> GraphqlLookup:
-        declared = _declared(self.query)
-        problems = []
-        node = declared.get(self.variable)
-        if node is None:
-            problems.append(
-                _problem(
-                    ("variable",),
-                    "graphql_variable",
-                    f"the query declares no variable ${self.variable}",
-                    f"declare it, e.g. `query Q(${self.variable}: [String!]!)`",
-                )
-            )
-        elif not _is_list(node.type):
-            problems.append(
-                _problem(
-                    ("variable",),
-                    "graphql_variable",
-                    f"${self.variable} must be a list: many values go in one request",
-                    "declare it as `[String!]!`",
-                )
-            )
-        problems.extend(
-            _problem(
-                ("variables", name),
-                "graphql_variable",
-                f"the query declares no variable ${name}",
-                "remove it or declare it",
-            )
-            for name in self.variables
-            if name not in declared
-        )
-        problems.extend(
-            _problem(
-                ("query",),
-                "graphql_variable",
-                f"the required variable ${name} is never filled",
-                "give it in `variables`, make it nullable, or give it a default",
-            )
-            for name in sorted(_required(declared) - set(self.variables) - {self.variable})
-        )
-        _raise_if(problems, "GraphqlLookup")
-        return self
-
-
-class GraphqlEntity(EntityMapping):
-    list: GraphqlList | None = None
-    sort: ListSort | None = Field(
-        None, description="orders the list query can give (`param`: its order variable)"
-    )
-    lookups: dict[str, GraphqlLookup] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _sort_variable_declared(self) -> GraphqlEntity:
-        if self.sort is None:
-            return self
-        if self.list is None:
-            problem = _problem(
-                ("sort",), "graphql_sort", "`sort` without a `list`", "declare the list query"
-            )
-            _raise_if([problem], "GraphqlEntity")
-        elif self.sort.param is not None and self.sort.param not in _declared(self.list.query):
-            problem = _problem(
-                ("sort", "param"),
-                "graphql_variable",
-                f"the list query declares no variable ${self.sort.param}",
-                f"declare it, e.g. `query Q(${self.sort.param}: String)`",
-            )
-            _raise_if([problem], "GraphqlEntity")
-        return self
-
-
-class GraphqlPartner(HttpPartnerBase):
-    kind: Literal["graphql"]
-    endpoint: str = Field("/graphql", description="relative to base_url; every query is POSTed")
-    health_query: str = Field(
-        "query Health { __typename }", description="the query `probe` sends for /readyz"
-    )
-    principal: PrincipalSetting | None = Field(
-        None,
-        description="the partner checks who the hub acts for: its calls about personal data "
-        "carry the hub's signed principal assertion in this header",
-    )
-    entities: dict[str, GraphqlEntity]
-
-    _query = field_validator("health_query")(_check_query)
-
-    @model_validator(mode="after")
-    def _known_filters_and_keys(self) -> GraphqlPartner:
-        problems: list[InitErrorDetails] = []
-        for entity, spec in self.entities.items():
-            if entity not in FILTERS:
-                continue  # an unknown entity is reported once, by the partners file loader
-            if spec.list is not None:
-                problems.extend(
-                    _problem(
-                        ("entities", entity, "list", "filters", name),
-                        "unknown_filter",
-                        f"not a filter of {entity}",
-                        f"one of: {', '.join(FILTERS[entity]) or '(none)'}",
-                    )
-                    for name in spec.list.filters
-                    if name not in FILTERS[entity]
-                )
-            for key, lookup in spec.lookups.items():
-                where = ("entities", entity, "lookups", key)
-                if key not in LOOKUP_KEYS[entity]:
-                    problems.append(
-                        _problem(
-                            where,
-                            "unknown_lookup_key",
-                            f"{entity} cannot be looked up by {key}",
-                            f"one of: {', '.join(LOOKUP_KEYS[entity])}",
-                        )
-                    )
-                elif key != "id" and lookup_key_path(key) not in spec.fields and lookup.key is None:
-                    problems.append(
-                        _problem(
-                            where,
-                            "unread_lookup_key",
-                            f"the mapping of {entity} does not read {lookup_key_path(key)}",
-                            f"map `fields.{lookup_key_path(key)}`, "
-                            "or set `key` to its path in a record",
-                        )
-                    )
-        _raise_if(problems, "GraphqlPartner")
-        return self
-
-    def entity_mappings(self) -> dict[str, EntityMapping]:
-        return dict(self.entities)
+    return isinstance(errors, list) and all(error_code(e) in CLIENT_ERROR_CODES for e in errors)
 
 
 # --- adapter ----------------------------------------------------------------------------------
@@ -485,7 +162,7 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
             entity: Mapper(partner, entity, spec) for entity, spec in config.entities.items()
         }
         self._declared = {
-            entity: _declared(spec.list.query)
+            entity: declared_variables(spec.list.query)
             for entity, spec in config.entities.items()
             if spec.list is not None
         }
@@ -514,7 +191,7 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
             "POST",
             self.graphql.endpoint,
             json={"query": query, "variables": dict(variables)},
-            headers={"Accept": _ACCEPT},
+            headers={"Accept": ACCEPT},
             # GraphQL over HTTP answers a refused operation with 400 and a JSON `errors` list
             ok_statuses=frozenset({200, 400}),
         )
@@ -559,7 +236,7 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
             if value is None:
                 continue
             value = _variable_value(value)
-            if isinstance(value, list) and not _is_list(declared[variable].type):
+            if isinstance(value, list) and not is_list_type(declared[variable].type):
                 if len(value) != 1:
                     continue  # the partner takes one value: the adapter filters the rest
                 value = value[0]
@@ -668,6 +345,30 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
         self.rejected += rejected
         refuse_if_none_fit(self.partner, entity, rejected, kept)
         log_dropped(self.partner, entity, rejected)
+
+    # -- writes (adapters.writes, adapters.graphql_writes) -------------------------------------
+
+    @functools.cached_property
+    def writer(self) -> GraphqlWriter:
+        return GraphqlWriter(self.partner, self.graphql, self.http)
+
+    def writes(self, entity: str) -> frozenset[str]:
+        return self.writer.writes(entity)
+
+    async def write(
+        self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
+    ) -> Written:
+        with acting.on_behalf(self.partner, self.graphql.principal, entity):
+            return await self.writer.write(entity, action, values, client_reference)
+
+    async def find_by_reference(self, entity: str, client_reference: str) -> str | None:
+        """The id of the record the hub created under ``client_reference``, looked up by the
+        entity's ``lookups.clientReference`` (none there: nothing was created)."""
+        if CLIENT_REFERENCE not in self.lookup_keys(entity):
+            raise ValueError(f"{self.partner} declares no {entity} lookups.clientReference")
+        found = await self.lookup(entity, CLIENT_REFERENCE, [client_reference])
+        records = found.get(client_reference, [])
+        return records[0].owner.partner_id if records else None
 
     async def probe(self) -> None:
         await self.execute(self.graphql.health_query, {})
@@ -818,3 +519,5 @@ def _build(
 
 
 KIND = Kind("graphql", GraphqlPartner, _build)
+
+__all__ = ["CLIENT_ERROR_CODES", "KIND", "GraphqlAdapter", "GraphqlPartner"]

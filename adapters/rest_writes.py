@@ -1,9 +1,8 @@
 """REST writes: a ``writes.<action>`` block as one HTTP request, sent once.
 
 The body is built (and every value resolved, a value without a partner code refused) before
-anything is sent. The request goes through the partner's :class:`~adapters.http.PartnerHttp`
-as a non-idempotent call, so the HTTP seam never retries it, under this write's own timeout
-(slightly inside the enclosing deadline, see :func:`adapters.sql_writes.write_budget`).
+anything is sent; the request is sent once by :func:`adapters.http_writes.send_once`, which
+says when a failure may have come after the request left.
 
 Answers:
 
@@ -22,43 +21,27 @@ Answers:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import httpx
 import orjson
 
 from adapters.errors import (
     OutcomeUnknown,
     SourceBadResponse,
-    SourceError,
-    SourceTimeout,
     SourceUnavailable,
     WriteRejected,
 )
 from adapters.http import PartnerHttp, _retry_after
+from adapters.http_writes import json_values, send_once
 from adapters.mapping import compile_path, read_path
 from adapters.rest_config import RestPartner, RestWrite
-from adapters.sql_writes import write_budget
 from adapters.writes import CREATING, WriteInput, Written, declared_write, declared_writes
 
-_ANY_STATUS = frozenset(range(100, 600))  # every status is classified here, none by the seam
 _REJECTED = frozenset({400, 404, 409, 410, 413, 414, 422})
 _NOT_APPLIED_LATER = frozenset({429, 503})
-
-# httpx errors raised before the request could leave: no connection was made.
-# (HTTPStatusError: the auth flow could not get a credential, so the write never left.)
-_NOT_SENT = (
-    httpx.ConnectError,
-    httpx.PoolTimeout,
-    httpx.UnsupportedProtocol,
-    httpx.ProxyError,
-    httpx.HTTPStatusError,
-)
 
 
 class RestWriter:
@@ -82,25 +65,11 @@ class RestWriter:
         spec = self.spec(entity, action)
         given = WriteInput(self.partner, entity, action, values, client_reference)
         target = None if action in CREATING else given.target_id
-        body = _body(spec, given)
+        body = json_values(spec.body, given)
         path = spec.path
         if "{id}" in path:
             path = path.replace("{id}", quote(given.target_id, safe=""))
-        budget = write_budget(self.config.deadline_s)
-        if budget <= 0:
-            raise SourceTimeout(self.partner, "no time left for the write; nothing sent")
-        try:
-            async with asyncio.timeout(budget):
-                answer = await self.http.request(
-                    spec.method, path, json=body, idempotent=False, ok_statuses=_ANY_STATUS
-                )
-        except TimeoutError:
-            # Whether the request had left is not known here: the safe answer is "maybe".
-            raise OutcomeUnknown(self.partner, "no answer to the write in time") from None
-        except SourceError as error:
-            if _sent(error):
-                raise OutcomeUnknown(self.partner, "the write's answer was lost") from None
-            raise
+        answer = await send_once(self.http, spec.method, path, body)
         status = answer.status
         if 200 <= status < 300:
             if target is not None:
@@ -129,39 +98,3 @@ class RestWriter:
         if created is None or isinstance(created, dict | list) or created == "":
             raise OutcomeUnknown(self.partner, "the write's answer names no id")
         return str(created)
-
-
-def _body(spec: RestWrite, given: WriteInput) -> dict[str, Any]:
-    """The JSON body; dotted names nest (``candidat.id``)."""
-    body: dict[str, Any] = {}
-    for name, value in spec.body.items():
-        resolved = given.resolve(value)
-        if isinstance(resolved, datetime):
-            resolved = resolved.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        node = body
-        *parents, leaf = name.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = resolved
-    return body
-
-
-def _sent(error: SourceError) -> bool:
-    """Whether a failure of the HTTP seam may have come after the request left.
-
-    The seam's errors keep the httpx error as their context. Only a failure to connect proves
-    nothing was sent; with the aiohttp transport a connection dropped by the server also
-    surfaces as ``ConnectTimeout``, told apart by its aiohttp cause.
-    """
-    if isinstance(error, SourceBadResponse):
-        return True  # an answer came and could not be read (too large, undecodable)
-    cause = error.__context__
-    if cause is None or isinstance(cause, _NOT_SENT):
-        return False
-    origin = cause.__cause__ or cause.__context__
-    if isinstance(origin, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
-        return False  # aiohttp could not connect (mapped to a timeout by the transport)
-    if isinstance(cause, httpx.ConnectTimeout):
-        # httpx's own connect timeout; or aiohttp's dropped connection (sent, maybe applied)
-        return isinstance(origin, aiohttp.ClientConnectionError)
-    return True  # read or write timeout, connection reset or closed mid-answer
