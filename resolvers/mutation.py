@@ -141,8 +141,21 @@ async def transition_application(
         "reason": _text("reason", reason, 200),
         "actorRole": principal.role.value,
     }
+    def already_there() -> str | None:
+        # An unknown outcome of a transition is settled by the application's state, read from
+        # its owner at the start of this retry: at the target, it landed. Owners need not keep
+        # a transition's reference for this (most keep only the creation's).
+        return gid.partner_id if current.fields.get("status") == to.value else None
+
     record = await _write(
-        info, gid.partner, "application", "transition", values, idempotency_key, in_the_lifecycle
+        info,
+        gid.partner,
+        "application",
+        "transition",
+        values,
+        idempotency_key,
+        first_call_check=in_the_lifecycle,
+        landed=already_there,
     )
     return Application.from_record(info, record)
 
@@ -208,9 +221,14 @@ async def _write(
     values: dict[str, Any],
     key: str,
     first_call_check: Callable[[], None] | None = None,
+    landed: Callable[[], str | None] | None = None,
 ) -> Record:
-    """Run the write once per idempotency key, and return the owner's record of its result;
-    ``first_call_check`` raises when a first call must not be written (a replay skips it)."""
+    """Run the write once per idempotency key, and return the owner's record of its result.
+
+    ``first_call_check`` raises when a first call must not be written (a replay skips it);
+    ``landed`` settles an unknown outcome from what the owner holds now (the owner's id of the
+    result, or None: it did not land); without it, the owner is asked for the client
+    reference the hub sent (``find_by_reference``)."""
     context = info.context
     source = context.registry.source(partner)
     if source is None or not isinstance(source.adapter, Writer):
@@ -237,9 +255,12 @@ async def _write(
         if isinstance(claim, InProgress):  # another call with this key is at the owner now
             claim = await store.wait(client, key, operation, payload, WAIT_FOR_FIRST_S)
         if isinstance(claim, Unknown):
-            found = await source.call(
-                lambda: writer.find_by_reference(entity, claim.client_reference)
-            )
+            if landed is not None:
+                found = landed()
+            else:
+                found = await source.call(
+                    lambda: writer.find_by_reference(entity, claim.client_reference)
+                )
             if found is not None:  # the first attempt did commit: its result, no second write
                 result = global_id(entity, partner, found)
                 await store.complete(claim, result)

@@ -1,7 +1,7 @@
 """Writes to Hub3E, the REST owner of placements, through the gateway's mutations: a move of a
 placement in Hub3E's own codes, a status Hub3E has no code for refused before anything is sent,
-and a write Hub3E commits and then answers too late (OUTCOME_UNKNOWN), reconciled on the retry
-by asking Hub3E for the hub's reference, never by sending the write again."""
+and a move Hub3E commits and then answers too late (OUTCOME_UNKNOWN), settled on the retry by
+the placement's state at Hub3E, never by sending the write again."""
 
 from __future__ import annotations
 
@@ -114,5 +114,5 @@ async def test_a_write_committed_then_answered_too_late_is_reconciled_not_sent_a
 
     assert "errors" not in retried, retried["errors"]
     assert retried["data"]["transitionApplication"]["status"] == "INTERVIEW"
-    assert calls(hub, "etape_placement") == before + 1  # sent once, found by its reference
+    assert calls(hub, "etape_placement") == before + 1  # sent once: the retry saw it landed
     assert [s.status for s in placement(hub, target).history].count("MEETING") == 1
