@@ -10,7 +10,8 @@ Answers:
   a 2xx without a readable id is an unknown outcome (it was applied; reconcile finds it);
 - 400, 404, 409, 410, 413, 414, 422: :class:`~adapters.errors.WriteRejected` (404: the
   record to change, or one the request names, does not exist there);
-- 401/403, 429 and 503: :class:`~adapters.errors.SourceUnavailable` (not applied: the
+- 401/403 on a call carrying the signed principal: :class:`~adapters.errors.PrincipalRefused`;
+- 401/403 otherwise, 429 and 503: :class:`~adapters.errors.SourceUnavailable` (not applied: the
   credential was refused, or the partner asked to come back later);
 - 500, 502, 504 (and any other 5xx): :class:`~adapters.errors.OutcomeUnknown`: the partner or a
   proxy failed while handling it, it may have been applied;
@@ -28,8 +29,10 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from adapters import acting
 from adapters.errors import (
     OutcomeUnknown,
+    PrincipalRefused,
     SourceBadResponse,
     SourceUnavailable,
     WriteRejected,
@@ -79,6 +82,10 @@ class RestWriter:
             refused = f"HTTP {status}: the partner refused the write"
             raise WriteRejected(self.partner, refused, not_found=status == 404)
         if status in (401, 403):
+            if acting.carrying(self.partner) is not None:  # as for reads: not the breaker's
+                raise PrincipalRefused(
+                    self.partner, f"HTTP {status}: the signed principal was refused"
+                )
             raise SourceUnavailable(self.partner, f"HTTP {status}: credential refused")
         if status in _NOT_APPLIED_LATER:
             retry = _retry_after(answer.headers)

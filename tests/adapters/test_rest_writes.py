@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters import acting
-from adapters.errors import OutcomeUnknown, SourceUnavailable, WriteRejected
+from adapters.errors import OutcomeUnknown, PrincipalRefused, SourceUnavailable, WriteRejected
 from adapters.partners_file import parse_partners
 from adapters.registry import build_adapter
 from adapters.rest import RestAdapter
@@ -119,7 +119,7 @@ async def test_hub3e_creates_one_placement_and_finds_it_by_reference(connect: Co
     candidate, mission = a_file_and_a_mission()
     values = {**SUBMIT, "candidateId": candidate, "offerId": mission}
     assert isinstance(adapter, Writer)
-    assert adapter.writes("application") == {"submit"}
+    assert adapter.writes("application") == {"submit", "transition"}
 
     written = await adapter.write("application", "submit", values, "hub-ref-0001")
 
@@ -157,6 +157,24 @@ async def test_hub3e_refuses_a_placement_of_an_unknown_file(connect: Connect) ->
     assert refused.value.not_found
     assert refused.value.partner_fault is False  # the client's problem: not for the breaker
     assert await adapter.find_by_reference("application", "hub-ref-0003") is None
+
+
+async def test_a_write_whose_signed_principal_hub3e_refuses_is_principal_refused(
+    connect: Connect,
+) -> None:
+    """Hub3E trusts another signer's keys: the write is refused for who it acts for, like a
+    read would be (PRINCIPAL_REFUSED, not the partner's failure), and nothing is created."""
+    strangers = _signer().jwks()
+    app = hub3e.create_app(assertion_jwks=strangers)
+    adapter = connect(hub3e_block(), app)
+    candidate, mission = a_file_and_a_mission()
+    values = {**SUBMIT, "candidateId": candidate, "offerId": mission}
+
+    with pytest.raises(PrincipalRefused) as refused:
+        await adapter.write("application", "submit", values, "hub-ref-0004")
+
+    assert refused.value.partner_fault is False
+    assert not [p for p in app.state.people.placements.values() if p.client_reference]
 
 
 # -- partners that misbehave --------------------------------------------------------------
