@@ -6,50 +6,26 @@ its partners are the demo's own apps in-process; Chromium is driven over the Dev
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
 import urllib.parse
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
 import pytest
-import uvicorn
 
 from tests.browser.devtools import Page, headless_chromium
+from tests.browser.graphiql_ui import DOC_EXPLORER, QUERY_EDITOR, RESPONSE
+from tests.browser.loopback import served_on_loopback
 from tests.gateway.hubkit import start_hub
-
-QUERY_EDITOR = "document.querySelector('.graphiql-query-editor .CodeMirror')"
-RESPONSE = "document.querySelector('.graphiql-response .CodeMirror')"
-DOC_EXPLORER = "document.querySelector('.graphiql-doc-explorer')"
-
-
-class _Server(uvicorn.Server):
-    """uvicorn inside the test's loop: signals stay pytest's."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 @pytest.fixture
 async def gateway_url(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     hub = await start_hub(monkeypatch)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(hub.app, log_level="warning", access_log=False, lifespan="off")
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        while not server.started:
-            assert not task.done(), "the gateway did not start"
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        async with served_on_loopback(hub.app) as url:
+            yield url
     finally:
-        server.should_exit = True
-        await task
-        sock.close()
         await hub.aclose()
 
 

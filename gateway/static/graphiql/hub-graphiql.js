@@ -45,6 +45,44 @@
     return { ...answer, data: { __schema: { ...schema, types, directives } } };
   }
 
+  // What GraphiQL keeps in localStorage (the query, variables, tabs, history), never a header:
+  // a pasted `Authorization: Bearer <token>` must not outlive the tab. `shouldPersistHeaders:
+  // false` keeps the headers editor and the tabs clean, but GraphiQL 4.1's history still
+  // records each run's headers (`graphiql:queries`), so every write goes through here and
+  // loses its `headers` fields first. What GraphiQL holds in memory for this page is its own.
+  const NAMESPACE = "graphiql:";
+
+  function withoutHeaders(key, value) {
+    if (key === `${NAMESPACE}headers`) return "";
+    let parsed;
+    try {
+      parsed = JSON.parse(value);
+    } catch (error) {
+      return value; // a query's text, say: no JSON, so no headers field
+    }
+    let dropped = false;
+    const kept = JSON.stringify(parsed, (name, field) => {
+      if (name !== "headers") return field;
+      dropped = dropped || (field !== null && field !== undefined);
+      return undefined;
+    });
+    return dropped ? kept : value;
+  }
+
+  const storage = {
+    getItem: (key) => localStorage.getItem(key),
+    setItem: (key, value) => localStorage.setItem(key, withoutHeaders(key, value)),
+    removeItem: (key) => localStorage.removeItem(key),
+    get length() {
+      return Object.keys(localStorage).filter((key) => key.startsWith(NAMESPACE)).length;
+    },
+    clear() {
+      for (const key of Object.keys(localStorage)) {
+        if (key.startsWith(NAMESPACE)) localStorage.removeItem(key);
+      }
+    },
+  };
+
   async function fetcher(params, options) {
     const response = await fetch(config.endpoint, {
       method: "POST",
@@ -73,11 +111,12 @@
       defaultQuery: config.exampleQuery,
       introspectionQueryName: INTROSPECTION,
       inputValueDeprecation: true,
-      // The headers panel is where a bearer token will go; it is shown open but never stored
-      // in the browser's storage (a token must not outlive the tab).
+      // The headers panel is where a bearer token goes: shown open, never stored (`storage`
+      // above), and no "Persist headers" switch in the settings (hidden when this is false).
       isHeadersEditorEnabled: true,
       defaultEditorToolsVisibility: "headers",
       shouldPersistHeaders: false,
+      storage: storage,
     }),
   );
 })();
