@@ -25,6 +25,7 @@ Values 1..threshold-1 are never published, so they have no row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -80,11 +81,7 @@ class PTable:
             return ((0, 1),)
         if value < self.threshold:
             raise ValueError("a count below the threshold is suppressed, never perturbed")
-        return tuple(
-            (noise, weight)
-            for noise, weight in sorted(self.noise_weights)
-            if value + noise >= self.threshold
-        )
+        return _row(self.noise_weights, value - self.threshold)
 
     def noise(self, value: int, key: int) -> int:
         """The noise of a cell: its key, scaled to the row's total weight, picks a noise."""
@@ -111,3 +108,9 @@ class PTable:
             )
             if any(value + noise == published for noise, _ in self.row(value))
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _row(noise_weights: tuple[tuple[int, int], ...], above: int) -> tuple[tuple[int, int], ...]:
+    # Rows differ only within max_noise of the threshold: few distinct keys, computed once.
+    return tuple((noise, weight) for noise, weight in sorted(noise_weights) if above + noise >= 0)

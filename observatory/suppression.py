@@ -18,7 +18,7 @@ The method is exact, after Fischetti and Salazar (the model behind τ-ARGUS's op
 suppression): a cell is protected upwards when some integer table that agrees with every
 published cell, obeys every relation and the attacker's bounds, and has the cell at the top of
 its interval exists; downwards likewise. For each primary cell, largest first, and each
-direction, a mixed-integer programme (HiGHS, through ``scipy.optimize.milp``) finds such a table
+direction, an integer programme (HiGHS, see :mod:`observatory.programme`) finds such a table
 while choosing the complementary cells of least total value, the cells already suppressed
 being free. Suppressing more cells only widens what the attacker must consider, so a table
 found for one primary cell stays valid as others are protected after it: when the loop ends
@@ -37,10 +37,10 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
-from scipy.sparse import coo_array
+from numpy.typing import NDArray
 
 from observatory.cells import Coordinates, Equation
+from observatory.programme import INFINITY, Infeasible, IntegerProgramme
 
 
 class Reason(StrEnum):
@@ -61,9 +61,6 @@ def protection_interval(value: int, threshold: int, protection_level: int) -> tu
     return max(1, value - protection_level), min(threshold - 1, value + protection_level)
 
 
-_OPTIMAL, _INFEASIBLE = 0, 2
-
-
 class _Witnesses:
     """The integer programme behind the choice of complementary cells.
 
@@ -80,22 +77,17 @@ class _Witnesses:
     ) -> None:
         self.cells = sorted(values)
         self.index = {cell: i for i, cell in enumerate(self.cells)}
-        self.values = np.array([values[cell] for cell in self.cells], dtype=np.float64)
+        self.values = [float(values[cell]) for cell in self.cells]
         self.threshold = float(threshold)
         # Larger than any move a witness table needs: no cell exceeds the grand total.
-        self.big = 2.0 * float(self.values.max(initial=0.0)) + 2.0 * threshold
-        rows, cols, data = [], [], []
-        for row, equation in enumerate(equations):
-            rows.append(row)
-            cols.append(self.index[equation.margin])
-            data.append(1.0)
-            for part in equation.parts:
-                rows.append(row)
-                cols.append(self.index[part])
-                data.append(-1.0)
-        self.relations = coo_array(
-            (data, (rows, cols)), shape=(len(equations), len(self.cells))
-        ).tocsr()
+        self.big = 2.0 * max(self.values, default=0.0) + 2.0 * threshold
+        self.relations = [
+            (
+                [self.index[equation.margin], *(self.index[part] for part in equation.parts)],
+                [1.0, *(-1.0 for _ in equation.parts)],
+            )
+            for equation in equations
+        ]
 
     def solve(
         self,
@@ -104,16 +96,16 @@ class _Witnesses:
         primary: Sequence[Coordinates],
         secondary: set[Coordinates],
         reach: bool = False,
-    ) -> OptimizeResult:
-        """Witness tables moving ``cell`` by an amount within each of ``moves``.
+    ) -> NDArray[np.float64]:
+        """Witness tables moving ``cell`` by an amount within each of ``moves``: the values
+        of the ``z`` then of each ``y``. Raises :class:`Infeasible` when there are none.
 
         Minimises the value of the new complementary cells; with ``reach`` (one move only),
         maximises instead how far the cell moves towards the move's far end."""
-        n, m = len(self.cells), len(moves)
-        t = self.threshold
+        n, t = len(self.cells), self.threshold
         z_low, z_high = np.zeros(n), np.zeros(n)
         y_low, y_high = np.zeros(n), np.zeros(n)
-        cost = np.zeros(n * (1 + m))
+        cost = np.zeros(n)
         for q in primary:
             i = self.index[q]
             y_low[i], y_high[i] = 1.0 - self.values[i], t - 1.0 - self.values[i]
@@ -132,50 +124,32 @@ class _Witnesses:
             cost[i] = self.values[i]
         p = self.index[cell]
         lows, highs = [z_low], [z_high]
-        constraints = []
-        for block, (low, high) in enumerate(moves, start=1):
+        for low, high in moves:
             block_low, block_high = y_low.copy(), y_high.copy()
             block_low[p], block_high[p] = low, high
             lows.append(block_low)
             highs.append(block_high)
+        programme = IntegerProgramme(np.concatenate(lows), np.concatenate(highs))
+        for block in range(1, len(moves) + 1):
             offset = n * block
-            relations = coo_array(self.relations)
-            constraints.append(
-                LinearConstraint(
-                    coo_array(
-                        (relations.data, (relations.row, relations.col + offset)),
-                        shape=(relations.shape[0], n * (1 + m)),
-                    ).tocsr(),
-                    0.0,
-                    0.0,
-                )
-            )
-            if candidates:
+            for indices, coefficients in self.relations:
+                programme.add_row([offset + i for i in indices], coefficients, 0.0, 0.0)
+            for i in candidates:
                 # A cell left published does not move: y <= big * z and y >= (t - value) * z.
-                k = len(candidates)
-                rows = np.repeat(np.arange(k), 2)
-                cols = np.ravel([[offset + i, i] for i in candidates])
-                at_most = [[1.0, -self.big] for _ in candidates]
-                at_least = [[1.0, self.values[i] - t] for i in candidates]
-                for pairs, bounds in ((at_most, (-np.inf, 0.0)), (at_least, (0.0, np.inf))):
-                    matrix = coo_array((np.ravel(pairs), (rows, cols)), shape=(k, n * (1 + m)))
-                    constraints.append(LinearConstraint(matrix.tocsr(), *bounds))
+                programme.add_row([offset + i, i], [1.0, -self.big], -INFINITY, 0.0)
+                programme.add_row([offset + i, i], [1.0, self.values[i] - t], 0.0, INFINITY)
         if reach:
             ((low, high),) = moves
-            cost = np.zeros(n * (1 + m))
-            cost[n + p] = -1.0 if high > 0 else 1.0
-        return milp(
-            cost,
-            integrality=np.ones(n * (1 + m), dtype=np.int64),
-            bounds=Bounds(np.concatenate(lows), np.concatenate(highs)),
-            constraints=constraints,
-        )
+            programme.cost[n + p] = -1.0 if high > 0 else 1.0
+        else:
+            programme.cost[:n] = cost
+        return programme.solve()
 
-    def chosen(self, result: OptimizeResult) -> set[Coordinates]:
-        return {cell for i, cell in enumerate(self.cells) if result.x[i] > 0.5}
+    def chosen(self, solution: NDArray[np.float64]) -> set[Coordinates]:
+        return {cell for i, cell in enumerate(self.cells) if solution[i] > 0.5}
 
-    def moved(self, result: OptimizeResult, cell: Coordinates) -> float:
-        return float(round(result.x[len(self.cells) + self.index[cell]]))
+    def moved(self, solution: NDArray[np.float64], cell: Coordinates) -> float:
+        return float(round(solution[len(self.cells) + self.index[cell]]))
 
 
 def secondary_cells(
@@ -201,24 +175,18 @@ def secondary_cells(
         ]
         if not moves:
             continue
-        result = programme.solve(cell, [(move, move) for move in moves], primary, secondary)
-        if result.status == _INFEASIBLE:
+        try:
+            solution = programme.solve(cell, [(m, m) for m in moves], primary, secondary)
+        except Infeasible:
             # Some of the interval is out of any reach: protect as far as can be, each way.
             reached = []
             for move in moves:
                 span = (0.0, move) if move > 0 else (move, 0.0)
                 farthest = programme.solve(cell, [span], primary, secondary, reach=True)
-                _check(farthest)
                 reached.append(programme.moved(farthest, cell))
             moves = [move for move in reached if move != 0]
             if not moves:
                 continue
-            result = programme.solve(cell, [(move, move) for move in moves], primary, secondary)
-        _check(result)
-        secondary |= programme.chosen(result) - set(primary)
+            solution = programme.solve(cell, [(m, m) for m in moves], primary, secondary)
+        secondary |= programme.chosen(solution) - set(primary)
     return sorted(secondary)
-
-
-def _check(result: OptimizeResult) -> None:
-    if result.status != _OPTIMAL:
-        raise RuntimeError(f"secondary suppression: the solver stopped ({result.message})")

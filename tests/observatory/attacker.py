@@ -12,8 +12,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+import highspy
 
 TOTAL = "*"
 
@@ -67,27 +66,23 @@ def interval(
 ) -> tuple[int, int]:
     """The smallest and largest whole value of ``target`` in any table that obeys every
     relation, equals ``cells`` where no bound is given, and lies within ``bounds`` elsewhere."""
-    order = sorted(cells)
-    index = {cell: i for i, cell in enumerate(order)}
-    lower = np.array([bounds.get(c, (cells[c], cells[c]))[0] for c in order], dtype=float)
-    upper = np.array([bounds.get(c, (cells[c], cells[c]))[1] for c in order], dtype=float)
-    matrix = np.zeros((max(len(rels), 1), len(order)))
-    for row, (margin, parts) in enumerate(rels):
-        matrix[row, index[margin]] = 1.0
-        for part in parts:
-            matrix[row, index[part]] -= 1.0
     found = []
-    for sign in (1.0, -1.0):
-        cost = np.zeros(len(order))
-        cost[index[target]] = sign
-        result = milp(
-            cost,
-            integrality=np.ones(len(order), dtype=np.int64),
-            bounds=Bounds(lower, upper),
-            constraints=[LinearConstraint(matrix, 0.0, 0.0)],
-        )
-        assert result.status == 0, result.message
-        found.append(result.x[index[target]])
+    for sense in ("min", "max"):
+        solver = highspy.Highs()  # type: ignore[no-untyped-call]  # its __init__ has no annotations
+        solver.silent()
+        x = {
+            cell: solver.addIntegral(*bounds.get(cell, (cells[cell], cells[cell])))
+            for cell in sorted(cells)
+        }
+        for margin, parts in rels:
+            solver.addConstr(x[margin] == sum((x[part] for part in parts[1:]), x[parts[0]]))
+        if sense == "min":
+            solver.minimize(x[target])
+        else:
+            solver.maximize(x[target])
+        status = solver.getModelStatus()
+        assert status == highspy.HighsModelStatus.kOptimal, solver.modelStatusToString(status)
+        found.append(solver.val(x[target]))
     return math.ceil(found[0] - 1e-6), math.floor(found[1] + 1e-6)
 
 
