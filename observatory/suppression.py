@@ -17,10 +17,10 @@ threshold - 1 the attacker learns nothing beyond "1 to threshold-1".
 The method is exact, after Fischetti and Salazar (the model behind τ-ARGUS's optimal
 suppression): a cell is protected upwards when some integer table that agrees with every
 published cell, obeys every relation and the attacker's bounds, and has the cell at the top of
-its interval exists; downwards likewise. For each primary cell, largest first, and each
-direction, an integer programme (HiGHS, see :mod:`observatory.programme`) finds such a table
-while choosing the complementary cells of least total value, the cells already suppressed
-being free. Suppressing more cells only widens what the attacker must consider, so a table
+its interval exists; downwards likewise. For each primary cell, largest first, one integer
+programme (HiGHS, see :mod:`observatory.programme`) finds both tables, up and down, while
+choosing the complementary cells of least total value that both need, the cells already
+suppressed being free. Suppressing more cells only widens what the attacker must consider, so a table
 found for one primary cell stays valid as others are protected after it: when the loop ends
 every primary cell is protected, against an attacker who solves integer programmes (and so
 against one who solves linear ones). The choice is sequential, so the set is small, not
