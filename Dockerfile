@@ -14,6 +14,7 @@ COPY gateway gateway
 COPY resolvers resolvers
 COPY sources sources
 COPY identity identity
+COPY observatory observatory
 COPY store store
 COPY reference reference
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
