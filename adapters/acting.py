@@ -89,6 +89,17 @@ def current() -> Acting | None:
 
 
 @contextlib.contextmanager
+def restored(recorded: Acting | None) -> Iterator[None]:
+    """The block acts as ``recorded`` did, claims included (a replay of calls recorded during
+    a request: the personal benchmark's floor)."""
+    token = _ACTING.set(recorded)
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
+
+
+@contextlib.contextmanager
 def vouched(**claims: str) -> Iterator[None]:
     """The calls made inside the block carry ``claims`` too (added to those already vouched).
 

@@ -30,11 +30,12 @@ from typing import Any
 
 import httpx
 
+from adapters import acting
 from adapters.partners_file import parse_partners
 from demo import people
 from demo.cfa_erp import seed_demo_databases
 from demo.identity_provider import DemoIdentityProvider
-from demo.partner_servers import PARTNER_APPS
+from demo.partner_servers import PARTNER_APPS, SERVED_BY
 from demo.run import partners_file
 from demo.secrets import DEMO_SECRETS
 from gateway.app import create_app
@@ -59,6 +60,11 @@ class Operation:
     started: float
     ended: float
     call: Callable[[], Awaitable[Any]]
+    acting_for: acting.Acting | None  # who the request acted for: replayed with the call
+
+    async def replay(self) -> Any:
+        with acting.restored(self.acting_for):
+            return await self.call()
 
 
 class Recorder:
@@ -78,7 +84,9 @@ class Recorder:
                 return await original(source, operation)
             finally:
                 if recorder.recording:
-                    recorder.operations.append(Operation(started, time.perf_counter(), operation))
+                    recorder.operations.append(
+                        Operation(started, time.perf_counter(), operation, acting.current())
+                    )
 
         setattr(Source, "call", call)  # noqa: B010 - a benchmark probe, replaced for the run
 
@@ -106,12 +114,17 @@ async def run(requests: int) -> None:
     jwks = AssertionSigner.from_pem_file(provider.assertion_key_file).jwks()
     config = parse_partners(tomllib.loads(partners_file().read_text(encoding="utf-8")))
     transports = {}
-    for name, factory in PARTNER_APPS.items():
-        if name in config.partners:
+    apps: dict[str, Any] = {}
+    for name in config.partners:
+        served_by = SERVED_BY.get(name, name)  # akto-contrats is served by the akto app
+        factory = PARTNER_APPS.get(served_by)
+        if factory is None:
+            continue
+        if served_by not in apps:
             # Only the partners holding personal data take the hub's keys (and check them).
             checks = "assertion_jwks" in inspect.signature(factory).parameters
-            app = factory(assertion_jwks=jwks) if checks else factory()
-            transports[name] = httpx.ASGITransport(app=app)
+            apps[served_by] = factory(assertion_jwks=jwks) if checks else factory()
+        transports[name] = httpx.ASGITransport(app=apps[served_by])
     app = create_app(Settings(development=False, **options), config, transports)
     token = provider.credentials()["TRAINING_CENTRE"]["token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -156,7 +169,7 @@ async def run(requests: int) -> None:
 async def _replay(stages: list[list[Operation]]) -> float:
     started = time.perf_counter()
     for stage in stages:
-        await asyncio.gather(*(operation.call() for operation in stage))
+        await asyncio.gather(*(operation.replay() for operation in stage))
     return time.perf_counter() - started
 
 
