@@ -57,7 +57,7 @@ from resolvers.context import Context
 from sources.cache import HubCache
 from sources.freshness import track
 from sources.registry import SourceRegistry
-from store.audit import Action, AuditUnavailable, Outcome, RecordRef
+from store.audit import Action, AuditEntry, AuditUnavailable, Outcome, RecordRef
 
 RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
@@ -263,17 +263,19 @@ class HubGraphQL(GraphQL[Context, None]):
             operation = (scope.operation if scope is not None else None) or (
                 request_data.operation_name
             )
-            for read in context.personal_reads:
-                await audit.record(
-                    principal,
-                    operation=operation,
-                    action=Action(read.action),
-                    entity=read.entity,
-                    records=[
-                        RecordRef(partner, partner_id) for partner, _, partner_id in read.refs
-                    ],
-                    outcome=Outcome(read.outcome),
-                )
+            await audit.record_all(
+                principal,
+                operation=operation,
+                entries=[
+                    AuditEntry(
+                        Action(read.action),
+                        read.entity,
+                        [RecordRef(partner, partner_id) for partner, _, partner_id in read.refs],
+                        Outcome(read.outcome),
+                    )
+                    for read in context.personal_reads
+                ],
+            )
         except AuditUnavailable:
             logger.error("audit trail unavailable: a personal answer was withheld")
             return ExecutionResult(

@@ -45,6 +45,7 @@ __all__ = [
     "UNNAMED_OPERATION",
     "Action",
     "Actor",
+    "AuditEntry",
     "AuditEvent",
     "AuditFilter",
     "AuditLog",
@@ -114,6 +115,15 @@ class RecordRef(NamedTuple):
 
     partner: str
     partner_id: str
+
+
+class AuditEntry(NamedTuple):
+    """What one event of :meth:`AuditLog.record_all` says: an action on records of an entity."""
+
+    action: Action
+    entity: str
+    records: Sequence[RecordRef] = ()
+    outcome: Outcome = Outcome.OK
 
 
 class TextSink(Protocol):
@@ -254,9 +264,43 @@ class AuditLog:
         ``operation`` is the GraphQL operation's name (None or "": :data:`UNNAMED_OPERATION`);
         anything else than a GraphQL name (query text) is refused.
         """
-        if _ENTITY.fullmatch(entity) is None:
+        (event,) = await self.record_all(
+            actor, operation=operation, entries=[AuditEntry(action, entity, records, outcome)]
+        )
+        return event
+
+    async def record_all(
+        self, actor: Actor, *, operation: str | None, entries: Sequence[AuditEntry]
+    ) -> list[AuditEvent]:
+        """Write one event per entry (the reads and writes of one request), all in one
+        transaction: one commit, not one per event, before the answer leaves. Either every
+        event is written or none is (:class:`AuditUnavailable`)."""
+        events = [self._event(actor, operation, entry) for entry in entries]
+        rows, refs = [], []
+        for event in events:
+            row = event.as_json()
+            row.pop("record_refs")
+            row["at"] = event.at
+            rows.append(row)
+            refs.extend(
+                {"event_id": event.id, "position": i, "record_ref": ref}
+                for i, ref in enumerate(event.record_refs)
+            )
+        if not rows:
+            return events
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(insert(_events), rows)
+                if refs:
+                    await connection.execute(insert(_records), refs)
+        except (SQLAlchemyError, OSError):
+            raise AuditUnavailable("the audit store cannot be written") from None
+        return events
+
+    def _event(self, actor: Actor, operation: str | None, entry: AuditEntry) -> AuditEvent:
+        if _ENTITY.fullmatch(entry.entity) is None:
             raise InvalidAuditEvent("an entity is a type name: a letter, then letters or digits")
-        event = AuditEvent(
+        return AuditEvent(
             id="aud_" + uuid.uuid4().hex,
             at=self._clock(),
             client_id=(actor.client_id or actor.token_id or "")[:64],
@@ -264,26 +308,13 @@ class AuditLog:
             organisation=actor.organisation,
             subject_ref=self.subject_ref(actor.subject),
             operation=_operation_label(operation),
-            action=Action(action),
-            entity=entity,
-            record_refs=tuple(self.pseudonym(r.partner, entity, r.partner_id) for r in records),
-            outcome=Outcome(outcome),
+            action=Action(entry.action),
+            entity=entry.entity,
+            record_refs=tuple(
+                self.pseudonym(r.partner, entry.entity, r.partner_id) for r in entry.records
+            ),
+            outcome=Outcome(entry.outcome),
         )
-        row = event.as_json()
-        row.pop("record_refs")
-        row["at"] = event.at
-        try:
-            async with self._engine.begin() as connection:
-                await connection.execute(insert(_events), [row])
-                if event.record_refs:
-                    refs = [
-                        {"event_id": event.id, "position": i, "record_ref": ref}
-                        for i, ref in enumerate(event.record_refs)
-                    ]
-                    await connection.execute(insert(_records), refs)
-        except (SQLAlchemyError, OSError):
-            raise AuditUnavailable("the audit store cannot be written") from None
-        return event
 
     async def page(
         self, filter: AuditFilter | None = None, first: int = 50, after: str | None = None

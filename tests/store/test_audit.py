@@ -18,6 +18,7 @@ from identity.principal import Principal, new_principal
 from store.audit import (
     UNNAMED_OPERATION,
     Action,
+    AuditEntry,
     AuditFilter,
     AuditLog,
     AuditUnavailable,
@@ -50,6 +51,37 @@ async def _record(
         records=[RecordRef("cfa-btp", i) for i in ids],
         outcome=outcome,
     )
+
+
+async def test_a_request_s_events_are_written_together_or_not_at_all(
+    engine: AsyncEngine, clock: Clock
+) -> None:
+    audit = AuditLog(engine, KEY, clock)
+    refs = [RecordRef("cfa-btp", "a-1"), RecordRef("cfa-btp", "a-2")]
+    written = await audit.record_all(
+        CENTRE,
+        operation="Applications",
+        entries=[
+            AuditEntry(Action.READ, "Application", refs),
+            AuditEntry(Action.READ, "Candidate", [RecordRef("cfa-btp", "c-1")]),
+        ],
+    )
+    page = await audit.page()
+    assert sorted(e.id for e in page.events) == sorted(e.id for e in written)
+    by_entity = {e.entity: e for e in page.events}
+    assert len(by_entity["Application"].record_refs) == 2
+    assert by_entity["Candidate"].record_refs == (audit.pseudonym("cfa-btp", "Candidate", "c-1"),)
+
+    with pytest.raises(InvalidAuditEvent):  # the second entry is refused: the first not kept
+        await audit.record_all(
+            CENTRE,
+            operation="Applications",
+            entries=[
+                AuditEntry(Action.READ, "Application", refs),
+                AuditEntry(Action.READ, "not an entity"),
+            ],
+        )
+    assert len((await audit.page()).events) == 2
 
 
 async def test_an_event_says_who_when_what_and_which_records_by_pseudonym(

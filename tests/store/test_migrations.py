@@ -182,6 +182,7 @@ def test_the_stores_public_api_does_not_change_by_accident() -> None:
         "UNNAMED_OPERATION",
         "Action",
         "Actor",
+        "AuditEntry",
         "AuditEvent",
         "AuditFilter",
         "AuditLog",
