@@ -20,9 +20,9 @@ published cell, obeys every relation and the attacker's bounds, and has the cell
 its interval exists; downwards likewise. For each primary cell, largest first, one integer
 programme (HiGHS, see :mod:`observatory.programme`) finds both tables, up and down, while
 choosing the complementary cells of least total value that both need, the cells already
-suppressed being free. Suppressing more cells only widens what the attacker must consider, so a table
-found for one primary cell stays valid as others are protected after it: when the loop ends
-every primary cell is protected, against an attacker who solves integer programmes (and so
+suppressed being free. Suppressing more cells only widens what the attacker must consider, so
+a table found for one primary cell stays valid as others are protected after it: when the loop
+ends every primary cell is protected, against an attacker who solves integer programmes (and so
 against one who solves linear ones). The choice is sequential, so the set is small, not
 always the smallest. When even suppressing every non-zero cell cannot give a cell its whole
 interval (the rules' bounds and the published zeros pin it), it gets the widest that can be.

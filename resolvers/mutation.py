@@ -141,6 +141,7 @@ async def transition_application(
         "reason": _text("reason", reason, 200),
         "actorRole": principal.role.value,
     }
+
     def already_there() -> str | None:
         # An unknown outcome of a transition is settled by the application's state, read from
         # its owner at the start of this retry: at the target, it landed. Owners need not keep

@@ -276,7 +276,8 @@ class AuditLog:
         transaction: one commit, not one per event, before the answer leaves. Either every
         event is written or none is (:class:`AuditUnavailable`)."""
         events = [self._event(actor, operation, entry) for entry in entries]
-        rows, refs = [], []
+        rows: list[dict[str, Any]] = []
+        refs: list[dict[str, Any]] = []
         for event in events:
             row = event.as_json()
             row.pop("record_refs")
