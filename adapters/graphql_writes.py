@@ -67,34 +67,25 @@ from adapters.graphql_config import ACCEPT, GraphqlPartner, GraphqlWrite, error_
 from adapters.http import HttpAnswer, PartnerHttp, _retry_after
 from adapters.http_writes import json_values, send_once
 from adapters.mapping import MISSING, compile_path, read_path
-from adapters.writes import CREATING, WriteInput, Written, declared_write, declared_writes
+from adapters.writes import DeclaredWrites, Written
 
 _NOT_APPLIED_LATER = frozenset({429, 503})
 _TOO_LARGE = frozenset({413, 414})
 
 
-class GraphqlWriter:
+class GraphqlWriter(DeclaredWrites[GraphqlWrite]):
     """The writes of one GraphQL partner; its :class:`~adapters.graphql.GraphqlAdapter`
     delegates (and finds what was created by its ``lookups.clientReference``)."""
 
     def __init__(self, partner: str, config: GraphqlPartner, http: PartnerHttp) -> None:
-        self.partner = partner
+        super().__init__(partner, config.entities)
         self.config = config
         self.http = http
-
-    def writes(self, entity: str) -> frozenset[str]:
-        return declared_writes(self.config.entities, entity)
-
-    def spec(self, entity: str, action: str) -> GraphqlWrite:
-        found: GraphqlWrite = declared_write(self.partner, self.config.entities, entity, action)
-        return found
 
     async def write(
         self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
     ) -> Written:
-        spec = self.spec(entity, action)
-        given = WriteInput(self.partner, entity, action, values, client_reference)
-        target = None if action in CREATING else given.target_id
+        spec, given, target = self.inputs(entity, action, values, client_reference)
         body = {"query": spec.mutation, "variables": json_values(spec.variables, given)}
         answer = await send_once(
             self.http, "POST", self.config.endpoint, body, headers={"Accept": ACCEPT}

@@ -41,33 +41,24 @@ from adapters.http import PartnerHttp, _retry_after
 from adapters.http_writes import json_values, send_once
 from adapters.mapping import compile_path, read_path
 from adapters.rest_config import RestPartner, RestWrite
-from adapters.writes import CREATING, WriteInput, Written, declared_write, declared_writes
+from adapters.writes import DeclaredWrites, Written
 
 _REJECTED = frozenset({400, 404, 409, 410, 413, 414, 422})
 _NOT_APPLIED_LATER = frozenset({429, 503})
 
 
-class RestWriter:
+class RestWriter(DeclaredWrites[RestWrite]):
     """The writes of one REST partner; its :class:`~adapters.rest.RestAdapter` delegates."""
 
     def __init__(self, partner: str, config: RestPartner, http: PartnerHttp) -> None:
-        self.partner = partner
+        super().__init__(partner, config.entities)
         self.config = config
         self.http = http
-
-    def writes(self, entity: str) -> frozenset[str]:
-        return declared_writes(self.config.entities, entity)
-
-    def spec(self, entity: str, action: str) -> RestWrite:
-        found: RestWrite = declared_write(self.partner, self.config.entities, entity, action)
-        return found
 
     async def write(
         self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
     ) -> Written:
-        spec = self.spec(entity, action)
-        given = WriteInput(self.partner, entity, action, values, client_reference)
-        target = None if action in CREATING else given.target_id
+        spec, given, target = self.inputs(entity, action, values, client_reference)
         body = json_values(spec.body, given)
         path = spec.path
         if "{id}" in path:

@@ -38,7 +38,7 @@ from adapters.errors import (
 )
 from adapters.sql_config import ColumnType, SqlInsert, SqlPartner, SqlUpdate, SqlWrite
 from adapters.sql_values import convert
-from adapters.writes import CREATING, Deferred, WriteInput, Written, declared_write, declared_writes
+from adapters.writes import DeclaredWrites, Deferred, WriteInput, Written
 
 WRITE_MARGIN_S = 0.05
 """How much sooner than the enclosing deadline a write gives up: its own timeout must fire
@@ -77,28 +77,19 @@ def write_budget(deadline_s: float) -> float:
     return min(deadline_s, left - WRITE_MARGIN_S)
 
 
-class SqlWriter:
+class SqlWriter(DeclaredWrites[SqlWrite]):
     """The writes of one SQL partner; its :class:`~adapters.sql.SqlAdapter` delegates here."""
 
     def __init__(self, partner: str, config: SqlPartner, engine: Callable[[], AsyncEngine]):
-        self.partner = partner
+        super().__init__(partner, config.entities)
         self.config = config
         self._engine = engine
         self.statements = 0  # statements sent (tests count them)
 
-    def writes(self, entity: str) -> frozenset[str]:
-        return declared_writes(self.config.entities, entity)
-
-    def spec(self, entity: str, action: str) -> SqlWrite:
-        found: SqlWrite = declared_write(self.partner, self.config.entities, entity, action)
-        return found
-
     async def write(
         self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
     ) -> Written:
-        spec = self.spec(entity, action)
-        given = WriteInput(self.partner, entity, action, values, client_reference)
-        target = None if action in CREATING else given.target_id
+        spec, given, target = self.inputs(entity, action, values, client_reference)
         steps = [self._prepare(statement, given) for statement in spec.statements()]
         budget = write_budget(self.config.deadline_s)
         if budget <= 0:

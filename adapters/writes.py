@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import ConfigDict, Field
 
@@ -248,3 +248,32 @@ def declared_write(partner: str, entities: Mapping[str, Any], entity: str, actio
     if spec is None or action not in spec.writes:
         raise ValueError(f"{partner} declares no {entity}.{action} write")
     return spec.writes[action]
+
+
+SpecT = TypeVar("SpecT")
+
+
+class DeclaredWrites(Generic[SpecT]):
+    """What the writers of every kind share: the partner's write blocks, per entity and action
+    (``SpecT``: the kind's block model), and one write's checked inputs."""
+
+    def __init__(self, partner: str, entities: Mapping[str, Any]) -> None:
+        self.partner = partner
+        self._entities = entities
+
+    def writes(self, entity: str) -> frozenset[str]:
+        return declared_writes(self._entities, entity)
+
+    def spec(self, entity: str, action: str) -> SpecT:
+        found: SpecT = declared_write(self.partner, self._entities, entity, action)
+        return found
+
+    def inputs(
+        self, entity: str, action: str, values: Mapping[str, Any], client_reference: str
+    ) -> tuple[SpecT, WriteInput, str | None]:
+        """The block, the checked inputs and, for a change (not a creation), the owner's id
+        of the record changed."""
+        spec = self.spec(entity, action)  # first: an undeclared action is the caller's bug
+        given = WriteInput(self.partner, entity, action, values, client_reference)
+        target = None if action in CREATING else given.target_id
+        return spec, given, target
