@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Final
 
 from observatory.cells import Unit
+from reference.lifecycle import MAIN_PATH
 
 __all__ = [
     "GRID",
@@ -95,15 +96,8 @@ class Indicator:
         return any(m is not None and m.unit is Unit.PERSONS for m in measures)
 
 
-_OPEN_STEPS: Final = (
-    "SUBMITTED",
-    "UNDER_REVIEW",
-    "ADMITTED",
-    "PROPOSED_TO_EMPLOYER",
-    "INTERVIEW",
-    "EMPLOYER_AGREED",
-    "CONTRACT_DRAFTED",
-)
+# Submitted, not yet a signed contract nor an exit: the young person is still seeking.
+_OPEN_STEPS: Final = MAIN_PATH[MAIN_PATH.index("SUBMITTED") : MAIN_PATH.index("CONTRACT_SIGNED")]
 _PLACE = (Dimension.DEPARTEMENT, Dimension.COMMUNE)
 _ACTIVE_OFFERS = Measure("offer", Unit.POSITIONS, "publishedAt", (("status", ("ACTIVE",)),))
 _OPEN_POSITIONS = Measure(
