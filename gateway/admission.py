@@ -11,6 +11,13 @@ gated: ``/healthz``, ``/readyz`` and ``/metrics`` always answer.
     gate = AdmissionGate(max_in_flight=32, queue_size=32, max_wait_s=0.1)
     app = Admission(app, gate, retry_after_s=1, paths=("/graphql",))
 
+``Admission`` is the outermost layer of the gateway's app (``gateway.app.HubApp``), in front of
+Starlette's own middleware, the request metrics, the deadline and the access log: under a storm
+of clients retrying at once, a refusal must cost as little as it can, since it is paid on the
+same event loop as the accepted requests. So a refusal is counted by direct metric calls, is
+not an access-log line (one summary line a second says how many were refused), and the time a
+request waited in the queue is put in its scope (``ARRIVED_AT``) for the deadline to count.
+
 The gate's counters (``in_flight``, ``waiting``, ``rejected``) are for metrics.
 """
 
@@ -18,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections import deque
 
 import orjson
@@ -26,6 +35,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import instrumentation
 
 OVERLOADED = "OVERLOADED"
+ARRIVED_AT = "hub.arrived_at"
+"""Scope key: ``time.perf_counter()`` when the request reached the gateway, before any wait."""
+
+log = logging.getLogger("alternance_hub.admission")
 
 
 class AdmissionGate:
@@ -111,16 +124,40 @@ class Admission:
             (b"retry-after", str(retry_after_s).encode()),
             (b"cache-control", b"no-store"),
         ]
+        self._summary = RefusalSummary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
+        arrived = scope[ARRIVED_AT] = time.perf_counter()
         if not await self.gate.enter():
             await send({"type": "http.response.start", "status": 503, "headers": self._headers})
             await send({"type": "http.response.body", "body": self._body})
+            instrumentation.refused_overloaded(time.perf_counter() - arrived)
+            self._summary.refused()
             return
         try:
             await self.app(scope, receive, send)
         finally:
             self.gate.leave()
+
+
+class RefusalSummary:
+    """One log line a second at most while requests are refused, with how many: a line per
+    refusal would cost a storm's worth of CPU and log volume (the metrics count each)."""
+
+    def __init__(self, every_s: float = 1.0) -> None:
+        self.every_s = every_s
+        self._count = 0
+        self._since = time.monotonic()
+
+    def refused(self) -> None:
+        self._count += 1
+        now = time.monotonic()
+        if now - self._since >= self.every_s:
+            log.warning(
+                "requests refused: at capacity",
+                extra={"refused": self._count, "seconds": round(now - self._since, 1)},
+            )
+            self._count, self._since = 0, now

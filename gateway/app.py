@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from adapters.partners_file import PartnersFile
 from gateway import graphiql
@@ -35,6 +36,21 @@ from sources.registry import SourceRegistry
 from sources.resilience import ResiliencePolicy
 
 log = logging.getLogger("alternance_hub")
+
+
+class HubApp(Starlette):
+    """The gateway's app: Starlette with admission control in front of everything, its own
+    middleware included (:mod:`gateway.admission` says why a refusal must be that cheap)."""
+
+    _admission: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def admit_with(self, admission: Callable[[ASGIApp], ASGIApp]) -> None:
+        self._admission = admission
+        self.middleware_stack = None  # built again, at the first request, with it
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self._admission is None else self._admission(stack)
 
 
 def create_app(
@@ -108,7 +124,7 @@ def create_app(
                 await stores.aclose()
             await identity.aclose()
 
-    app = Starlette(
+    app = HubApp(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -126,17 +142,16 @@ def create_app(
     app.state.responses = graphql.responses
     app.state.admission = admission
     # The last added runs first: the deadline starts at arrival (a queued request spends its
-    # own budget), admission refuses before the body is read or its content type looked at.
+    # own budget: admission puts the arrival in the scope), the limits before the body is read.
     app.add_middleware(
         RequestLimits, max_body_bytes=settings.max_body_bytes, json_paths=("/graphql",)
     )
-    app.add_middleware(
-        Admission,
-        gate=admission,
-        retry_after_s=settings.admission_retry_after_s,
-        paths=("/graphql",),
-    )
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
+    app.admit_with(
+        lambda inner: Admission(
+            inner, admission, retry_after_s=settings.admission_retry_after_s, paths=("/graphql",)
+        )
+    )
     instrument(app, settings, graphql)  # outermost: sees the limits' and deadline's refusals
     return app
 

@@ -18,6 +18,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters import deadline
+from gateway.admission import ARRIVED_AT
 
 log = logging.getLogger("alternance_hub.access")
 
@@ -39,7 +40,9 @@ class RequestDeadline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        # From arrival: a request that waited in the admission queue spends its own budget.
+        started = scope.get(ARRIVED_AT) or time.perf_counter()
+        seconds = self.seconds - (time.perf_counter() - started)
         status = 0
 
         async def tracking_send(message: Message) -> None:
@@ -49,8 +52,8 @@ class RequestDeadline:
             await send(message)
 
         try:
-            with deadline.within(self.seconds):
-                async with asyncio.timeout(self.seconds):
+            with deadline.within(seconds):
+                async with asyncio.timeout(max(seconds, 0.0)):
                     await self.app(scope, receive, tracking_send)
         except TimeoutError:
             if status == 0:

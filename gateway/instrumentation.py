@@ -161,6 +161,14 @@ def observe_cost(cost: float) -> None:
     QUERY_COST.observe(cost)
 
 
+def refused_overloaded(seconds: float) -> None:
+    """A GraphQL request refused by admission control, counted as the request metrics would
+    have (the refusal is answered in front of them, to cost as little as it can)."""
+    REQUESTS.labels("other", "overloaded").inc()
+    REQUEST_SECONDS.labels("other", "overloaded").observe(seconds)
+    REQUEST_ERRORS.labels("OVERLOADED").inc()
+
+
 def admission_rejected(reason: str = "overloaded") -> None:
     """A request refused by admission control (``reason``: a snake_case word, e.g.
     ``in_flight``, ``queue_full``, ``queue_timeout``)."""

@@ -9,6 +9,7 @@ behind a real uvicorn on a free loopback port, the demo partners in-process.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import time
@@ -21,10 +22,11 @@ import httpx
 import orjson
 import pytest
 
-from gateway.admission import AdmissionGate
+from gateway.admission import AdmissionGate, RefusalSummary
 from gateway.settings import Settings
 from tests.adapters.rest_partners import served
 from tests.gateway.hubkit import Hub, start_hub
+from tests.gateway.metrics_text import grown, samples
 
 pytestmark = pytest.mark.timed  # bounds in seconds: the heap is frozen around them
 
@@ -96,6 +98,20 @@ async def timed_post(
     return response, time.monotonic() - started
 
 
+def test_the_refusal_summary_says_how_many_were_refused_since_its_last_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    summary = RefusalSummary(every_s=3600)
+    with caplog.at_level(logging.WARNING, logger="alternance_hub.admission"):
+        for _ in range(5):
+            summary.refused()
+        assert caplog.records == []  # within the second: counted, not logged
+        summary.every_s = 0.0
+        summary.refused()
+    (line,) = caplog.records
+    assert line.refused == 6  # type: ignore[attr-defined]
+
+
 def assert_overloaded(response: httpx.Response) -> None:
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
@@ -140,6 +156,42 @@ async def test_requests_past_in_flight_and_queue_are_refused_fast(
         assert seconds < 1.0
         assert breakers(hub) == {"closed"}
         assert (hub.app.state.admission.in_flight, hub.app.state.admission.waiting) == (0, 0)
+
+
+async def test_refusals_are_counted_but_not_logged_one_line_each(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refusal is answered in front of the middleware (metrics, deadline, access log): the
+    request metrics still count it; the log says how many, not one line per refusal."""
+    settings = Settings(
+        cache_enabled=False, max_in_flight=1, admission_queue=0, admission_max_wait_s=0.0
+    )
+    async with gateway(monkeypatch, settings, ("apprentissage",)) as (hub, client):
+        before = samples((await client.get("/metrics")).text)
+        hub.faults["apprentissage"].set("slow", delay_s=3.0)
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            held = asyncio.create_task(timed_post(client, OFFERS))
+            await asyncio.sleep(0.3)
+            refused = [await timed_post(client, OFFERS) for _ in range(30)]
+            await held
+        after = samples((await client.get("/metrics")).text)
+
+    # The slot is held until the partner answers: a loaded machine may let the last few in.
+    refusals = sum(1 for r, _ in refused if r.status_code == 503)
+    assert refusals >= 20
+    assert all(r.status_code in (200, 503) for r, _ in refused)
+    counted = grown(before, after, "hub_requests_total", operation="other", outcome="overloaded")
+    assert counted == refusals
+    assert grown(before, after, "hub_request_errors_total", code="OVERLOADED") == refusals
+    access = [
+        getattr(r, "status", None) for r in caplog.records if r.name == "alternance_hub.access"
+    ]
+    assert access.count(503) == 0
+    assert access.count(200) == 31 - refusals  # the held request, and any let in after it
+    summaries = [r for r in caplog.records if r.name == "alternance_hub.admission"]
+    assert len(summaries) <= 4  # one a second at most
+    assert sum(getattr(r, "refused", 0) for r in summaries) <= refusals
 
 
 @asynccontextmanager
