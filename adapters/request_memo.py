@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["once", "scoped", "slots"]
+__all__ = ["once", "outside", "scoped", "slots"]
 
 _MEMO: ContextVar[dict[Hashable, Any] | None] = ContextVar("hub_request_memo", default=None)
 
@@ -32,6 +32,17 @@ _MEMO: ContextVar[dict[Hashable, Any] | None] = ContextVar("hub_request_memo", d
 def scoped() -> Iterator[None]:
     """A fresh memo for the block (one request) and the tasks it starts."""
     token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+@contextlib.contextmanager
+def outside() -> Iterator[None]:
+    """No memo for the block: its answers are used once and dropped (a count read page by
+    page in memory must not keep every page it read until the request ends)."""
+    token = _MEMO.set(None)
     try:
         yield
     finally:

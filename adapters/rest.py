@@ -38,6 +38,7 @@ from cachetools import LRUCache
 from adapters import acting, request_memo
 from adapters.base import DeclaredEndpoints
 from adapters.config import PartnerBase
+from adapters.counting import CountQuery, CountRow
 from adapters.errors import SourceBadResponse, SourceRejected
 from adapters.filtering import matcher
 from adapters.http import PartnerHttp, make_client
@@ -59,6 +60,7 @@ from adapters.rest_config import (
     RestEntity,
     RestPartner,
 )
+from adapters.rest_counting import RestCounting
 from adapters.rest_paging import ListWalk
 from adapters.rest_writes import RestWriter
 from adapters.syntax import DATA_CLASSES, lookup_key_path
@@ -118,6 +120,7 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
         self.specs = config.entities
         self.http = PartnerHttp(partner, config, make_client(config, transport))
         self._mappers = mappers
+        self.counting = RestCounting(partner, config)
         self._fan_out = max(1, config.max_concurrency // 2)
         self._revalidable: LRUCache[tuple[Any, ...], _Revalidable] = LRUCache(
             maxsize=_ETAG_CACHE_BYTES, getsizeof=lambda entry: entry.size
@@ -267,7 +270,18 @@ class RestAdapter(DeclaredEndpoints[RestEntity]):
             position = page.end
         return _keyed(found, "id", wanted)
 
-    # -- health and lifecycle -------------------------------------------------------------------
+    # -- counts (adapters.counting, adapters.rest_counting) ---------------------------------------
+
+    def counts(self, query: CountQuery) -> bool:
+        return self.counting.counts(query)
+
+    async def count(self, query: CountQuery) -> builtins.list[CountRow]:
+        """The owner's statistics endpoint, on behalf of the acting principal (personal
+        entities: the assertion says who asks, an OBSERVATORY principal seeing counts only)."""
+        if not self.counts(query):
+            raise ValueError(f"{self.partner} declares no statistics answering this count")
+        with acting.on_behalf(self.partner, self.rest.principal, query.entity):
+            return await self.counting.count(query, self.http)
 
     # -- writes (adapters.writes, adapters.rest_writes) -----------------------------------------
 

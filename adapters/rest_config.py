@@ -26,6 +26,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PrincipalSetting, Strict
+from adapters.counting import DIMENSIONS, PERIOD_FIELDS, dimension_problem
 from adapters.syntax import DATA_CLASSES, ENTITIES, LOOKUP_KEYS, lookup_key_path
 from adapters.types import DataClass
 from adapters.writes import CREATING, WriteValue, action_problem, value_hint, value_problems
@@ -142,6 +143,58 @@ class RestWrite(Strict):
     )
 
 
+class RestDimension(Strict):
+    """One dimension at a statistics endpoint: the name it groups by, and the query parameter
+    filtering on it (unset: it only groups). A group's value is read through the entity's
+    mapping of the dimension's field (its ``values`` map); a filter's common values are sent
+    as every owner value mapped to them, joined by ``join``."""
+
+    group: str = Field(description="name in the group-by parameter, and key of it in a row")
+    param: str | None = Field(None, description="query parameter filtering on it")
+    join: str = ","
+
+
+class RestPeriod(Strict):
+    """The period as two query parameters: days ``from`` (included) to ``to`` (excluded)."""
+
+    from_param: str
+    to_param: str
+    format: str = Field("%Y-%m-%d", description="strftime format of the days")
+
+
+class RestAggregates(Strict):
+    """The owner's statistics endpoint for the observatory (:mod:`adapters.rest_counting`).
+
+    One GET per count: ``path?<group_param>=<group names joined>&<filters>&<period>``,
+    answering the rows at ``rows``, each with its groups' values (at their ``group`` names),
+    its count at ``count`` and the sum of its records' ONS record keys at ``key_sum``. Called
+    with the partner's credential and, for a personal entity, the hub's signed principal (an
+    OBSERVATORY one: it sees counts, never a person). Example::
+
+        [partners.hub3e.entities.application.aggregates]
+        path = "/api/v2/statistiques/placements"
+        group_param = "par"
+        rows = "groupes"
+        count = "effectif"
+        key_sum = "somme_cles"
+        period = { from_param = "depuis", to_param = "avant" }
+        dimensions.status = { group = "statut", param = "statut" }
+        dimensions.month = { group = "mois" }
+    """
+
+    path: str = Field(description="the statistics endpoint, relative to base_url")
+    group_param: str = Field(description="query parameter taking the joined group names")
+    group_join: str = ","
+    params: dict[str, str] = Field(default_factory=dict, description="static query parameters")
+    rows: str = Field(description="path of the list of rows in the answer")
+    count: str = Field(description="path of a row's count")
+    key_sum: str | None = Field(
+        None, description="path of a row's sum of record keys (unset: the owner has none)"
+    )
+    period: RestPeriod | None = None
+    dimensions: dict[str, RestDimension] = Field(default_factory=dict)
+
+
 class RestEntity(EntityMapping):
     list: Endpoint | None = None
     pagination: Pagination = NoPagination()
@@ -151,6 +204,9 @@ class RestEntity(EntityMapping):
     sort: ListSort | None = Field(None, description="orders the partner can list in")
     writes: dict[str, RestWrite] = Field(
         default_factory=dict, description="action -> its request (adapters.writes)"
+    )
+    aggregates: RestAggregates | None = Field(
+        None, description="the owner's statistics endpoint (adapters.rest_counting)"
     )
 
 
@@ -175,6 +231,7 @@ class RestPartner(HttpPartnerBase):
             for loc, kind, message, hint in [
                 *_lookup_problems(entity, spec),
                 *_write_problems(entity, spec),
+                *_aggregate_problems(entity, spec),
             ]
         ]
         if problems:
@@ -239,6 +296,25 @@ def _lookup_problems(
                     "param = the query parameter taking the joined values (`join`, default ',')",
                 )
             )
+    return found
+
+
+def _aggregate_problems(
+    entity: str, spec: RestEntity
+) -> list[tuple[tuple[str | int, ...], str, str, str]]:
+    aggregates = spec.aggregates
+    if aggregates is None or entity not in ENTITIES:
+        return []
+    where: tuple[str | int, ...] = ("entities", entity, "aggregates")
+    if entity not in DIMENSIONS:
+        return [(where, "not_counted", f"{entity} is not counted", ", ".join(DIMENSIONS))]
+    found: list[tuple[tuple[str | int, ...], str, str, str]] = []
+    for name in aggregates.dimensions:
+        problem = dimension_problem(entity, name, spec)
+        if problem is not None:
+            found.append(((*where, "dimensions", name), "dimension", problem, ""))
+    if aggregates.period is not None and entity not in PERIOD_FIELDS:
+        found.append(((*where, "period"), "period", f"{entity} has no period date", ""))
     return found
 
 

@@ -81,12 +81,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.types import TypeEngine
 
 from adapters.config import PartnerBase
+from adapters.counting import CountQuery, CountRow
 from adapters.errors import SourceBadResponse, SourceUnavailable
 from adapters.filtering import matcher
 from adapters.mapping import Mapper, MappingError, log_dropped, now_instant, refuse_if_none_fit
 from adapters.paging import Scan, active_filters, not_a_position
 from adapters.registry import Kind
 from adapters.sql_config import ColumnType, SqlEntity, SqlFilter, SqlPartner, join_conditions
+from adapters.sql_counting import SqlCounting
 from adapters.sql_values import convert as _convert
 from adapters.sql_writes import SqlWriter
 from adapters.syntax import ENTITIES, FILTERS
@@ -158,6 +160,8 @@ def _columns_by_alias(spec: SqlEntity) -> dict[str, builtins.list[str]]:
     refs.extend(spec.lookups.values())
     for pushdown in spec.filters.values():
         refs.extend(pushdown.column_refs())
+    if spec.aggregates is not None:
+        refs.extend(spec.aggregates.column_refs())
     for join in spec.joins:
         for left, right in join_conditions(join.on):
             refs.extend((left, right))
@@ -191,6 +195,7 @@ class SqlAdapter:
         self._engine: AsyncEngine | None = None
         self.calls = 0  # statements sent (benchmark and tests count them)
         self.writer = SqlWriter(partner, config, self.engine)
+        self.counting = SqlCounting(partner, config)
 
     # -- what this partner offers ---------------------------------------------------------------
 
@@ -379,6 +384,19 @@ class SqlAdapter:
         records = found.get(client_reference, [])
         return records[0].owner.partner_id if records else None
 
+    # -- counts (adapters.counting, adapters.sql_counting) ----------------------------------------
+
+    def counts(self, query: CountQuery) -> bool:
+        return self.counting.counts(query)
+
+    async def count(self, query: CountQuery) -> builtins.list[CountRow]:
+        """One ``GROUP BY`` statement at the database: no row of a record leaves it."""
+        if not self.counts(query):
+            raise ValueError(f"{self.partner} declares no aggregates answering this count")
+        statement = self.counting.statement(query, self.engine().dialect.name)
+        async with self._connection() as connection:
+            return self.counting.rows(query, await self._execute(connection, statement))
+
     # -- health and lifecycle -------------------------------------------------------------------
 
     async def probe(self) -> None:
@@ -423,7 +441,11 @@ class SqlAdapter:
                 "pool_timeout": self.sql.deadline_s,
             }
         # Both drivers take `timeout`: asyncpg's connect timeout, SQLite's busy timeout.
-        connect_args = {"timeout": self.sql.deadline_s}
+        connect_args: dict[str, Any] = {"timeout": self.sql.deadline_s}
+        if url.get_backend_name() == "postgresql":
+            # Sessions in UTC: a counted month of an instant is its UTC month, as everywhere
+            # else in the hub (the rows themselves come back as aware instants either way).
+            connect_args["server_settings"] = {"timezone": "UTC"}
         try:
             return create_async_engine(
                 url, execution_options=options, connect_args=connect_args, **pool

@@ -58,6 +58,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.config import EntityMapping, EnvSecret, FieldSpec, PartnerBase, Strict
+from adapters.counting import DIMENSIONS, PERIOD_FIELDS, SUM_FIELDS, dimension_problem
 from adapters.syntax import FILTERS, LOOKUP_KEYS
 from adapters.writes import CREATING, WriteValue, action_problem, value_hint, value_problems
 
@@ -210,6 +211,43 @@ class SqlWrite(Strict):
         return [*([self.update] if self.update is not None else []), *self.insert]
 
 
+class SqlAggregates(Strict):
+    """What the database counts itself for the observatory (:mod:`adapters.sql_counting`).
+
+    One statement per count: ``SELECT <dimensions>, COUNT(*), SUM(<sum>), SUM(<record key>)
+    FROM <main table> WHERE <filters, period> GROUP BY <dimensions>``, every value bound.
+    Columns are the main table's (a joined table may hold several rows per record). A
+    dimension names the column it reads; the adapter derives it as the dimension says (the
+    first characters of a commune code for ``departement``, ``YYYY-MM`` for ``month``) and
+    reads a group's value through the entity's mapping of the dimension's field (its
+    ``values`` map). A dimension whose field the mapping gives as a constant needs no column.
+    Every declared dimension also filters. Example::
+
+        [partners.cfa-btp.entities.application.aggregates]
+        record_key = "a.cle_ons"     # each row's ONS record key, assigned once and stored
+        period = "a.cree_le"         # typed `date` or `datetime` in `columns`
+        dimensions = { status = "a.statut", month = "a.cree_le" }
+    """
+
+    record_key: str | None = Field(
+        None, description="`alias.column` of each record's ONS record key (0..2^32-1)"
+    )
+    period: str | None = Field(
+        None, description="`alias.column` of the entity's period date (see adapters.counting)"
+    )
+    dimensions: dict[str, str] = Field(
+        default_factory=dict, description="dimension -> `alias.column` it is read from"
+    )
+    sums: dict[str, str] = Field(
+        default_factory=dict, description="summed common field -> `alias.column`"
+    )
+
+    def column_refs(self) -> list[str]:
+        refs = [*self.dimensions.values(), *self.sums.values()]
+        refs.extend(ref for ref in (self.record_key, self.period) if ref is not None)
+        return refs
+
+
 class SqlEntity(EntityMapping):
     """One entity read from one table, its joins, and the mapping of its columns."""
 
@@ -233,6 +271,9 @@ class SqlEntity(EntityMapping):
     page_size: Annotated[int, Field(ge=1, le=10_000)] = 500
     writes: dict[str, SqlWrite] = Field(
         default_factory=dict, description="action -> its statements (adapters.writes)"
+    )
+    aggregates: SqlAggregates | None = Field(
+        None, description="what the database counts itself (adapters.sql_counting)"
     )
 
     _table = field_validator("table")(_check_table)
@@ -290,6 +331,8 @@ class SqlEntity(EntityMapping):
             refs.extend(pushdown.column_refs())
         for name, spec in self.fields.items():
             refs.extend(self._field_refs(name, spec, top=True))
+        if self.aggregates is not None:
+            refs.extend(self.aggregates.column_refs())
         return refs
 
     def _field_refs(self, name: str, spec: str | FieldSpec, top: bool) -> list[str]:
@@ -360,7 +403,10 @@ class SqlPartner(PartnerBase):
                 type=PydanticCustomError("write", message, {"hint": hint}), loc=loc, input=None
             )
             for entity, mapping in self.entities.items()
-            for loc, message, hint in _write_problems(entity, mapping)
+            for loc, message, hint in [
+                *_write_problems(entity, mapping),
+                *_aggregate_problems(entity, mapping),
+            ]
         ]
         if problems:
             raise ValidationError.from_exception_data("SqlPartner", problems)
@@ -368,6 +414,57 @@ class SqlPartner(PartnerBase):
 
     def entity_mappings(self) -> dict[str, EntityMapping]:
         return dict(self.entities)
+
+
+def _aggregate_problems(
+    entity: str, mapping: SqlEntity
+) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """What an ``aggregates`` block cannot count, each at its own key."""
+    aggregates = mapping.aggregates
+    if aggregates is None:
+        return []
+    where: tuple[str | int, ...] = ("entities", entity, "aggregates")
+    if entity not in DIMENSIONS:
+        return [(where, f"{entity} is not counted", f"counted: {', '.join(DIMENSIONS)}")]
+    found: list[tuple[tuple[str | int, ...], str, str]] = []
+    main = mapping.main_alias
+    named = [
+        *(
+            ((*where, key), ref)
+            for key, ref in (("record_key", aggregates.record_key), ("period", aggregates.period))
+            if ref
+        ),
+        *(((*where, "dimensions", name), ref) for name, ref in aggregates.dimensions.items()),
+        *(((*where, "sums", name), ref) for name, ref in aggregates.sums.items()),
+    ]
+    for loc, ref in named:
+        if ref.split(".")[0] != main:
+            found.append(
+                (
+                    loc,
+                    f"`{ref}` is not a column of the main table `{main}`",
+                    "a joined table may hold several rows per record: count the main table",
+                )
+            )
+    for name in aggregates.dimensions:
+        problem = dimension_problem(entity, name, mapping)
+        if problem is not None:
+            found.append(((*where, "dimensions", name), problem, ""))
+    if aggregates.period is not None:
+        if entity not in PERIOD_FIELDS:
+            found.append(((*where, "period"), f"{entity} has no period date", "remove it"))
+        elif mapping.columns.get(aggregates.period) not in ("date", "datetime"):
+            found.append(
+                (
+                    (*where, "period"),
+                    "the period column's type is not declared",
+                    f'columns = {{ "{aggregates.period}" = "date" }} (or "datetime")',
+                )
+            )
+    for name in aggregates.sums:
+        if name not in SUM_FIELDS.get(entity, frozenset()):
+            found.append(((*where, "sums", name), f"{entity} counts sum no `{name}`", ""))
+    return found
 
 
 def _write_problems(

@@ -4,6 +4,9 @@ status, rupture, funding decision)::
     GET /api/v1/contrats?page=1&taille=50&siret=&uai=&ine=
       -> {"metadonnees": {"page", "totalPages", "totalElements"}, "contrats": [...]}
     GET /api/v1/contrats/{numeroDeca} -> one contract, or 404
+    GET /api/v1/statistiques/contrats?grouper=statut,mois,opco,uai&statut=&opco=&uai=
+        &debut=&fin=  -> {"resultats": [{"statut", "mois", "opco", "uai", "nombre",
+        "sommeCles"}]}: counts of contracts, for the observatory only
 
 Pages count from 1 (``taille`` at most 200, default 50); a page past the last is empty, with
 the same metadata. Dates are ISO ``YYYY-MM-DD``; ``statut`` is French (``transmis``,
@@ -21,6 +24,12 @@ OPCO the contracts it funds (``org`` = its code, ``AKTO``); TRAINING_CENTRE thos
 its ``org``; CANDIDATE those whose ``alternant.ine`` is the ``ine`` claim the hub vouches for
 (AKTO knows apprentices by their INE, not by a centre's candidate id), or its ``sub``;
 OBSERVATORY and ADMIN none. A contract one may not see is answered as a missing one.
+
+**Statistics**: OBSERVATORY only (any other principal: 403), counts and nothing else, grouped
+by ``grouper`` (``statut``: AKTO's label; ``mois``: the month execution starts, ``YYYY-MM``;
+``opco``: the funding OPCO; ``uai``: the centre), filtered by ``statut``, ``opco``, ``uai``
+(comma-separated) and ``debut`` (included) / ``fin`` (excluded) on the execution's first day.
+``sommeCles``: the sum of the contracts' ONS record keys modulo 2^32 (:mod:`demo.record_keys`).
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from demo.http_support import SIRET, UAI, BadRequest, JSONResponse, check_params
 from demo.person_seeds import ContractSeed
 from demo.personal import PersonalDataset
 from demo.principal import AssertionVerifier, Principal, principal_of
+from demo.record_keys import demo_record_key
 
 CONTRACTS_PATH = "/api/v1/contrats"
 AUDIENCE = "akto-contrats"
@@ -47,6 +57,11 @@ its assertions are addressed to."""
 DEFAULT_SIZE = 50
 MAX_SIZE = 200
 PARAMS = ("page", "taille", "siret", "uai", "ine")
+STATISTICS_PATH = "/api/v1/statistiques/contrats"
+STATISTICS_PARAMS = ("grouper", "statut", "opco", "uai", "debut", "fin")
+STATISTICS_GROUPS = ("statut", "mois", "opco", "uai")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+LABEL = re.compile(r"[^,]{1,40}")
 INE = re.compile(r"[0-9A-Z]{11}")
 
 
@@ -117,6 +132,37 @@ def sees(who: Principal | None, body: dict[str, Any]) -> bool:
     return False
 
 
+def statistics(
+    bodies: Sequence[dict[str, Any]],
+    groups: list[str],
+    kept: dict[str, set[str]],
+    start: str | None,
+    end: str | None,
+) -> list[dict[str, Any]]:
+    """Counts of contracts by ``groups``: what the observatory gets, and nothing else."""
+    cells: dict[tuple[str, ...], list[int]] = {}
+    for body in bodies:
+        values = {
+            "statut": body["statut"],
+            "mois": body["dateDebutExecution"][:7],
+            "opco": body["financement"]["opco"],
+            "uai": body["organismeFormation"]["uai"],
+        }
+        day = body["dateDebutExecution"]
+        if any(values[name] not in allowed for name, allowed in kept.items()):
+            continue
+        if (start is not None and day < start) or (end is not None and day >= end):
+            continue
+        cell = cells.setdefault(tuple(values[g] for g in groups), [0, 0])
+        cell[0] += 1
+        key = demo_record_key(AUDIENCE, "contract", body["numeroDeca"])
+        cell[1] = (cell[1] + key) % (1 << 32)
+    return [
+        {**dict(zip(groups, key, strict=True)), "nombre": count, "sommeCles": keys}
+        for key, (count, keys) in sorted(cells.items())
+    ]
+
+
 def _checked(request: Request, name: str, pattern: re.Pattern[str]) -> str | None:
     value = request.query_params.get(name)
     if value is not None and not pattern.fullmatch(value):
@@ -169,7 +215,32 @@ def routes(
             return JSONResponse({"erreur": "contrat introuvable", "code": 404}, status_code=404)
         return JSONResponse(body)
 
+    @counted("statistiques_contrats")
+    async def contract_statistics(request: Request) -> Response:
+        who = principal_of(request, verifier, _refused)
+        if who is not None and who.role != "OBSERVATORY":
+            return JSONResponse(
+                {"erreur": "statistiques réservées à l'observatoire", "code": 403},
+                status_code=403,
+            )
+        check_params(request, STATISTICS_PARAMS, _error)
+        groups = [g for g in request.query_params.get("grouper", "").split(",") if g]
+        if any(g not in STATISTICS_GROUPS for g in groups) or len(set(groups)) != len(groups):
+            raise _error("valeur invalide pour grouper")
+        kept: dict[str, set[str]] = {}
+        for name in ("statut", "opco", "uai"):
+            value = request.query_params.get(name)
+            if value is not None:
+                items = value.split(",")
+                if not all(LABEL.fullmatch(item) for item in items):
+                    raise _error(f"valeur invalide pour {name}")
+                kept[name] = set(items)
+        start = _checked(request, "debut", ISO_DAY)
+        end = _checked(request, "fin", ISO_DAY)
+        return JSONResponse({"resultats": statistics(bodies, groups, kept, start, end)})
+
     return [
+        Route(STATISTICS_PATH, contract_statistics, methods=["GET"], name="statistiques"),
         Route(CONTRACTS_PATH, search, methods=["GET"], name="contrats"),
         Route(CONTRACTS_PATH + "/{numero}", one, methods=["GET"], name="contrat"),
     ]

@@ -4,12 +4,12 @@ Both ERPs share one shape, in French (the ERP vendor is the same; the centres di
 data, not in their columns)::
 
     candidats (id, ine, nom, prenom, date_naissance, courriel, telephone, commune_insee,
-               diplome_le_plus_eleve, romes_vises)
+               diplome_le_plus_eleve, romes_vises, cle_ons)
     candidatures (id, candidat_id, formation_id, session, offre_id, siret_employeur, canal,
-                  statut, motif, cree_le, modifie_le, reference_client)
+                  statut, motif, cree_le, modifie_le, reference_client, cle_ons)
     historique_candidature (id, candidature_id, statut, le, role_acteur, motif)
     suivis (id, candidat_id, nature, date, auteur_org, auteur_role, resume, visibilite,
-            reference_client)
+            reference_client, cle_ons)
 
 ``statut`` holds the ERP's labels (:data:`demo.lifecycle.ERP_STATUS`), ``role_acteur`` and
 ``auteur_role`` its role words (``cfa``, ``employeur``...), ``nature`` and ``visibilite`` its
@@ -17,7 +17,9 @@ follow-up words. ``formation_id`` is the centre's own programme id; ``offre_id``
 mission id (``M-00042``) when the proposal went through Hub3E. ``romes_vises`` is separated
 as each ERP separates its programmes' ROME codes (``;`` at cfa-btp, ``,`` at
 cfa-hotellerie). ``reference_client`` (NULL when seeded, unique) is the reference a hub sends
-when it creates an application or a follow-up event, by which it finds it again.
+when it creates an application or a follow-up event, by which it finds it again. ``cle_ons``
+is the record's ONS record key (:mod:`demo.record_keys`), summed by the observatory's counts;
+a row a hub writes has none (NULL: its cell's key then lacks it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -37,6 +40,7 @@ from sqlalchemy import (
 
 from demo.lifecycle import ERP_STATUS, FOLLOW_UP_NATURE, FOLLOW_UP_VISIBILITY, ROLE_LABELS
 from demo.personal import PersonalDataset
+from demo.record_keys import demo_record_key
 
 ROME_SEPARATOR = {"cfa-btp": ";", "cfa-hotellerie": ","}
 
@@ -56,6 +60,7 @@ def add_personal_tables(metadata: MetaData) -> dict[str, Table]:
         Column("commune_insee", String(5)),
         Column("diplome_le_plus_eleve", String(40)),
         Column("romes_vises", String(120)),
+        Column("cle_ons", BigInteger),
     )
     candidatures = Table(
         "candidatures",
@@ -72,6 +77,7 @@ def add_personal_tables(metadata: MetaData) -> dict[str, Table]:
         Column("cree_le", DateTime(timezone=True), nullable=False),
         Column("modifie_le", DateTime(timezone=True), nullable=False),
         Column("reference_client", String(100), unique=True),
+        Column("cle_ons", BigInteger),
     )
     historique = Table(
         "historique_candidature",
@@ -101,6 +107,7 @@ def add_personal_tables(metadata: MetaData) -> dict[str, Table]:
         Column("resume", String(500), nullable=False),
         Column("visibilite", String(20), nullable=False),
         Column("reference_client", String(100), unique=True),
+        Column("cle_ons", BigInteger),
     )
     return {
         "candidats": candidats,
@@ -130,6 +137,7 @@ def personal_rows(
                 "commune_insee": person.commune_insee,
                 "diplome_le_plus_eleve": person.highest_diploma,
                 "romes_vises": separator.join(dict.fromkeys(candidate.target_romes)),
+                "cle_ons": demo_record_key(erp, "candidate", candidate.id),
             }
         )
     candidatures: list[dict[str, Any]] = []
@@ -151,6 +159,7 @@ def personal_rows(
                 "cree_le": application.created_at,
                 "modifie_le": application.updated_at,
                 "reference_client": None,
+                "cle_ons": demo_record_key(erp, "application", application.id),
             }
         )
         for step in application.history:
@@ -175,6 +184,7 @@ def personal_rows(
             "resume": event.summary,
             "visibilite": FOLLOW_UP_VISIBILITY[event.visibility],
             "reference_client": None,
+            "cle_ons": demo_record_key(erp, "follow_up", event.id),
         }
         for event in people.follow_ups[erp]
     ]

@@ -15,6 +15,9 @@ in UTC, ``offset``/``limit`` pages with the total in the body, as its missions::
     POST /api/v2/placements {"candidat_id", "mission_id", "reference_client"}
                                                             -> 201 the new placement (NEW);
          200 and the first placement when that reference was already used (idempotent)
+    GET  /api/v2/statistiques/placements?par=statut,mois,uai&statut=&uai=&depuis=&avant=
+         &hors_miroirs=oui                                  -> {"groupes": [{"statut", "mois",
+         "uai", "effectif", "somme_cles"}]}: counts of placements for the observatory
     PATCH /api/v2/placements/{id} {"statut", "reference_client"}
                                                             -> 200 the placement moved on;
          409 for a move Hub3E's own steps do not allow (only forward, or to LOST, never out of
@@ -32,6 +35,15 @@ EMPLOYER the placements on its missions (``org`` = SIRET) and those candidates' 
 the birth date; CANDIDATE its own file (``sub`` = the Hub3E id ``CAN-…`` or the INE Hub3E
 holds) and its placements; OPCO, OBSERVATORY and ADMIN nothing. A record one may not see is
 answered exactly as a missing one. Without a JWKS every record is served (the hub decides).
+
+**Statistics** (``/api/v2/statistiques/placements``): OBSERVATORY only (any other principal:
+403), counts and nothing else. Grouped by ``par`` (``statut``: the last status; ``mois``: the
+UTC month of the placement's creation; ``uai``: its file's centre), filtered by ``statut``,
+``uai`` (comma-separated), ``depuis`` (included) and ``avant`` (excluded) on the creation day;
+``hors_miroirs=oui`` leaves out the placements that mirror a centre's application (Hub3E keeps
+the centre's reference of an application proposed on its missions), which the centre's ERP
+counts itself. ``somme_cles`` is the sum of the placements' ONS record keys modulo 2^32
+(:mod:`demo.record_keys`).
 """
 
 from __future__ import annotations
@@ -53,11 +65,15 @@ from demo.lifecycle import HUB3E_STATUSES
 from demo.person_seeds import Hub3eCandidate, Hub3ePlacement, PlacementStep
 from demo.personal import PersonalDataset
 from demo.principal import AssertionVerifier, Principal, principal_of
+from demo.record_keys import demo_record_key
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 CANDIDATE_PARAMS = ("offset", "limit", "uai", "statut")
 PLACEMENT_PARAMS = ("offset", "limit", "uai", "siret", "statut", "candidat")
+STATISTICS_PARAMS = ("par", "statut", "uai", "depuis", "avant", "hors_miroirs")
+STATISTICS_GROUPS = ("statut", "mois", "uai")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 REFERENCE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 HUB3E_ID = re.compile(r"(CAN|PLC)-\d{6}")
 INE = re.compile(r"[0-9A-Z]{11}")
@@ -90,10 +106,13 @@ class Placement:
     mission: OfferSeed
     history: list[PlacementStep]
     client_reference: str | None = None  # the hub's reference of its last write here
+    mirrors: tuple[str, int] | None = None  # the centre's application it mirrors, if any
 
     @classmethod
     def seeded(cls, seed: Hub3ePlacement) -> Placement:
-        return cls(seed.id, seed.candidate_id, seed.mission, list(seed.history), None)
+        return cls(
+            seed.id, seed.candidate_id, seed.mission, list(seed.history), None, seed.application
+        )
 
 
 class Hub3ePeople:
@@ -232,6 +251,42 @@ class Hub3ePeople:
         return True
 
 
+def statistics(
+    store: Hub3ePeople,
+    groups: list[str],
+    statuses: set[str] | None,
+    uais: set[str] | None,
+    since: str | None,
+    before: str | None,
+    without_mirrors: bool,
+) -> list[dict[str, Any]]:
+    """Counts of placements by ``groups``: what the observatory gets, and nothing else."""
+    cells: dict[tuple[str, ...], list[int]] = {}
+    for placement in store.placements.values():
+        created = placement.history[0].at.astimezone(UTC)
+        values = {
+            "statut": placement.history[-1].status,
+            "mois": created.strftime("%Y-%m"),
+            "uai": store.files[placement.candidate_id].centre_uai,
+        }
+        day = created.strftime("%Y-%m-%d")
+        if (
+            (statuses is not None and values["statut"] not in statuses)
+            or (uais is not None and values["uai"] not in uais)
+            or (since is not None and day < since)
+            or (before is not None and day >= before)
+            or (without_mirrors and placement.mirrors is not None)
+        ):
+            continue
+        cell = cells.setdefault(tuple(values[g] for g in groups), [0, 0])
+        cell[0] += 1
+        cell[1] = (cell[1] + demo_record_key("hub3e", "application", placement.id)) % (1 << 32)
+    return [
+        {**dict(zip(groups, key, strict=True)), "effectif": count, "somme_cles": keys}
+        for key, (count, keys) in sorted(cells.items())
+    ]
+
+
 def _page(request: Request, found: list[dict[str, Any]]) -> Response:
     offset = int(number(request, "offset", _error, 0, 1_000_000, integer=True) or 0)
     limit = number(request, "limit", _error, 1, MAX_LIMIT, integer=True)
@@ -359,6 +414,44 @@ def routes(
         ]
         return _page(request, found)
 
+    @counted("statistiques_placements")
+    async def placement_statistics(request: Request) -> Response:
+        if (answer := refused_key(request)) is not None:
+            return answer
+        who = caller(request)
+        if who is not None and who.role != "OBSERVATORY":
+            return JSONResponse(
+                {"erreur": "statistiques réservées à l'observatoire", "code": 403},
+                status_code=403,
+            )
+        check_params(request, STATISTICS_PARAMS, _error)
+        groups = [g for g in request.query_params.get("par", "").split(",") if g]
+        if any(g not in STATISTICS_GROUPS for g in groups) or len(set(groups)) != len(groups):
+            raise _error("valeur invalide pour par")
+
+        def listed(name: str, pattern: re.Pattern[str]) -> set[str] | None:
+            value = request.query_params.get(name)
+            if value is None:
+                return None
+            items = value.split(",")
+            if not all(pattern.fullmatch(item) for item in items):
+                raise _error(f"valeur invalide pour {name}")
+            return set(items)
+
+        return JSONResponse(
+            {
+                "groupes": statistics(
+                    store,
+                    groups,
+                    listed("statut", statuses),
+                    listed("uai", UAI),
+                    _checked(request, "depuis", ISO_DAY),
+                    _checked(request, "avant", ISO_DAY),
+                    request.query_params.get("hors_miroirs") == "oui",
+                )
+            }
+        )
+
     @counted("placement")
     async def one_placement(request: Request) -> Response:
         if (answer := refused_key(request)) is not None:
@@ -428,6 +521,12 @@ def routes(
         Route("/api/v2/candidats/{id}", one_file, methods=["GET"], name="candidat"),
         Route("/api/v2/placements", list_placements, methods=["GET"], name="placements"),
         Route("/api/v2/placements", create, methods=["POST"], name="creation_placement"),
+        Route(
+            "/api/v2/statistiques/placements",
+            placement_statistics,
+            methods=["GET"],
+            name="statistiques_placements",
+        ),
         Route(
             "/api/v2/placements/reference/{reference}",
             by_reference,

@@ -6,7 +6,7 @@ The demo command sets each variable only when the environment does not already h
 
 from __future__ import annotations
 
-from demo import academie, apprentissage, francetravail, hub3e, jobs_montagne, sirene
+from demo import academie, apprentissage, francetravail, hub3e, jobs_montagne, record_keys, sirene
 
 DEMO_SECRETS: dict[str, str] = {
     "HUB_FRANCETRAVAIL_CLIENT_ID": francetravail.CLIENT_ID,
@@ -16,4 +16,6 @@ DEMO_SECRETS: dict[str, str] = {
     "HUB_HUB3E_API_KEY": hub3e.API_KEY,
     "HUB_ACADEMIE_TOKEN": academie.TOKEN,
     "HUB_JOBS_MONTAGNE_TOKEN": jobs_montagne.TOKEN,
+    # The observatory's record keys: the demo's owners store keys made with it (demo.record_keys).
+    record_keys.SECRET_ENV: record_keys.DEMO_SECRET,
 }

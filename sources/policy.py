@@ -29,7 +29,7 @@ from typing import Any
 from adapters.predicates import FILTER_PREDICATES
 from identity.principal import Principal, Role
 
-__all__ = ["NO_FACTS", "Facts", "hidden", "permits", "scope", "within"]
+__all__ = ["NO_FACTS", "Facts", "hidden", "may_count", "permits", "scope", "within"]
 
 SHARED_WITH_PARTIES = "CONTRACT_PARTIES"
 
@@ -73,6 +73,19 @@ def scope(
     if role is Role.OPCO:
         return {"opco": org} if entity == "contract" else None
     return None  # OBSERVATORY, ADMIN: aggregates and the audit trail, never a person
+
+
+def may_count(principal: Principal | None, personal: bool) -> bool:
+    """Whether ``principal`` may have counts of an entity (never its records).
+
+    Counts of a personal entity are the OBSERVATORY's only: :func:`scope` gives it no row, and
+    the counting path (:mod:`sources.counting`) is a separate one that returns counts alone,
+    reading each owner's records, where it must read them, only to count them. Counts of a
+    public entity (offers, programmes) are anybody's, anonymous included.
+    """
+    if not personal:
+        return True
+    return principal is not None and principal.role is Role.OBSERVATORY
 
 
 def within(client: Mapping[str, Any], rules: Mapping[str, Any]) -> dict[str, Any] | None:
