@@ -34,14 +34,15 @@ __all__ = [
 
 
 class Dimension(StrEnum):
-    """What a cell is broken down by; the value is the name owners group by."""
+    """What a cell is broken down by; the value is the name owners group by
+    (``adapters.counting.DIMENSIONS``)."""
 
     DEPARTEMENT = "departement"  # 73, 74 (INSEE), from a commune's code
     COMMUNE = "commune"  # INSEE code; published only where the threshold holds
-    ROME_DOMAIN = "romeDomain"  # the letter and two digits of a ROME code (G16: hotel, catering)
+    ROME_DOMAIN = "rome_domain"  # the letter and two digits of a ROME code (G16: hotel, catering)
     LEVEL = "level"  # the diploma level aimed at (3: CAP ... 7: master)
     OPCO = "opco"  # the skills operator funding the contract
-    TRAINING_CENTRE = "trainingCentre"  # UAI of the centre
+    TRAINING_CENTRE = "training_centre"  # UAI of the centre
     MONTH = "month"  # YYYY-MM of the indicator's date
     STATUS = "status"  # an application's lifecycle step (APPLICATIONS only)
 
