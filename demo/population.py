@@ -78,7 +78,7 @@ COHORTS = (date(2025, 9, 1), date(2026, 1, 12))
 MISSION_SHARE = 0.15
 """Of the proposals to an employer, the share made on a Hub3E mission (when one fits)."""
 _HALF_DISTANCE_KM = 18.0  # a commune this far from the centre sends half as many per head
-_FIRST_PER_CANDIDATE = (1, 2, 3)
+_APPLICATIONS_PER_CANDIDATE = (1, 2, 3)
 _APPLICATIONS_WEIGHTS = (60, 28, 12)
 _LEVEL_WEIGHT = {3: 1.4, 4: 1.0, 5: 0.7, 6: 0.5, 7: 0.4}
 _AGES = {3: (16, 20), 4: (17, 22), 5: (19, 25), 6: (20, 26), 7: (20, 27)}
@@ -193,20 +193,11 @@ def shape_of(program: ProgramSeed) -> DomainShape:
 def residence_weights(centre: TrainingCentre, places: Sequence[Commune]) -> list[float]:
     """Cumulative weights of ``places`` for the home of a centre's candidate: population,
     halved at :data:`_HALF_DISTANCE_KM` from the centre and falling with the square after."""
-    weights = (
-        c.population
-        / (
-            1
-            + (
-                distance_km(
-                    c.latitude, c.longitude, centre.address.latitude, centre.address.longitude
-                )
-                / _HALF_DISTANCE_KM
-            )
-            ** 2
-        )
-        for c in places
-    )
+    here = centre.address
+    weights = []
+    for commune in places:
+        away = distance_km(commune.latitude, commune.longitude, here.latitude, here.longitude)
+        weights.append(commune.population / (1 + (away / _HALF_DISTANCE_KM) ** 2))
     return list(itertools.accumulate(weights))
 
 
@@ -232,6 +223,8 @@ class Population:
         builder.rng = self.rng  # the builder's draws (INEs, follow-up) come from this stream
         builder.fake.seed_instance(SEED + 2)
         self.days, self.day_weights = _days_of_window()
+        # The walkthrough's employer hires none of the population: what its credential lists
+        # stays the walkthrough's, readable in GraphiQL.
         walkthrough = core.walkthrough_employer_siret
         self.missions: dict[tuple[str, str], list[OfferSeed]] = {}
         for mission in builder.hub3e_missions:
@@ -329,10 +322,14 @@ class Population:
             mission = self.rng.choice(missions)
             return mission, mission.employer_siret
         sirets = [s for r in program.rome_codes for s in self.employers.get((r, departement), ())]
-        if not sirets:  # no offer of the trade near the centre: an employer anywhere
-            sirets = [s for r in program.rome_codes for d in ("73", "74") for s in
-                      self.employers.get((r, d), ())]  # fmt: skip
-        return None, self.rng.choice(sirets) if sirets else self.core.walkthrough_employer_siret
+        if not sirets:  # no offer of the trade near the centre: one farther
+            sirets = [
+                s
+                for r in program.rome_codes
+                for d in ("73", "74")
+                for s in self.employers.get((r, d), ())
+            ]
+        return None, self.rng.choice(sirets)
 
     def candidate_applications(
         self,
@@ -513,7 +510,7 @@ class Population:
         follow_ups: list[FollowUpSeed] = []
         contracts: list[ContractSeed] = []
         for number in range(first_candidate, first_candidate + CANDIDATES_PER_ERP[erp]):
-            count = self.rng.choices(_FIRST_PER_CANDIDATE, weights=_APPLICATIONS_WEIGHTS)[0]
+            count = self.rng.choices(_APPLICATIONS_PER_CANDIDATE, weights=_APPLICATIONS_WEIGHTS)[0]
             chosen: list[ProgramSeed] = []
             while len(chosen) < count:  # distinct programmes, by places and level
                 program = self.rng.choices(programs, weights=weights)[0]

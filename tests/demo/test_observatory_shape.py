@@ -9,6 +9,10 @@ compares numbers computed from it.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from datetime import date
 from statistics import median
@@ -19,7 +23,7 @@ from demo.akto_contracts import render_contract
 from demo.data import ANCHOR, dataset
 from demo.lifecycle import SIDE_EXITS, TERMINAL
 from demo.person_seeds import ApplicationSeed, PersonalDataset
-from demo.personal import ERPS, build_personal_dataset, build_walkthrough_people, personal_dataset
+from demo.personal import ERPS, build_personal_dataset, build_walkthrough_people
 from demo.personal_words import RUPTURE_CAUSES
 from demo.population import WINDOW_START, rome_domain
 from demo.territory import communes
@@ -32,7 +36,7 @@ CONSTRUCTION = ("F16", "F17")
 
 @pytest.fixture(scope="module")
 def people() -> PersonalDataset:
-    return personal_dataset()  # what the partners serve
+    return build_personal_dataset(dataset())  # what the partners serve, without a canary
 
 
 def every_application(people: PersonalDataset) -> list[ApplicationSeed]:
@@ -203,6 +207,21 @@ def test_the_walkthrough_s_people_come_first_unchanged() -> None:
 
 
 def test_two_generations_are_equal(people: PersonalDataset) -> None:
-    again = build_personal_dataset(dataset())
-    assert again == build_personal_dataset(dataset())
-    assert again == people  # the cached one, built in this process from the same seed
+    assert build_personal_dataset(dataset()) == people
+
+
+DIGEST = """
+import hashlib
+from demo.data import dataset
+from demo.personal import build_personal_dataset
+print(hashlib.sha256(repr(build_personal_dataset(dataset())).encode()).hexdigest())
+"""
+
+
+def test_another_process_with_another_hash_seed_draws_the_same(people: PersonalDataset) -> None:
+    """No set order, no clock: the demo's two processes (and every run) serve one dataset."""
+    environment = {**os.environ, "PYTHONHASHSEED": "4242"}
+    other = subprocess.run(
+        [sys.executable, "-c", DIGEST], env=environment, capture_output=True, text=True, check=True
+    )
+    assert other.stdout.strip() == hashlib.sha256(repr(people).encode()).hexdigest()
