@@ -34,7 +34,7 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -300,12 +300,59 @@ async def _seed(dsn: str, metadata: MetaData, rows: Rows, schema: str | None) ->
             await connection.run_sync(metadata.create_all)
             for table in metadata.sorted_tables:
                 if rows.get(table):
-                    await connection.execute(insert(table), rows[table])
+                    await _insert_many(connection, table, rows[table], schema)
             if engine.dialect.name == "postgresql":
                 await _advance_sequences(connection, metadata, rows, schema)
     finally:
         await engine.dispose()
     return sum(len(r) for r in rows.values())
+
+
+async def _insert_many(
+    connection: AsyncConnection, table: Table, rows: list[dict[str, Any]], schema: str | None
+) -> None:
+    """One driver-level ``executemany`` of ``rows``: SQLAlchemy's per-row statement work was
+    most of the demo's seeding time once the ERPs held thousands of applications. The
+    statement is SQLAlchemy's own, compiled once, and each value still goes through its column
+    type's bind processing, so the stored values are the ones ``insert(table)`` writes."""
+    dialect = connection.dialect
+    in_schema = schema is not None and dialect.name != "sqlite"
+    compiled = insert(table).compile(
+        dialect=dialect,
+        column_keys=list(rows[0]),
+        schema_translate_map={None: schema} if in_schema else None,
+        render_schema_translate=in_schema,
+    )
+    order = compiled.positiontup
+    if order is None:  # a driver with named parameters: the portable way
+        await connection.execute(insert(table), rows)
+        return
+    values: list[tuple[Any, ...]] = [tuple(row[name] for name in order) for row in rows]
+    processors = [
+        (index, process)
+        for index, name in enumerate(order)
+        if (process := table.c[name].type.bind_processor(dialect)) is not None
+    ]
+    if processors:  # SQLite's dates and instants, as strings
+        values = [_processed(row, processors) for row in values]
+    if dialect.driver == "asyncpg":  # PostgreSQL's COPY: ten times an executemany
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.copy_records_to_table(
+            table.name, records=values, columns=order, schema_name=schema if in_schema else None
+        )
+    else:
+        await connection.exec_driver_sql(str(compiled), values)
+
+
+def _processed(
+    row: tuple[Any, ...], processors: Sequence[tuple[int, Callable[[Any], Any]]]
+) -> tuple[Any, ...]:
+    out = list(row)
+    for index, process in processors:
+        if out[index] is not None:
+            out[index] = process(out[index])
+    return tuple(out)
 
 
 async def _advance_sequences(
@@ -374,8 +421,11 @@ async def seed_demo_databases(
     """
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     btp = sqlite_dsn(data_dir / "cfa-btp.sqlite3")
-    await seed_cfa_btp(btp)
-    if postgres_dsn is not None and await _seeded_on_postgres(postgres_dsn):
+    # Both at once: SQLite works in its own thread while PostgreSQL's server works on the other.
+    async with asyncio.TaskGroup() as group:
+        group.create_task(seed_cfa_btp(btp))
+        on_postgres = group.create_task(_seeded_on_postgres(postgres_dsn)) if postgres_dsn else None
+    if postgres_dsn is not None and on_postgres is not None and on_postgres.result():
         return {DSN_ENV[BTP]: btp, DSN_ENV[HOTELLERIE]: postgres_dsn}
     logger.warning("%s: no usable PostgreSQL, seeded into SQLite instead", HOTELLERIE)
     hotellerie = sqlite_dsn(data_dir / "cfa-hotellerie.sqlite3")

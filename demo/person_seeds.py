@@ -8,7 +8,7 @@ e-mail). Every value is synthetic (Faker, seeded); no NIR and no disability stat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from demo.seeds import OfferSeed, ProgramSeed
@@ -140,3 +140,30 @@ class Hub3eCandidate:
     centre_siret: str
     erp_candidate: tuple[str, int] | None  # (erp, id) of the same person at a centre, if any
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalDataset:
+    """Every personal record of the demo, each owner's share by its partner name."""
+
+    persons: dict[str, Person]
+    candidates: dict[str, tuple[CandidateSeed, ...]]  # by ERP partner name
+    applications: dict[str, tuple[ApplicationSeed, ...]]
+    follow_ups: dict[str, tuple[FollowUpSeed, ...]]
+    contracts: tuple[ContractSeed, ...]
+    hub3e_candidates: tuple[Hub3eCandidate, ...]
+    hub3e_placements: tuple[Hub3ePlacement, ...]
+    walkthrough_employer_siret: str
+    canary_candidates: dict[str, int]  # ERP -> candidate id carrying the canary
+    _person_keys: dict[tuple[str, int], str] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        # Thousands of candidates: looking one up must not scan them (tests and partners do).
+        for erp, candidates in self.candidates.items():
+            for candidate in candidates:
+                self._person_keys[(erp, candidate.id)] = candidate.person_key
+
+    def person_of(self, erp: str, candidate_id: int) -> Person:
+        return self.persons[self._person_keys[(erp, candidate_id)]]

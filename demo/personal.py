@@ -29,15 +29,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import os
 import random
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from faker import Faker
 
+from demo import population
 from demo.data import ANCHOR, SEED, Dataset, OfferSeed, ProgramSeed, TrainingCentre, dataset
 from demo.lifecycle import (
     CONTRACT_STAGES,
@@ -55,15 +56,34 @@ from demo.person_seeds import (
     Hub3eCandidate,
     Hub3ePlacement,
     Person,
+    PersonalDataset,
     PlacementStep,
     Rupture,
 )
-from demo.territory import communes
+from demo.personal_words import (
+    ACTOR,
+    CHANNELS,
+    DIPLOMAS,
+    PLACED_ELSEWHERE,
+    REASONS,
+    RUPTURE_CAUSES,
+    add_months,
+    moment,
+    weighted,
+)
+from demo.territory import Commune, communes
 
 CANARY_ENV = "HUB_DEMO_CANARY"
 ERPS = ("cfa-btp", "cfa-hotellerie")
-CANDIDATES_PER_ERP = {"cfa-btp": 120, "cfa-hotellerie": 90}
+WALKTHROUGH_CANDIDATES_PER_ERP = {"cfa-btp": 120, "cfa-hotellerie": 90}
+"""The walkthrough's candidates at each ERP, ids 1 to 120 and 1 to 90 (the population follows)."""
 HUB3E_ONLY_PER_CENTRE = 12
+CANDIDATES_PER_ERP = {
+    erp: count + population.CANDIDATES_PER_ERP[erp]
+    for erp, count in WALKTHROUGH_CANDIDATES_PER_ERP.items()
+}
+HUB3E_ONLY = HUB3E_ONLY_PER_CENTRE * len(ERPS) + sum(population.HUB3E_ONLY_PER_ERP.values())
+"""The files of people only Hub3E knows, walkthrough's and population's."""
 _TODAY = ANCHOR.date()
 _PAST_COHORTS = (date(2024, 9, 2), date(2025, 9, 1))
 _FIRST_FINALS: tuple[tuple[str, int], ...] = (
@@ -85,49 +105,6 @@ _FIRST_FINALS: tuple[tuple[str, int], ...] = (
 )
 _OTHER_FINALS = tuple(item for item in _FIRST_FINALS if item[0] not in CONTRACT_STAGES)
 _AFTER_A_CONTRACT = (("WITHDRAWN", 3), ("REJECTED_BY_CFA", 1), ("REJECTED_BY_EMPLOYER", 1))
-_REASONS = {
-    "REJECTED_BY_CFA": ("dossier incomplet", "prérequis non atteints", "formation complète"),
-    "REJECTED_BY_EMPLOYER": (
-        "profil ne correspondant pas au poste",
-        "poste pourvu par un autre candidat",
-        "mobilité insuffisante",
-    ),
-    "WITHDRAWN": ("a choisi une autre formation", "projet professionnel modifié", "déménagement"),
-    "ABANDONED": ("sans nouvelles du candidat", "ne s'est pas présenté aux rendez-vous"),
-}
-_PLACED_ELSEWHERE = "placé sur une autre formation"
-_ACTOR = {
-    "DRAFT": "CANDIDATE",
-    "SUBMITTED": "CANDIDATE",
-    "UNDER_REVIEW": "TRAINING_CENTRE",
-    "ADMITTED": "TRAINING_CENTRE",
-    "PROPOSED_TO_EMPLOYER": "TRAINING_CENTRE",
-    "INTERVIEW": "EMPLOYER",
-    "EMPLOYER_AGREED": "EMPLOYER",
-    "CONTRACT_DRAFTED": "TRAINING_CENTRE",
-    "CONTRACT_SIGNED": "EMPLOYER",
-    "CONTRACT_DEPOSITED": "OPCO",
-    "PLACED": "TRAINING_CENTRE",
-    "REJECTED_BY_CFA": "TRAINING_CENTRE",
-    "REJECTED_BY_EMPLOYER": "EMPLOYER",
-    "WITHDRAWN": "CANDIDATE",
-    "ABANDONED": "TRAINING_CENTRE",
-}
-_CHANNELS = (
-    ("site_cfa", 5),
-    ("la_bonne_alternance", 3),
-    ("france_travail", 2),
-    ("parcoursup", 2),
-    ("salon", 1),
-    ("hub3e", 2),
-)
-_DIPLOMAS = (("aucun", 2), ("brevet", 5), ("CAP", 3), ("bac pro", 3), ("bac", 3), ("BTS", 1))
-_RUPTURE_CAUSES = (
-    "rupture pendant la période d'essai",
-    "rupture d'un commun accord",
-    "démission de l'apprenti",
-    "licenciement pour inaptitude",
-)
 _SUMMARIES = {
     "TRIAL_PERIOD_REVIEW": "Bilan de période d'essai : intégration satisfaisante, objectifs fixés.",
     "FOLLOW_UP_INTERVIEW": "Entretien de suivi : progression conforme au livret d'apprentissage.",
@@ -143,25 +120,6 @@ _PARTIES = "CONTRACT_PARTIES"
 _CENTRE_ONLY = "TRAINING_CENTRE_ONLY"
 
 
-@dataclass(frozen=True, slots=True)
-class PersonalDataset:
-    persons: dict[str, Person]
-    candidates: dict[str, tuple[CandidateSeed, ...]]  # by ERP partner name
-    applications: dict[str, tuple[ApplicationSeed, ...]]
-    follow_ups: dict[str, tuple[FollowUpSeed, ...]]
-    contracts: tuple[ContractSeed, ...]
-    hub3e_candidates: tuple[Hub3eCandidate, ...]
-    hub3e_placements: tuple[Hub3ePlacement, ...]
-    walkthrough_employer_siret: str
-    canary_candidates: dict[str, int]  # ERP -> candidate id carrying the canary
-
-    def person_of(self, erp: str, candidate_id: int) -> Person:
-        for candidate in self.candidates[erp]:
-            if candidate.id == candidate_id:
-                return self.persons[candidate.person_key]
-        raise KeyError((erp, candidate_id))
-
-
 def canary_from_env() -> str | None:
     return os.environ.get(CANARY_ENV) or None
 
@@ -172,9 +130,19 @@ def personal_dataset(canary: str | None = None) -> PersonalDataset:
 
 
 def build_personal_dataset(data: Dataset, canary: str | None = None) -> PersonalDataset:
-    """A fresh build (no cache, no environment): what :func:`personal_dataset` caches."""
-    people = _Builder(data).build()
+    """A fresh build (no cache, no environment): what :func:`personal_dataset` caches.
+
+    The walkthrough's people first, then the observatory's population (demo.population), drawn
+    on a stream of its own: growing or reshaping it moves none of the walkthrough's ids.
+    """
+    builder = _Builder(data)
+    people = population.grow(builder, builder.build())
     return people if canary is None else _with_canary(people, canary)
+
+
+def build_walkthrough_people(data: Dataset) -> PersonalDataset:
+    """The walkthrough's people alone, as they are drawn before the population is added."""
+    return _Builder(data).build()
 
 
 @functools.cache
@@ -220,22 +188,9 @@ def walkthrough_employer(data: Dataset) -> str:
     return min(missions, key=lambda siret: (-missions[siret], siret))
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
-
-
 def _ascii(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(c for c in folded.lower() if c.isalnum() or c == "-")
-
-
-def _weighted(rng: random.Random, items: Sequence[tuple[str, int]]) -> str:
-    return rng.choices([i for i, _ in items], weights=[w for _, w in items])[0]
-
-
-def _moment(day: date, rng: random.Random) -> datetime:
-    return datetime.combine(day, time(rng.randint(7, 17), rng.randrange(60)), tzinfo=UTC)
 
 
 class _Builder:
@@ -266,6 +221,20 @@ class _Builder:
                 return value
 
     def person(self, departement: str, with_ine: bool) -> Person:
+        places = [c for c in communes().values() if c.departement == departement]
+        cum_weights = list(itertools.accumulate(c.population for c in places))
+        return self.person_in(places, cum_weights, with_ine)
+
+    def person_in(
+        self,
+        places: Sequence[Commune],
+        cum_weights: Sequence[float],
+        with_ine: bool,
+        diplomas: Sequence[tuple[str, int]] = DIPLOMAS,
+        ages: tuple[int, int] = (16, 27),
+    ) -> Person:
+        """A new person living in one of ``places`` (drawn by ``cum_weights``), aged
+        ``ages`` years, with a unique e-mail (and INE, when ``with_ine``)."""
         first, last = self.fake.first_name(), self.fake.last_name()
         while True:
             local = f"{_ascii(first)}.{_ascii(last)}"
@@ -275,9 +244,8 @@ class _Builder:
             if email not in self.used_emails:
                 self.used_emails.add(email)
                 break
-        places = [c for c in communes().values() if c.departement == departement]
-        commune = self.rng.choices(places, weights=[c.population for c in places])[0]
-        age_days = self.rng.randint(16 * 365, 27 * 365)
+        commune = self.rng.choices(places, cum_weights=cum_weights)[0]
+        age_days = self.rng.randint(ages[0] * 365, ages[1] * 365)
         key = f"person-{len(self.persons) + 1:04d}"
         person = Person(
             key=key,
@@ -287,7 +255,7 @@ class _Builder:
             email=email,
             phone=f"06 39 98 {self.rng.randrange(100):02d} {self.rng.randrange(100):02d}",
             commune_insee=commune.insee_code,
-            highest_diploma=_weighted(self.rng, _DIPLOMAS),
+            highest_diploma=weighted(self.rng, diplomas),
             ine=self.ine() if with_ine else None,
         )
         self.persons[key] = person
@@ -327,12 +295,12 @@ class _Builder:
     def history(
         self, path: Sequence[str], last_day: date, reason: str | None
     ) -> tuple[HistoryStep, ...]:
-        moments = [_moment(last_day, self.rng)]
+        moments = [moment(last_day, self.rng)]
         for _ in path[1:]:
             moments.append(moments[-1] - timedelta(days=self.rng.randint(1, 14), hours=3))
         moments.reverse()
         steps = [
-            HistoryStep(status, at, _ACTOR[status], None)
+            HistoryStep(status, at, ACTOR[status], None)
             for status, at in zip(path, moments, strict=True)
         ]
         steps[-1] = dataclasses.replace(steps[-1], reason=reason)
@@ -355,8 +323,8 @@ class _Builder:
             path = path_to(final)
         else:
             path = path_to(final, self.rng.choice(SIDE_EXITS[final]))
-        if final in _REASONS and reason is None:
-            reason = self.rng.choice(_REASONS[final])
+        if final in REASONS and reason is None:
+            reason = self.rng.choice(REASONS[final])
         session = session or self.cohort(program, final)
         if final == "PLACED":
             last_day = min(session - timedelta(days=self.rng.randint(0, 21)), _TODAY)
@@ -374,7 +342,7 @@ class _Builder:
                 siret = (
                     mission.employer_siret if mission else self.employer_for(program, departement)
                 )
-        channel = "hub3e" if mission is not None else _weighted(self.rng, _CHANNELS[:-1])
+        channel = "hub3e" if mission is not None else weighted(self.rng, CHANNELS[:-1])
         return ApplicationSeed(
             erp=erp,
             id=app_id,
@@ -413,13 +381,13 @@ class _Builder:
             if (last - start).days > 45 and self.rng.random() < 0.18:
                 rupture = Rupture(
                     start + timedelta(days=self.rng.randint(20, (last - start).days)),
-                    self.rng.choice(_RUPTURE_CAUSES),
+                    self.rng.choice(RUPTURE_CAUSES),
                 )
                 status = "rompu"
             elif end < _TODAY:
                 status = "terminé"
         elif deposited is not None:
-            decision = _weighted(self.rng, (("EN_ATTENTE", 13), ("ACCORDE", 6), ("REFUSE", 1)))
+            decision = weighted(self.rng, (("EN_ATTENTE", 13), ("ACCORDE", 6), ("REFUSE", 1)))
             status = "annulé" if decision == "REFUSE" else "déposé"
             if decision != "EN_ATTENTE":
                 decided = min(deposited.at.date() + timedelta(days=self.rng.randint(3, 20)), _TODAY)
@@ -508,7 +476,7 @@ class _Builder:
         candidates: list[CandidateSeed] = []
         applications: list[ApplicationSeed] = []
         follow_ups: list[FollowUpSeed] = []
-        for number in range(1, CANDIDATES_PER_ERP[erp] + 1):
+        for number in range(1, WALKTHROUGH_CANDIDATES_PER_ERP[erp] + 1):
             walkthrough = erp == "cfa-btp" and number == 1
             person = self.person(departement, with_ine=walkthrough or self.rng.random() < 0.75)
             count = 2 if walkthrough else self.rng.choices((1, 2, 3), weights=(55, 30, 15))[0]
@@ -527,12 +495,12 @@ class _Builder:
                 if walkthrough:
                     final = "PLACED" if rank == 0 else "WITHDRAWN"
                     employer = self.employer_siret if rank == 0 else None
-                    reason = None if rank == 0 else _PLACED_ELSEWHERE
+                    reason = None if rank == 0 else PLACED_ELSEWHERE
                 elif contracted:
-                    final = _weighted(self.rng, _AFTER_A_CONTRACT)
-                    reason = _PLACED_ELSEWHERE if final == "WITHDRAWN" else None
+                    final = weighted(self.rng, _AFTER_A_CONTRACT)
+                    reason = PLACED_ELSEWHERE if final == "WITHDRAWN" else None
                 else:
-                    final = _weighted(self.rng, _FIRST_FINALS if rank == 0 else _OTHER_FINALS)
+                    final = weighted(self.rng, _FIRST_FINALS if rank == 0 else _OTHER_FINALS)
                     if erp == "cfa-hotellerie" and number % 6 == 0:
                         employer = self.employer_siret  # the walkthrough employer hires here too
                 cohort = program.sessions[0].start if walkthrough and rank == 0 else None
@@ -601,7 +569,7 @@ class _Builder:
             local = [m for m in self.hub3e_missions if m.address.departement == departement]
             for _ in range(HUB3E_ONLY_PER_CENTRE):
                 person = self.person(departement, with_ine=self.rng.random() < 0.5)
-                created = _moment(_TODAY - timedelta(days=self.rng.randint(2, 60)), self.rng)
+                created = moment(_TODAY - timedelta(days=self.rng.randint(2, 60)), self.rng)
                 file = Hub3eCandidate(
                     id=f"CAN-{next(numbers)}",
                     person_key=person.key,
@@ -677,10 +645,14 @@ class _Builder:
 
 __all__ = [
     "CANARY_ENV",
+    "CANDIDATES_PER_ERP",
     "ERPS",
+    "HUB3E_ONLY",
+    "WALKTHROUGH_CANDIDATES_PER_ERP",
     "PersonalDataset",
     "add_months",
     "build_personal_dataset",
+    "build_walkthrough_people",
     "canary_from_env",
     "personal_dataset",
     "walkthrough_employer",

@@ -21,6 +21,8 @@ from demo.lifecycle import (
 from demo.personal import (
     CANDIDATES_PER_ERP,
     ERPS,
+    HUB3E_ONLY,
+    WALKTHROUGH_CANDIDATES_PER_ERP,
     PersonalDataset,
     build_personal_dataset,
 )
@@ -66,7 +68,8 @@ def test_centres_have_their_size_and_applications_their_own_programmes(
 ) -> None:
     for erp in ERPS:
         assert len(people.candidates[erp]) == CANDIDATES_PER_ERP[erp]
-        assert 60 <= CANDIDATES_PER_ERP[erp] <= 150
+        assert [c.id for c in people.candidates[erp]] == list(range(1, CANDIDATES_PER_ERP[erp] + 1))
+        assert 60 <= WALKTHROUGH_CANDIDATES_PER_ERP[erp] <= 150  # readable one by one
         programmes = {p.publishers[erp] for p in dataset().programs_published_on(erp)}
         per_candidate = Counter(a.candidate_id for a in people.applications[erp])
         assert set(per_candidate) == {c.id for c in people.candidates[erp]}
@@ -160,7 +163,7 @@ def test_hub3e_knows_the_same_people_by_ine_or_by_email_and_birth_date(
             by_email_and_birth += 1
     assert by_ine >= 10 and by_email_and_birth >= 10
     only_hub3e = [f for f in people.hub3e_candidates if f.erp_candidate is None]
-    assert len(only_hub3e) == 24
+    assert len(only_hub3e) == HUB3E_ONLY
     erp_keys = {p.key for p in erp_people.values()}
     assert not any(f.person_key in erp_keys for f in only_hub3e)
 
