@@ -44,11 +44,9 @@ from __future__ import annotations
 import builtins
 import logging
 import math
-import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -90,6 +88,7 @@ from adapters.registry import Kind
 from adapters.sql_config import ColumnType, SqlEntity, SqlFilter, SqlPartner, join_conditions
 from adapters.sql_counting import SqlCounting
 from adapters.sql_values import convert as _convert
+from adapters.sql_values import plain
 from adapters.sql_writes import SqlWriter
 from adapters.syntax import ENTITIES, FILTERS
 from adapters.types import (
@@ -601,13 +600,13 @@ def _order_columns(entity: str, spec: SqlEntity) -> dict[str, str]:
 
 
 def _plain_fields(spec: SqlEntity) -> dict[str, str]:
-    plain: dict[str, str] = {}
+    paths: dict[str, str] = {}
     for name, mapping in spec.fields.items():
         if isinstance(mapping, str):
-            plain[name] = mapping
+            paths[name] = mapping
         elif mapping.path is not None and mapping.model_fields_set <= {"path"}:
-            plain[name] = mapping.path
-    return plain
+            paths[name] = mapping.path
+    return paths
 
 
 def _page_statement(
@@ -777,7 +776,7 @@ def _raw_records(
     for row in rows:
         raw: Raw = {}
         for (alias, name), value in zip(split, row, strict=True):
-            raw.setdefault(alias, {})[name] = _plain(value)
+            raw.setdefault(alias, {})[name] = plain(value)
         nested.append(raw)
     if not plan.spec.group_by_id:
         return nested
@@ -798,15 +797,6 @@ def _fold(plan: _Plan, rows: Sequence[Raw]) -> builtins.list[Raw]:
         if any(row[alias].get(name) is not None for alias, name in per_row):
             record[into].append(row)
     return builtins.list(folded.values())
-
-
-def _plain(value: Any) -> Any:
-    """Driver values the mapper does not take, as JSON-native ones (dates stay: it takes them)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
 
 
 # -- logs ----------------------------------------------------------------------------

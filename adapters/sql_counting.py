@@ -55,7 +55,7 @@ from adapters.coercion import MappingError
 from adapters.counting import CountQuery, CountRow, Dimension, OwnerValues, Tally
 from adapters.errors import SourceBadResponse
 from adapters.sql_config import SqlAggregates, SqlEntity, SqlPartner
-from adapters.sql_values import convert
+from adapters.sql_values import convert, plain
 from observatory.perturbation import KEY_SPACE
 
 _BIND_TYPES: dict[str, TypeEngine[Any]] = {
@@ -193,7 +193,7 @@ class _Counted:
         if name not in raw:
             return self.values.constant(dimension)
         try:
-            return self.values.common(dimension, _plain(raw[name]))
+            return self.values.common(dimension, plain(raw[name]))
         except MappingError:
             # The value is the owner's, possibly a person's: named by its field only.
             raise SourceBadResponse(
@@ -213,12 +213,6 @@ def _number(value: Any) -> float | None:
     if isinstance(value, Decimal):
         return float(value) if value != value.to_integral_value() else int(value)
     return value if isinstance(value, int | float) else float(value)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 class SqlCounting:

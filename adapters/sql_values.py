@@ -1,15 +1,27 @@
-"""Values bound against an SQL column: a common-syntax value as the column's Python type."""
+"""SQL values both ways: a common-syntax value bound as a column's Python type
+(:func:`convert`), and a driver's value read back as a JSON-native one (:func:`plain`)."""
 
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from adapters.sql_config import ColumnType
 
 _TRUE = {"true", "1", "yes", "oui", "o", "y", "vrai"}
 _FALSE = {"false", "0", "no", "non", "n", "faux"}
+
+
+def plain(value: Any) -> Any:
+    """Driver values the mapper does not take, as JSON-native ones (dates stay: it takes them)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
 
 
 def convert(value: Any, kind: ColumnType) -> Any:

@@ -52,7 +52,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -126,6 +126,9 @@ class Hub3ePeople:
         self.placements = {
             p.id: Placement.seeded(p) for p in sorted(people.hub3e_placements, key=lambda p: p.id)
         }
+        self.of_candidate: dict[str, list[Placement]] = {}  # a file's placements, in id order
+        for placement in self.placements.values():
+            self.of_candidate.setdefault(placement.candidate_id, []).append(placement)
         self.by_reference: dict[str, str] = {}
         self.next_number = 900_000  # created placements: PLC-9xxxxx, after every seeded one
 
@@ -140,10 +143,7 @@ class Hub3ePeople:
         if who.role == "TRAINING_CENTRE":
             return who.org in (file.centre_uai, file.centre_siret)
         if who.role == "EMPLOYER":
-            return any(
-                p.candidate_id == file.id and self.employer_of(p) == who.org
-                for p in self.placements.values()
-            )
+            return any(self.employer_of(p) == who.org for p in self.of_candidate.get(file.id, ()))
         if who.role == "CANDIDATE":
             ine = self.people.persons[file.person_key].ine if file.knows_ine else None
             return who.sub == file.id or (ine is not None and ine in (who.sub, who.ine))
@@ -174,9 +174,7 @@ class Hub3ePeople:
         }
 
     def file_status(self, file: Hub3eCandidate) -> str:
-        statuses = [
-            p.history[-1].status for p in self.placements.values() if p.candidate_id == file.id
-        ]
+        statuses = [p.history[-1].status for p in self.of_candidate.get(file.id, ())]
         active = [s for s in statuses if s != "LOST"]
         if active:
             return max(active, key=HUB3E_STATUSES.index)
@@ -203,8 +201,8 @@ class Hub3ePeople:
                     "mission_id": p.mission.publishers["hub3e"],
                     "statut": p.history[-1].status,
                 }
-                for p in self.placements.values()
-                if p.candidate_id == file.id and self.sees_placement(who, p)
+                for p in self.of_candidate.get(file.id, ())
+                if self.sees_placement(who, p)
             ],
         }
         if who is not None and who.role == "EMPLOYER":
@@ -233,6 +231,7 @@ class Hub3ePeople:
             client_reference=reference,
         )
         self.placements[placement.id] = placement
+        self.of_candidate.setdefault(file.id, []).append(placement)
         self.by_reference[reference] = placement.id
         return placement
 
@@ -287,13 +286,17 @@ def statistics(
     ]
 
 
-def _page(request: Request, found: list[dict[str, Any]]) -> Response:
+T = TypeVar("T")
+
+
+def _page(request: Request, found: list[T], render: Callable[[T], dict[str, Any]]) -> Response:
+    """The page asked for of what matched: only its records are rendered."""
     offset = int(number(request, "offset", _error, 0, 1_000_000, integer=True) or 0)
     limit = number(request, "limit", _error, 1, MAX_LIMIT, integer=True)
     size = DEFAULT_LIMIT if limit is None else int(limit)
     return JSONResponse(
         {
-            "items": found[offset : offset + size],
+            "items": [render(record) for record in found[offset : offset + size]],
             "total": len(found),
             "offset": offset,
             "limit": size,
@@ -349,13 +352,13 @@ def routes(
         uai = _checked(request, "uai", UAI)
         status = _checked(request, "statut", statuses)
         found = [
-            store.file_body(f, who)
+            f
             for f in store.files.values()
             if store.sees_file(who, f)
             and (uai is None or f.centre_uai == uai)
             and (status is None or store.file_status(f) == status)
         ]
-        return _page(request, found)
+        return _page(request, found, lambda f: store.file_body(f, who))
 
     @counted("candidat")
     async def one_file(request: Request) -> Response:
@@ -404,7 +407,7 @@ def routes(
         status = _checked(request, "statut", statuses)
         candidate = _checked(request, "candidat", HUB3E_ID)
         found = [
-            store.placement_body(p)
+            p
             for p in store.placements.values()
             if store.sees_placement(who, p)
             and (uai is None or store.files[p.candidate_id].centre_uai == uai)
@@ -412,7 +415,7 @@ def routes(
             and (status is None or p.history[-1].status == status)
             and (candidate is None or p.candidate_id == candidate)
         ]
-        return _page(request, found)
+        return _page(request, found, store.placement_body)
 
     @counted("statistiques_placements")
     async def placement_statistics(request: Request) -> Response:

@@ -359,8 +359,6 @@ class _Builder:
 
     def contract(self, application: ApplicationSeed, person_key: str) -> ContractSeed:
         assert application.employer_siret is not None
-        employer = self.data.employer_by_siret(application.employer_siret)
-        assert employer is not None
         signed = application.reached("CONTRACT_SIGNED")
         assert signed is not None
         deposited = application.reached("CONTRACT_DEPOSITED")
@@ -393,12 +391,34 @@ class _Builder:
                 decided = min(deposited.at.date() + timedelta(days=self.rng.randint(3, 20)), _TODAY)
         else:
             decision, status = "EN_ATTENTE", "transmis"
-        self.deca_sequence += self.rng.randint(1, 40)
+        return self.sealed_contract(
+            self.rng, application, person_key, (start, end), status, rupture, decision, decided
+        )
+
+    def sealed_contract(
+        self,
+        rng: random.Random,
+        application: ApplicationSeed,
+        person_key: str,
+        dates: tuple[date, date],
+        status: str,
+        rupture: Rupture | None,
+        decision: str,
+        decided: date | None,
+    ) -> ContractSeed:
+        """The contract of ``application`` once its dates and decision are drawn: its DECA
+        number (département, month concluded, the next of the OPCO's sequence, drawn from
+        ``rng``: the walkthrough's stream or the population's) and its seed."""
+        employer = self.data.employer_by_siret(application.employer_siret or "")
+        signed = application.reached("CONTRACT_SIGNED")
+        assert employer is not None and signed is not None
+        self.deca_sequence += rng.randint(1, 40)
         concluded = signed.at.date()
         number = (
             f"0{employer.address.departement}{concluded.year}{concluded.month:02d}"
             f"{self.deca_sequence:06d}"
         )
+        start, end = dates
         return ContractSeed(
             deca_number=number,
             erp=application.erp,

@@ -427,8 +427,6 @@ class Population:
 
     def contract(self, application: ApplicationSeed, person_key: str) -> ContractSeed:
         assert application.employer_siret is not None
-        employer = self.data.employer_by_siret(application.employer_siret)
-        assert employer is not None
         signed = application.reached("CONTRACT_SIGNED")
         assert signed is not None
         deposited = application.reached("CONTRACT_DEPOSITED")
@@ -457,27 +455,8 @@ class Population:
                 decided = min(deposited.at.date() + timedelta(days=self.rng.randint(3, 20)), TODAY)
         else:
             decision, status = "EN_ATTENTE", "transmis"
-        self.builder.deca_sequence += self.rng.randint(1, 40)
-        concluded = signed.at.date()
-        number = (
-            f"0{employer.address.departement}{concluded.year}{concluded.month:02d}"
-            f"{self.builder.deca_sequence:06d}"
-        )
-        return ContractSeed(
-            deca_number=number,
-            erp=application.erp,
-            application_id=application.id,
-            person_key=person_key,
-            employer_siret=employer.siret,
-            program=application.program,
-            concluded=concluded,
-            start=start,
-            end=end,
-            status=status,
-            rupture=rupture,
-            opco=employer.opco or "AKTO",
-            decision=decision,
-            decided_on=decided,
+        return self.builder.sealed_contract(
+            self.rng, application, person_key, (start, end), status, rupture, decision, decided
         )
 
     def rupture(self, start: date, end: date, shape: DomainShape) -> Rupture | None:

@@ -8,8 +8,6 @@ cell by cell, record keys included (the ERPs store the keys the hub would comput
 
 from __future__ import annotations
 
-import tomllib
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,70 +18,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import column, event, table
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.schema import DropSchema
 
 from adapters.counting import DIMENSIONS, CountQuery, CountRow, Period, count_in_memory
-from adapters.partners_file import parse_partners
 from adapters.sql import SqlAdapter
-from adapters.sql_config import SqlPartner
 from adapters.types import ListQuery
-from demo.cfa_erp import BTP, DSN_ENV, HOTELLERIE, seed_cfa_btp, seed_cfa_hotellerie
+from demo.cfa_erp import BTP, HOTELLERIE
 from demo.record_keys import secret
-from tests.services import postgres_url
+from tests.adapters.demo_erps import seeded_erps
 
-PARTNERS_FILE = Path(__file__).resolve().parents[2] / "demo" / "partners.toml"
 COUNTED = ("candidate", "application", "follow_up")
-
-
-def demo_blocks() -> dict[str, SqlPartner]:
-    data = tomllib.loads(PARTNERS_FILE.read_text(encoding="utf-8"))
-    mine = {name: data["partners"][name] for name in (BTP, HOTELLERIE)}
-    parsed = parse_partners({"version": 1, "partners": mine}, str(PARTNERS_FILE))
-    blocks = {}
-    for name, block in parsed.partners.items():
-        assert isinstance(block, SqlPartner)
-        blocks[name] = block
-    return blocks
-
-
-async def _drop(dsn: str, schema: str) -> None:
-    engine = create_async_engine(dsn)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(DropSchema(schema, cascade=True, if_exists=True))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def erps(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[dict[str, SqlAdapter]]:
-    blocks = demo_blocks()
-    schemas: dict[str, str | None] = {BTP: None, HOTELLERIE: None}
-    if request.param == "sqlite":
-        dsns = {name: f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}" for name in blocks}
-    else:
-        url = postgres_url().replace("postgresql://", "postgresql+asyncpg://", 1)
-        dsns = {name: url for name in blocks}
-        run = uuid.uuid4().hex[:8]
-        schemas = {BTP: f"hub_count_btp_{run}", HOTELLERIE: f"hub_count_hot_{run}"}
-    adapters: dict[str, SqlAdapter] = {}
-    try:
-        await seed_cfa_btp(dsns[BTP], schemas[BTP])
-        await seed_cfa_hotellerie(dsns[HOTELLERIE], schemas[HOTELLERIE])
-        for name, block in blocks.items():
-            monkeypatch.setenv(DSN_ENV[name], dsns[name])
-            if schemas[name] is not None:
-                block = block.model_copy(update={"db_schema": schemas[name]})
-            adapters[name] = SqlAdapter(name, block)
+    async with seeded_erps(request.param, tmp_path, monkeypatch, "hub_count") as adapters:
         yield adapters
-    finally:
-        for adapter in adapters.values():
-            await adapter.aclose()
-        for name, schema in schemas.items():
-            if schema is not None:
-                await _drop(dsns[name], schema)
 
 
 async def in_memory(adapter: SqlAdapter, query: CountQuery) -> list[CountRow]:

@@ -9,20 +9,14 @@ enrolment (the fill rate's denominator and numerator).
 from __future__ import annotations
 
 import socket
-import tomllib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.schema import DropSchema
 
-from adapters.partners_file import parse_partners
 from adapters.sql import SqlAdapter
-from adapters.sql_config import SqlPartner
 from adapters.types import ListQuery, Record
 from demo.cfa_erp import (
     BTP,
@@ -30,25 +24,11 @@ from demo.cfa_erp import (
     HOTELLERIE,
     postgres_answers,
     seed_cfa_btp,
-    seed_cfa_hotellerie,
     seed_demo_databases,
 )
 from demo.data import ProgramSeed, dataset
+from tests.adapters.demo_erps import asyncpg_url, demo_blocks, seeded_erps
 from tests.services import postgres_url
-
-PARTNERS_FILE = Path(__file__).resolve().parents[2] / "demo" / "partners.toml"
-
-
-def demo_blocks() -> dict[str, SqlPartner]:
-    """The two ERP blocks of the demo partners file, validated as the gateway validates them."""
-    data = tomllib.loads(PARTNERS_FILE.read_text(encoding="utf-8"))
-    mine = {name: data["partners"][name] for name in (BTP, HOTELLERIE)}
-    parsed = parse_partners({"version": 1, "partners": mine}, str(PARTNERS_FILE))
-    blocks = {}
-    for name, block in parsed.partners.items():
-        assert isinstance(block, SqlPartner)
-        blocks[name] = block
-    return blocks
 
 
 @dataclass
@@ -56,48 +36,12 @@ class Seeded:
     adapters: dict[str, SqlAdapter]
 
 
-def asyncpg_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-async def _drop(dsn: str, schema: str) -> None:
-    engine = create_async_engine(dsn)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(DropSchema(schema, cascade=True, if_exists=True))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def seeded(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Seeded]:
-    blocks = demo_blocks()
-    schemas: dict[str, str | None] = {BTP: None, HOTELLERIE: None}
-    if request.param == "sqlite":
-        dsns = {name: f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}" for name in blocks}
-    else:
-        url = asyncpg_url(postgres_url())
-        dsns = {name: url for name in blocks}
-        run = uuid.uuid4().hex[:8]
-        schemas = {BTP: f"hub_test_btp_{run}", HOTELLERIE: f"hub_test_hot_{run}"}
-    adapters: dict[str, SqlAdapter] = {}
-    try:
-        await seed_cfa_btp(dsns[BTP], schemas[BTP])
-        await seed_cfa_hotellerie(dsns[HOTELLERIE], schemas[HOTELLERIE])
-        for name, block in blocks.items():
-            monkeypatch.setenv(DSN_ENV[name], dsns[name])
-            if schemas[name] is not None:
-                block = block.model_copy(update={"db_schema": schemas[name]})
-            adapters[name] = SqlAdapter(name, block)
+    async with seeded_erps(request.param, tmp_path, monkeypatch, "hub_test") as adapters:
         yield Seeded(adapters)
-    finally:
-        for adapter in adapters.values():
-            await adapter.aclose()
-        for name, schema in schemas.items():
-            if schema is not None:
-                await _drop(dsns[name], schema)
 
 
 def published(partner: str) -> dict[str, ProgramSeed]:

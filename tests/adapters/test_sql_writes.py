@@ -30,7 +30,7 @@ from adapters.sql_config import SqlPartner
 from adapters.types import ListQuery, Record
 from adapters.writes import Writer
 from demo.cfa_erp import BTP, DSN_ENV, HOTELLERIE, seed_cfa_btp, seed_cfa_hotellerie
-from tests.adapters.test_sql_demo import PARTNERS_FILE, asyncpg_url
+from tests.adapters.demo_erps import PARTNERS_FILE, asyncpg_url
 from tests.services import postgres_url
 
 INJECTION = "'; DROP TABLE candidatures; --"
