@@ -180,7 +180,8 @@ async def test_a_pasted_token_is_never_kept_by_the_browser(
         await page.wait_for(
             "localStorage.getItem('graphiql:query') === "
             + orjson.dumps(APPLICATIONS).decode()
-            + " && localStorage.getItem('graphiql:tabState').includes('applications(first: 5)')"
+            + " && (localStorage.getItem('graphiql:tabState') || '')"
+            + ".includes('applications(first: 5)')"
         )
         answer = orjson.loads(await ui.run(page))
         names = {
