@@ -46,13 +46,18 @@ question's fault rather than the partner's (:class:`~adapters.errors.SourceRejec
 answers its values as missing, and the breaker does not count them): a *request error* (HTTP
 400, or an answer without ``data``: the variables do not fit the partner's schema, as GraphQL
 over HTTP says), and errors that all carry a client code (:data:`CLIENT_ERROR_CODES`, such as
-``BAD_USER_INPUT`` or ``NOT_FOUND``). Any other error (a resolver of the partner failing on a
-question the hub checked) is the partner's.
+``BAD_USER_INPUT`` or ``NOT_FOUND``). Errors that all refuse the caller (``FORBIDDEN``,
+``UNAUTHENTICATED``) are HTTP 401/403 said in band (:mod:`adapters.graphql_errors`). Any other
+error (a resolver of the partner failing on a question the hub checked) is the partner's.
 
 An owner of applications or follow-up events declares ``writes.<action>`` blocks: its own
 mutations, sent once by :class:`~adapters.graphql_writes.GraphqlWriter` (which says how their
 answers are classified); what it created is found again by ``lookups.clientReference``. The
 configuration models are in :mod:`adapters.graphql_config`.
+
+An owner that counts for the observatory declares ``aggregates``: its own aggregate query,
+sent by :class:`~adapters.graphql_counting.GraphqlCounting` (the adapter is then a
+:class:`~adapters.counting.Counter`), its errors classified as the reads' are.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ import httpx
 from adapters import acting
 from adapters.base import DeclaredEndpoints
 from adapters.config import PartnerBase
+from adapters.counting import CountQuery, CountRow
 from adapters.errors import SourceBadResponse, SourceRejected
 from adapters.filtering import matcher
 from adapters.graphql_config import (
@@ -83,6 +89,8 @@ from adapters.graphql_config import (
     error_code,
     is_list_type,
 )
+from adapters.graphql_counting import GraphqlCounting
+from adapters.graphql_errors import credential_refusal
 from adapters.graphql_writes import GraphqlWriter
 from adapters.http import PartnerHttp, make_client
 from adapters.mapping import (
@@ -158,6 +166,7 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
         self.specs = config.entities
         self.http = PartnerHttp(partner, config, make_client(config, transport))
         self.rejected = 0  # partner records that did not fit the common syntax
+        self.counting = GraphqlCounting(partner, config)
         self._mappers = {
             entity: Mapper(partner, entity, spec) for entity, spec in config.entities.items()
         }
@@ -201,6 +210,9 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
         errors = body.get("errors")
         if errors:
             count = len(errors) if isinstance(errors, list) else 1
+            refused = credential_refusal(self.partner, errors)
+            if refused is not None:
+                raise refused
             if _blames_the_question(answer.status, body, errors):
                 raise SourceRejected(
                     self.partner, f"GraphQL answer refusing the question ({count})"
@@ -345,6 +357,19 @@ class GraphqlAdapter(DeclaredEndpoints[GraphqlEntity]):
         self.rejected += rejected
         refuse_if_none_fit(self.partner, entity, rejected, kept)
         log_dropped(self.partner, entity, rejected)
+
+    # -- counts (adapters.counting, adapters.graphql_counting) ---------------------------------
+
+    def counts(self, query: CountQuery) -> bool:
+        return self.counting.counts(query)
+
+    async def count(self, query: CountQuery) -> builtins.list[CountRow]:
+        """The owner's aggregate query, on behalf of the acting principal (personal entities:
+        the assertion says who asks, an OBSERVATORY principal seeing counts only)."""
+        if not self.counts(query):
+            raise ValueError(f"{self.partner} declares no aggregate query answering this count")
+        with acting.on_behalf(self.partner, self.graphql.principal, query.entity):
+            return await self.counting.count(query, self.execute)
 
     # -- writes (adapters.writes, adapters.graphql_writes) -------------------------------------
 

@@ -9,7 +9,7 @@ the first request.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Annotated, Any, Literal
 
 from graphql import (
@@ -27,6 +27,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.config import EntityMapping, HttpPartnerBase, ListSort, PrincipalSetting, Strict
+from adapters.counting import DIMENSIONS, PERIOD_FIELDS, dimension_problem
 from adapters.mapping import valid_path
 from adapters.syntax import FILTERS, LOOKUP_KEYS, lookup_key_path
 from adapters.writes import (
@@ -137,6 +138,37 @@ def _problem(loc: tuple[str | int, ...], kind: str, message: str, hint: str) -> 
     )
 
 
+def _never_filled(
+    declared: Mapping[str, VariableDefinitionNode], always: Collection[str]
+) -> list[InitErrorDetails]:
+    """A problem for each required variable of the query the hub does not fill every time."""
+    return [
+        _problem(
+            ("query",),
+            "graphql_variable",
+            f"the required variable ${name} is never filled",
+            "give it in `variables`, make it nullable, or give it a default",
+        )
+        for name in sorted(_required(declared) - set(always))
+    ]
+
+
+def _undeclared(
+    filled: Mapping[tuple[str | int, ...], str], declared: Collection[str]
+) -> list[InitErrorDetails]:
+    """A problem at each place naming a variable the query does not declare."""
+    return [
+        _problem(
+            loc,
+            "graphql_variable",
+            f"the query declares no variable ${name}",
+            f"declare it, e.g. `query Q(${name}: ...)`",
+        )
+        for loc, name in filled.items()
+        if name not in declared
+    ]
+
+
 def _raise_if(problems: list[InitErrorDetails], title: str) -> None:
     if problems:
         raise ValidationError.from_exception_data(title, problems)
@@ -200,28 +232,11 @@ class GraphqlList(Strict):
         elif isinstance(self.pagination, GraphqlOffsetPagination):
             filled[("pagination", "offset_variable")] = self.pagination.offset_variable
             filled[("pagination", "limit_variable")] = self.pagination.limit_variable
-        problems = [
-            _problem(
-                loc,
-                "graphql_variable",
-                f"the query declares no variable ${name}",
-                f"declare it, e.g. `query Q(${name}: ...)`",
-            )
-            for loc, name in filled.items()
-            if name not in declared
-        ]
+        problems = _undeclared(filled, declared)
         always = set(self.variables) | {
             name for loc, name in filled.items() if loc[0] == "pagination"
         }
-        problems.extend(
-            _problem(
-                ("query",),
-                "graphql_variable",
-                f"the required variable ${name} is never filled",
-                "give it in `variables`, make it nullable, or give it a default",
-            )
-            for name in sorted(_required(declared) - always)
-        )
+        problems.extend(_never_filled(declared, always))
         _raise_if(problems, "GraphqlList")
         return self
 
@@ -434,6 +449,131 @@ def _write_problems(entity: str, spec: GraphqlEntity) -> list[InitErrorDetails]:
     return found
 
 
+class GraphqlDimension(Strict):
+    """One dimension of the owner's aggregate query: the value it is grouped by in the group
+    variable (``group``), where a row holds its value (``at``, default: ``group``), and the
+    list variable filtering on it (unset: it only groups). A group's value is read through the
+    entity's mapping of the dimension's field (its ``values`` map); a filter's common values
+    are sent as every owner value mapped to them. A dimension read from a related record is
+    the owner's to compute: grouped and filtered by common values, read and sent as they are."""
+
+    group: str = Field(description="the value naming it in the group variable")
+    at: str | None = Field(None, description="path of its value in a row; unset = `group`")
+    variable: str | None = Field(None, description="list variable filtering on it")
+
+    _paths = field_validator("at")(_check_path)
+
+    @property
+    def path(self) -> str:
+        return self.at or self.group
+
+
+class GraphqlPeriod(Strict):
+    """The period as two variables: days ``from`` (included) to ``to`` (excluded)."""
+
+    from_variable: str
+    to_variable: str
+    format: str = Field("%Y-%m-%d", description="strftime format of the days")
+
+
+class GraphqlAggregates(Strict):
+    """The owner's aggregate query for the observatory (:mod:`adapters.graphql_counting`).
+
+    One query per count, its values in variables only (never in the document): the group
+    names in the list variable ``group_variable``, each filter's owner values in its
+    dimension's list ``variable``, the period's days in ``period``'s two variables, besides
+    the static ``variables``. The rows are read at ``rows`` in ``data``, each with its groups'
+    values (at their ``at`` paths), its count at ``count`` and the sum of its records' ONS
+    record keys at ``key_sum``. Sent with the partner's credential and, for a personal
+    entity, the hub's signed principal (an OBSERVATORY one: it sees counts, never a person).
+    Example::
+
+        [partners.cfa-gql.entities.application.aggregates]
+        query = '''
+        query Stats($par: [Regroupement!]!, $etats: [Etat!], $depuis: String, $avant: String) {
+          statistiquesCandidatures(grouper: $par, etats: $etats, depuis: $depuis, avant: $avant)
+            { groupes { etat mois effectif sommeCles } }
+        }'''
+        group_variable = "par"
+        rows = "statistiquesCandidatures.groupes"
+        count = "effectif"
+        key_sum = "sommeCles"
+        period = { from_variable = "depuis", to_variable = "avant" }
+        dimensions.status = { group = "ETAT", at = "etat", variable = "etats" }
+        dimensions.month = { group = "MOIS", at = "mois" }
+    """
+
+    query: str = Field(description="one GraphQL query; its variables are filled by the hub")
+    group_variable: str = Field(description="list variable taking the names grouped by")
+    variables: dict[str, Any] = Field(default_factory=dict, description="static variables")
+    rows: str = Field(description="path of the list of rows in `data`")
+    count: str = Field(description="path of a row's count")
+    key_sum: str | None = Field(
+        None, description="path of a row's sum of record keys (unset: the owner has none)"
+    )
+    period: GraphqlPeriod | None = Field(
+        None,
+        description="the period's variables, on the entity's default date (PERIOD_FIELDS): "
+        "a count dated by another field is not answered",
+    )
+    dimensions: dict[str, GraphqlDimension] = Field(default_factory=dict)
+
+    _query = field_validator("query")(_check_query)
+    _paths = field_validator("rows", "count", "key_sum")(_check_path)
+
+    @model_validator(mode="after")
+    def _variables_declared(self) -> GraphqlAggregates:
+        declared = declared_variables(self.query)
+        lists: dict[tuple[str | int, ...], str] = {("group_variable",): self.group_variable}
+        lists.update(
+            {
+                ("dimensions", name, "variable"): how.variable
+                for name, how in self.dimensions.items()
+                if how.variable is not None
+            }
+        )
+        filled: dict[tuple[str | int, ...], str] = {
+            ("variables", name): name for name in self.variables
+        }
+        filled.update(lists)
+        if self.period is not None:
+            filled[("period", "from_variable")] = self.period.from_variable
+            filled[("period", "to_variable")] = self.period.to_variable
+        problems = _undeclared(filled, declared)
+        problems.extend(
+            _problem(
+                loc,
+                "graphql_variable",
+                f"${name} must be a list: it may take several values",
+                "declare it as a list, e.g. `[String!]`",
+            )
+            for loc, name in lists.items()
+            if name in declared and not is_list_type(declared[name].type)
+        )
+        always = {*self.variables, self.group_variable}  # a filter, a period: not every time
+        problems.extend(_never_filled(declared, always))
+        _raise_if(problems, "GraphqlAggregates")
+        return self
+
+
+def _aggregate_problems(entity: str, spec: GraphqlEntity) -> list[InitErrorDetails]:
+    """What the entity's aggregates declare that it cannot count by, each at its own key."""
+    aggregates = spec.aggregates
+    if aggregates is None:
+        return []
+    where: tuple[str | int, ...] = ("entities", entity, "aggregates")
+    if entity not in DIMENSIONS:
+        return [_problem(where, "not_counted", f"{entity} is not counted", ", ".join(DIMENSIONS))]
+    found = [
+        _problem((*where, "dimensions", name), "dimension", problem, "")
+        for name in aggregates.dimensions
+        if (problem := dimension_problem(entity, name, spec)) is not None
+    ]
+    if aggregates.period is not None and entity not in PERIOD_FIELDS:
+        found.append(_problem((*where, "period"), "period", f"{entity} has no period date", ""))
+    return found
+
+
 class GraphqlEntity(EntityMapping):
     list: GraphqlList | None = None
     sort: ListSort | None = Field(
@@ -442,6 +582,9 @@ class GraphqlEntity(EntityMapping):
     lookups: dict[str, GraphqlLookup] = Field(default_factory=dict)
     writes: dict[str, GraphqlWrite] = Field(
         default_factory=dict, description="action -> the partner's mutation (adapters.writes)"
+    )
+    aggregates: GraphqlAggregates | None = Field(
+        None, description="the owner's aggregate query (adapters.graphql_counting)"
     )
 
     @model_validator(mode="after")
@@ -520,6 +663,7 @@ class GraphqlPartner(HttpPartnerBase):
                         )
                     )
             problems.extend(_write_problems(entity, spec))
+            problems.extend(_aggregate_problems(entity, spec))
         _raise_if(problems, "GraphqlPartner")
         return self
 

@@ -38,8 +38,10 @@ So the partner *ran* the mutation when ``data`` is an object or an error has a `
   variables do not fit the partner's schema (the configuration's problem, not the client's);
 - any other error, the mutation run, or ``data`` with no result and no error:
   :class:`~adapters.errors.OutcomeUnknown`: the partner may have applied it;
-- 401/403: :class:`~adapters.errors.PrincipalRefused` when the call carried the signed principal,
-  else :class:`~adapters.errors.SourceUnavailable`; 429/503: ``SourceUnavailable`` (not
+- 401/403, or errors that all refuse the caller (``FORBIDDEN``, ``UNAUTHENTICATED``:
+  :mod:`adapters.graphql_errors`): :class:`~adapters.errors.PrincipalRefused` when the call
+  carried the signed principal, else :class:`~adapters.errors.SourceUnavailable` (an
+  authorisation refused before anything is applied); 429/503: ``SourceUnavailable`` (not
   applied: asked to come back later); 413/414: ``WriteRejected`` (too large); other 5xx, and a
   2xx that is not a GraphQL answer: ``OutcomeUnknown``;
 - no connection, a timeout, a dropped connection: as :mod:`adapters.http_writes` says.
@@ -54,17 +56,16 @@ from typing import Any
 
 import orjson
 
-from adapters import acting
 from adapters.errors import (
     OutcomeUnknown,
-    PrincipalRefused,
     SourceBadResponse,
     SourceError,
     SourceUnavailable,
     WriteRejected,
 )
 from adapters.graphql_config import ACCEPT, GraphqlPartner, GraphqlWrite, error_code, root_field
-from adapters.http import HttpAnswer, PartnerHttp, _retry_after
+from adapters.graphql_errors import credential_refusal
+from adapters.http import HttpAnswer, PartnerHttp, _retry_after, caller_refused
 from adapters.http_writes import json_values, send_once
 from adapters.mapping import MISSING, compile_path, read_path
 from adapters.writes import DeclaredWrites, Written
@@ -95,11 +96,7 @@ class GraphqlWriter(DeclaredWrites[GraphqlWrite]):
     def _outcome(self, spec: GraphqlWrite, answer: HttpAnswer, target: str | None) -> Written:
         status = answer.status
         if status in (401, 403):
-            if acting.carrying(self.partner) is not None:
-                raise PrincipalRefused(
-                    self.partner, f"HTTP {status}: the signed principal was refused"
-                )
-            raise SourceUnavailable(self.partner, f"HTTP {status}: credential refused")
+            raise caller_refused(self.partner, f"HTTP {status}")
         if status in _NOT_APPLIED_LATER:
             retry = _retry_after(answer.headers)
             raise SourceUnavailable(self.partner, f"HTTP {status}", retry_after=retry)
@@ -122,7 +119,7 @@ class GraphqlWriter(DeclaredWrites[GraphqlWrite]):
             if isinstance(refusals, list) and refusals:
                 raise WriteRejected(self.partner, "the partner refused the write")
             return Written(target if target is not None else self._created_id(spec, data))
-        refusal = _refusal(self.partner, spec, errors)
+        refusal = _refusal(self.partner, spec, errors) or credential_refusal(self.partner, errors)
         if refusal is not None:
             raise refusal
         ran = isinstance(data, dict) or any(isinstance(e, dict) and e.get("path") for e in errors)

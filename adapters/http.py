@@ -153,6 +153,17 @@ def make_client(
     )
 
 
+def caller_refused(partner: str, how: str) -> SourceError:
+    """The partner refused whoever called (401/403, or a GraphQL answer saying so in band;
+    ``how`` says which, for the message). The call carried the hub's signed principal: most
+    likely what was refused (the partner does not know the key yet, or the clocks disagree),
+    :class:`PrincipalRefused`, not the partner's health. Else the hub's own credential was:
+    :class:`SourceUnavailable`."""
+    if acting.carrying(partner) is not None:
+        return PrincipalRefused(partner, f"{how}: the signed principal was refused")
+    return SourceUnavailable(partner, f"{how}: credential refused")
+
+
 class PartnerHttp:
     def __init__(self, partner: str, config: HttpPartnerBase, client: httpx.AsyncClient) -> None:
         self.partner = partner
@@ -211,13 +222,7 @@ class PartnerHttp:
                 self.partner, f"HTTP {status}", retry_after=_retry_after(answer.headers)
             )
         if status in (401, 403):
-            if acting.carrying(self.partner) is not None:
-                # The call carried the hub's signed principal: most likely what was refused
-                # (the partner does not know the key yet, or the clocks disagree).
-                return PrincipalRefused(
-                    self.partner, f"HTTP {status}: the signed principal was refused"
-                )
-            return SourceUnavailable(self.partner, f"HTTP {status}: credential refused")
+            return caller_refused(self.partner, f"HTTP {status}")
         if status in _REFUSED_STATUS:
             return SourceRejected(self.partner, f"HTTP {status}: the partner refused the question")
         if status == 404:

@@ -147,7 +147,10 @@ class RestDimension(Strict):
     """One dimension at a statistics endpoint: the name it groups by, and the query parameter
     filtering on it (unset: it only groups). A group's value is read through the entity's
     mapping of the dimension's field (its ``values`` map); a filter's common values are sent
-    as every owner value mapped to them, joined by ``join``."""
+    as every owner value mapped to them, joined by ``join``. A dimension read from a related
+    record (an application's ``departement``, ``rome_domain``, ``level``: see
+    :class:`adapters.counting.Related`) is the owner's to compute: it groups and filters by
+    common values, read and sent as they are."""
 
     group: str = Field(description="name in the group-by parameter, and key of it in a row")
     param: str | None = Field(None, description="query parameter filtering on it")
@@ -191,7 +194,11 @@ class RestAggregates(Strict):
     key_sum: str | None = Field(
         None, description="path of a row's sum of record keys (unset: the owner has none)"
     )
-    period: RestPeriod | None = None
+    period: RestPeriod | None = Field(
+        None,
+        description="the period's parameters, on the entity's default date (PERIOD_FIELDS): "
+        "a count dated by another field is not answered",
+    )
     dimensions: dict[str, RestDimension] = Field(default_factory=dict)
 
 

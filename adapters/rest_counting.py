@@ -2,12 +2,17 @@
 
 One GET per count (:class:`~adapters.rest_config.RestAggregates`): the group names joined in
 ``group_param``, each filter as the owner values mapped to its common values, the period as
-two days. The answer's rows are read at the declared paths; each row's group values are read
-through the entity's mapping of the dimension's field (Hub3E's ``HIRED`` is
-``EMPLOYER_AGREED``), and rows that fall on the same common key are added up (AKTO's
-``transmis``, ``déposé`` and ``en cours`` are all ``ACTIVE``). A row that is not a count (a
-negative, a text, a key sum out of the key space) makes the answer ``SOURCE_BAD_RESPONSE``;
-the partner's values never reach a message.
+two days of the entity's default date (:data:`~adapters.counting.PERIOD_FIELDS`: a count
+dated otherwise, such as applications by their ``session``, is not answered here). The
+answer's rows are read at the declared paths; each row's group values are read through the
+entity's mapping of the dimension's field (Hub3E's ``HIRED`` is ``EMPLOYER_AGREED``), and rows
+that fall on the same common key are added up (AKTO's ``transmis``, ``déposé`` and ``en
+cours`` are all ``ACTIVE``); a dimension read from a related record (an application's
+programme's ROME domain) is the owner's to compute, its groups read as they are. A filter
+keeping no value the owner's strict value map can give (``PLACED`` at Hub3E, whose steps stop
+at ``HIRED``) answers an empty count without a call. A row that is not a count (a negative, a
+text, a key sum out of the key space) makes the answer ``SOURCE_BAD_RESPONSE``; the partner's
+values never reach a message.
 """
 
 from __future__ import annotations
@@ -15,13 +20,11 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from adapters.coercion import MappingError
-from adapters.counting import CountQuery, CountRow, OwnerValues, Tally
-from adapters.errors import SourceBadResponse
+from adapters.counted_rows import CountedRows
+from adapters.counting import PERIOD_FIELDS, CountQuery, CountRow, DeclaredCounts, OwnerValues
 from adapters.http import PartnerHttp
 from adapters.mapping import MISSING, compile_path, read_path
 from adapters.rest_config import RestAggregates, RestEntity, RestPartner
-from observatory.perturbation import KEY_SPACE
 
 Params = builtins.list[tuple[str, str]]
 
@@ -34,15 +37,19 @@ class _Counted:
         self.aggregates: RestAggregates = spec.aggregates
         self.values = OwnerValues(entity, spec)
         self.rows_at = compile_path(self.aggregates.rows)
-        self.count_at = compile_path(self.aggregates.count)
-        self.key_sum_at = (
-            compile_path(self.aggregates.key_sum) if self.aggregates.key_sum is not None else None
+        self.reader = CountedRows(
+            partner,
+            self.values,
+            self.aggregates.count,
+            self.aggregates.key_sum,
+            {name: how.group for name, how in self.aggregates.dimensions.items()},
+            wrap_key_sums=True,  # an endpoint may sum plain integers
+            noun="statistics",
         )
-        self.group_at = {
-            name: compile_path(how.group) for name, how in self.aggregates.dimensions.items()
-        }
 
     def answers(self, query: CountQuery) -> bool:
+        if self.values.excludes_everything(query):
+            return True  # nothing here passes a filter (Hub3E holds no PLACED): empty count
         declared = self.aggregates.dimensions
         for name in query.dimensions:
             if name not in declared and self.values.constant(query.dimension(name)) is None:
@@ -52,12 +59,16 @@ class _Counted:
                 query.dimension(name)
             ) is None:
                 return False
-        if query.period is not None and self.aggregates.period is None:
-            return False
+        if query.period is not None and (
+            self.aggregates.period is None or query.period_field != PERIOD_FIELDS[self.entity]
+        ):
+            return False  # its period parameters select by the entity's default date only
         return query.sum_field is None  # no statistics endpoint declares sums yet
 
     def params(self, query: CountQuery) -> Params | None:
         """The query parameters, or None when a filter keeps nothing this owner holds."""
+        if self.values.excludes_everything(query):
+            return None
         declared = self.aggregates.dimensions
         grouped = [declared[name].group for name in query.dimensions if name in declared]
         params: Params = list(self.aggregates.params.items())
@@ -82,64 +93,17 @@ class _Counted:
 
     def rows(self, query: CountQuery, body: Any) -> builtins.list[CountRow]:
         found = read_path(body, self.rows_at) if isinstance(body, dict) else MISSING
-        if found is None:
-            found = []
-        if not isinstance(found, list):
-            raise SourceBadResponse(self.partner, "the statistics are not in the expected shape")
-        tally = Tally(False)
-        for row in found:
-            if not isinstance(row, dict):
-                raise SourceBadResponse(self.partner, "a statistics row is not an object")
-            count = read_path(row, self.count_at)
-            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-                raise SourceBadResponse(self.partner, "a statistics row has no count")
-            key_sum = None
-            if self.key_sum_at is not None:
-                key_sum = read_path(row, self.key_sum_at)
-                if not isinstance(key_sum, int) or isinstance(key_sum, bool) or key_sum < 0:
-                    raise SourceBadResponse(self.partner, "a statistics row has no key sum")
-                key_sum %= KEY_SPACE
-            if count:
-                tally.add(
-                    tuple(self._key(query, name, row) for name in query.dimensions),
-                    count,
-                    None,
-                    key_sum,
-                )
-        return tally.rows()
-
-    def _key(self, query: CountQuery, name: str, row: dict[str, Any]) -> str | None:
-        dimension = query.dimension(name)
-        at = self.group_at.get(name)
-        if at is None:
-            return self.values.constant(dimension)
-        raw = read_path(row, at)
-        if raw is MISSING or isinstance(raw, dict | list):
-            raise SourceBadResponse(self.partner, f"a statistics row has no `{name}` group")
-        try:
-            return self.values.common(dimension, raw)
-        except MappingError:
-            raise SourceBadResponse(
-                self.partner, f"a counted {dimension.field} does not map"
-            ) from None
+        return self.reader.rows(query, found)
 
 
-class RestCounting:
+class RestCounting(DeclaredCounts["_Counted"]):
     """The statistics endpoints one REST partner declares, entity by entity."""
 
     def __init__(self, partner: str, config: RestPartner) -> None:
-        self._counted = {
-            entity: _Counted(partner, entity, spec)
-            for entity, spec in config.entities.items()
-            if spec.aggregates is not None
-        }
-
-    def counts(self, query: CountQuery) -> bool:
-        counted = self._counted.get(query.entity)
-        return counted is not None and counted.answers(query)
+        super().__init__(config.entities, lambda entity, spec: _Counted(partner, entity, spec))
 
     async def count(self, query: CountQuery, http: PartnerHttp) -> builtins.list[CountRow]:
-        counted = self._counted[query.entity]
+        counted = self.of(query)
         params = counted.params(query)
         if params is None:
             return []  # a filter no value of this owner passes: nothing to ask

@@ -29,15 +29,13 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from adapters import acting
 from adapters.errors import (
     OutcomeUnknown,
-    PrincipalRefused,
     SourceBadResponse,
     SourceUnavailable,
     WriteRejected,
 )
-from adapters.http import PartnerHttp, _retry_after
+from adapters.http import PartnerHttp, _retry_after, caller_refused
 from adapters.http_writes import json_values, send_once
 from adapters.mapping import compile_path, read_path
 from adapters.rest_config import RestPartner, RestWrite
@@ -73,11 +71,7 @@ class RestWriter(DeclaredWrites[RestWrite]):
             refused = f"HTTP {status}: the partner refused the write"
             raise WriteRejected(self.partner, refused, not_found=status == 404)
         if status in (401, 403):
-            if acting.carrying(self.partner) is not None:  # as for reads: not the breaker's
-                raise PrincipalRefused(
-                    self.partner, f"HTTP {status}: the signed principal was refused"
-                )
-            raise SourceUnavailable(self.partner, f"HTTP {status}: credential refused")
+            raise caller_refused(self.partner, f"HTTP {status}")  # as for reads
         if status in _NOT_APPLIED_LATER:
             retry = _retry_after(answer.headers)
             raise SourceUnavailable(self.partner, f"HTTP {status}", retry_after=retry)

@@ -167,6 +167,8 @@ def _columns_by_alias(spec: SqlEntity) -> dict[str, builtins.list[str]]:
     used: dict[str, builtins.list[str]] = {alias: [] for alias in spec.aliases()}
     for ref in refs:
         alias, name = ref.split(".")
+        if alias not in used:
+            continue  # a table joined for counting only (aggregates.joins): not listed
         if name not in used[alias]:
             used[alias].append(name)
     return used
@@ -392,6 +394,8 @@ class SqlAdapter:
         """One ``GROUP BY`` statement at the database: no row of a record leaves it."""
         if not self.counts(query):
             raise ValueError(f"{self.partner} declares no aggregates answering this count")
+        if self.counting.holds_none(query):
+            return []  # a filter keeps no value this owner can hold: nothing to ask
         statement = self.counting.statement(query, self.engine().dialect.name)
         async with self._connection() as connection:
             return self.counting.rows(query, await self._execute(connection, statement))

@@ -58,7 +58,14 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.config import EntityMapping, EnvSecret, FieldSpec, PartnerBase, Strict
-from adapters.counting import DIMENSIONS, PERIOD_FIELDS, SUM_FIELDS, dimension_problem
+from adapters.counting import (
+    DATED_BY,
+    DIMENSIONS,
+    HISTORY,
+    PERIOD_FIELDS,
+    SUM_FIELDS,
+    dimension_problem,
+)
 from adapters.syntax import FILTERS, LOOKUP_KEYS
 from adapters.writes import CREATING, WriteValue, action_problem, value_hint, value_problems
 
@@ -211,41 +218,142 @@ class SqlWrite(Strict):
         return [*([self.update] if self.update is not None else []), *self.insert]
 
 
+class SqlCountJoin(Strict):
+    """A table joined for counting only, so that a dimension can read a related record's
+    column (an application's candidate's commune, its programme's ROME codes).
+
+    **Many-to-one only**: each counted row must meet at most one row of it, so join it on its
+    key (``k.id = a.candidat_id``); a table holding several rows per record (a history) would
+    count the record once per row, which nothing here can detect: that is the declaration's
+    promise. Always a ``LEFT`` join: a record without a related row still counts, its
+    dimension None."""
+
+    table: str = Field(description="joined table, `name` or `schema.name`")
+    alias: str = Field(description="how column references name this table")
+    on: str = Field(description="`alias.column = alias.column`, several joined by `and`")
+
+    _table = field_validator("table")(_check_table)
+    _alias = field_validator("alias")(_check_alias)
+
+    @field_validator("on")
+    @classmethod
+    def _on(cls, value: str) -> str:
+        join_conditions(value)
+        return value
+
+
+class SqlCountDimension(Strict):
+    """A dimension's column with the owner's own value map, for a related record's value the
+    entity's mapping does not read (cfa-hotellerie's ``"Niveau 3"`` is level ``"3"``). The
+    map is applied after the dimension's derivation; a value it does not list makes the
+    count ``SOURCE_BAD_RESPONSE``."""
+
+    column: str = Field(description="`alias.column` it is read from")
+    values: dict[str, str] | None = Field(
+        None, description="owner value -> common value (a related record's dimension only)"
+    )
+
+    _column = field_validator("column")(_check_column)
+
+
+class SqlCountHistory(Strict):
+    """Where the entity's steps are, for a dimension measured to the first step reaching a
+    status (``days_to_placement``): ``join`` names one of the entity's own ``joins`` (the
+    history table, one row per step), read in a correlated subquery, ``min(at)`` of the steps
+    whose ``status`` is an owner value of the status reached (through the mapping of
+    ``history.status``): one value per record, never a row per step."""
+
+    join: str = Field(description="alias of the entity's join holding one row per step")
+    status: str = Field(description="`alias.column` of a step's status")
+    at: str = Field(description="`alias.column` of a step's instant")
+
+    _status = field_validator("status")(_check_column)
+    _at = field_validator("at")(_check_column)
+
+
 class SqlAggregates(Strict):
     """What the database counts itself for the observatory (:mod:`adapters.sql_counting`).
 
     One statement per count: ``SELECT <dimensions>, COUNT(*), SUM(<sum>), SUM(<record key>)
-    FROM <main table> WHERE <filters, period> GROUP BY <dimensions>``, every value bound.
-    Columns are the main table's (a joined table may hold several rows per record). A
+    FROM <main table> LEFT JOIN <joins> WHERE <filters, period> GROUP BY <dimensions>``, every
+    value bound. The record key, period and sums are the main table's columns; a dimension's
+    column is the main table's or one of ``joins`` (many-to-one, see :class:`SqlCountJoin`),
+    never one of the entity's own ``joins`` (they may hold several rows per record). A
     dimension names the column it reads; the adapter derives it as the dimension says (the
     first characters of a commune code for ``departement``, ``YYYY-MM`` for ``month``) and
     reads a group's value through the entity's mapping of the dimension's field (its
-    ``values`` map). A dimension whose field the mapping gives as a constant needs no column.
+    ``values`` map), or, for a dimension read from a related record, through its own
+    ``values``. A dimension whose field the mapping gives as a constant needs no column.
     Every declared dimension also filters. Example::
 
         [partners.cfa-btp.entities.application.aggregates]
         record_key = "a.cle_ons"     # each row's ONS record key, assigned once and stored
         period = "a.cree_le"         # typed `date` or `datetime` in `columns`
-        dimensions = { status = "a.statut", month = "a.cree_le" }
+        periods = { session = "a.session" }   # another date a count may select by (typed too)
+        joins = [{ table = "formations", alias = "f", on = "f.id_formation = a.formation_id" }]
+        dimensions = { status = "a.statut", month = "a.cree_le", level = "f.niveau_eu" }
+        columns = { "f.niveau_eu" = "int" }   # a joined column's type, for bound values
+        history = { join = "h", status = "h.statut", at = "h.le" }   # days_to_placement
     """
 
     record_key: str | None = Field(
         None, description="`alias.column` of each record's ONS record key (0..2^32-1)"
     )
     period: str | None = Field(
-        None, description="`alias.column` of the entity's period date (see adapters.counting)"
+        None,
+        description="`alias.column` of the entity's default period date (PERIOD_FIELDS, see "
+        "adapters.counting)",
     )
-    dimensions: dict[str, str] = Field(
+    periods: dict[str, str] = Field(
+        default_factory=dict,
+        description="another date a count may select by (DATED_BY) -> `alias.column` "
+        "(an application's `session`)",
+    )
+    joins: list[SqlCountJoin] = Field(
+        default_factory=list, description="tables joined for counting only (many-to-one)"
+    )
+    dimensions: dict[str, str | SqlCountDimension] = Field(
         default_factory=dict, description="dimension -> `alias.column` it is read from"
+    )
+    history: SqlCountHistory | None = Field(
+        None, description="the entity's steps, for a dimension measured to a status reached"
+    )
+    columns: dict[str, ColumnType] = Field(
+        default_factory=dict,
+        description="type of a column of `joins`, for the values bound to it (as the "
+        "entity's `columns`)",
     )
     sums: dict[str, str] = Field(
         default_factory=dict, description="summed common field -> `alias.column`"
     )
 
+    def column(self, name: str) -> str:
+        """The column a declared dimension reads."""
+        declared = self.dimensions[name]
+        return declared if isinstance(declared, str) else declared.column
+
+    def own_values(self, name: str) -> dict[str, str] | None:
+        declared = self.dimensions[name]
+        return None if isinstance(declared, str) else declared.values
+
+    def period_column(self, entity: str, period_field: str | None) -> str | None:
+        """The column a count's period selects by, for ``period_field`` (None: undeclared,
+        so the database does not answer a count dated by it)."""
+        if period_field is not None and period_field in self.periods:
+            return self.periods[period_field]
+        return self.period if period_field == PERIOD_FIELDS.get(entity) else None
+
     def column_refs(self) -> list[str]:
-        refs = [*self.dimensions.values(), *self.sums.values()]
+        refs = [*(self.column(name) for name in self.dimensions), *self.sums.values()]
         refs.extend(ref for ref in (self.record_key, self.period) if ref is not None)
+        refs.extend(self.periods.values())
+        for join in self.joins:
+            for left, right in join_conditions(join.on):
+                refs.extend((left, right))
         return refs
+
+    def aliases(self) -> list[str]:
+        return [join.alias for join in self.joins]
 
 
 class SqlEntity(EntityMapping):
@@ -325,14 +433,17 @@ class SqlEntity(EntityMapping):
                 raise ValueError(f"`{ref}` names an unknown alias")
         return self
 
+    def counting_aliases(self) -> list[str]:
+        """The aliases a count reads: the main table's and its ``aggregates.joins``."""
+        joined = [] if self.aggregates is None else self.aggregates.aliases()
+        return [self.main_alias, *joined]
+
     def _column_refs(self) -> list[str]:
         refs = [self.id, *self.key_columns, *self.columns, *self.lookups.values()]
         for pushdown in self.filters.values():
             refs.extend(pushdown.column_refs())
         for name, spec in self.fields.items():
             refs.extend(self._field_refs(name, spec, top=True))
-        if self.aggregates is not None:
-            refs.extend(self.aggregates.column_refs())
         return refs
 
     def _field_refs(self, name: str, spec: str | FieldSpec, top: bool) -> list[str]:
@@ -426,18 +537,17 @@ def _aggregate_problems(
     where: tuple[str | int, ...] = ("entities", entity, "aggregates")
     if entity not in DIMENSIONS:
         return [(where, f"{entity} is not counted", f"counted: {', '.join(DIMENSIONS)}")]
-    found: list[tuple[tuple[str | int, ...], str, str]] = []
+    found = _count_join_problems(where, mapping, aggregates)
     main = mapping.main_alias
-    named = [
+    for loc, ref in [
         *(
             ((*where, key), ref)
             for key, ref in (("record_key", aggregates.record_key), ("period", aggregates.period))
             if ref
         ),
-        *(((*where, "dimensions", name), ref) for name, ref in aggregates.dimensions.items()),
+        *(((*where, "periods", name), ref) for name, ref in aggregates.periods.items()),
         *(((*where, "sums", name), ref) for name, ref in aggregates.sums.items()),
-    ]
-    for loc, ref in named:
+    ]:
         if ref.split(".")[0] != main:
             found.append(
                 (
@@ -446,24 +556,164 @@ def _aggregate_problems(
                     "a joined table may hold several rows per record: count the main table",
                 )
             )
-    for name in aggregates.dimensions:
-        problem = dimension_problem(entity, name, mapping)
-        if problem is not None:
-            found.append(((*where, "dimensions", name), problem, ""))
-    if aggregates.period is not None:
-        if entity not in PERIOD_FIELDS:
-            found.append(((*where, "period"), f"{entity} has no period date", "remove it"))
-        elif mapping.columns.get(aggregates.period) not in ("date", "datetime"):
+    counted = mapping.counting_aliases()
+    for ref in aggregates.columns:
+        if not _COLUMN_REF.match(ref) or ref.split(".")[0] not in counted[1:]:
             found.append(
                 (
-                    (*where, "period"),
-                    "the period column's type is not declared",
-                    f'columns = {{ "{aggregates.period}" = "date" }} (or "datetime")',
+                    (*where, "columns", ref),
+                    f"`{ref}` is not a column of `aggregates.joins`",
+                    "the main table's column types are the entity's `columns`",
                 )
             )
+    for name in aggregates.dimensions:
+        loc = (*where, "dimensions", name)
+        ref = aggregates.column(name)
+        alias = ref.split(".")[0]
+        if alias not in counted:
+            known = alias in mapping.aliases()
+            found.append(
+                (
+                    loc,
+                    f"`{ref}` is not a column of the main table `{main}` or of `aggregates.joins`"
+                    if known
+                    else f"`{ref}` names an unknown alias",
+                    "the entity's joins may hold several rows per record: join a related "
+                    "table in `aggregates.joins`, many-to-one"
+                    if known
+                    else f"aliases a count reads: {', '.join(counted)}",
+                )
+            )
+        problem = dimension_problem(entity, name, mapping)
+        if problem is not None:
+            found.append((loc, problem, ""))
+            continue
+        dimension = DIMENSIONS[entity][name]
+        if aggregates.own_values(name) is not None and not dimension.pushed_only:
+            found.append(
+                (
+                    loc,
+                    f"`{name}` reads {dimension.field} through the entity's mapping: "
+                    "no `values` of its own",
+                    "`values` is for a dimension read from a related record",
+                )
+            )
+        if dimension.days_to is not None:
+            found.extend(_history_problems(where, mapping, name, ref))
+    found.extend(_period_problems(where, entity, mapping, aggregates))
     for name in aggregates.sums:
         if name not in SUM_FIELDS.get(entity, frozenset()):
             found.append(((*where, "sums", name), f"{entity} counts sum no `{name}`", ""))
+    return found
+
+
+def _period_problems(
+    where: tuple[str | int, ...], entity: str, mapping: SqlEntity, aggregates: SqlAggregates
+) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """Period columns: for a date the entity is dated by, each once, typed as a date."""
+    found: list[tuple[tuple[str | int, ...], str, str]] = []
+    dated_by = DATED_BY.get(entity, ())
+    declared: list[tuple[tuple[str | int, ...], str]] = []
+    if aggregates.period is not None:
+        if entity not in PERIOD_FIELDS:
+            found.append(((*where, "period"), f"{entity} has no period date", "remove it"))
+        else:
+            declared.append(((*where, "period"), aggregates.period))
+    for name, ref in aggregates.periods.items():
+        loc = (*where, "periods", name)
+        if name not in dated_by:
+            found.append(
+                (
+                    loc,
+                    f"{entity} is not dated by `{name}`",
+                    f"dated by: {', '.join(dated_by)}" if dated_by else "remove it",
+                )
+            )
+        elif aggregates.period is not None and name == PERIOD_FIELDS[entity]:
+            found.append((loc, f"`{name}` is the default period: `period` declares it", ""))
+        else:
+            declared.append((loc, ref))
+    for loc, ref in declared:
+        if mapping.columns.get(ref) not in ("date", "datetime"):
+            found.append(
+                (
+                    loc,
+                    "the period column's type is not declared",
+                    f'columns = {{ "{ref}" = "date" }} (or "datetime")',
+                )
+            )
+    return found
+
+
+def _count_join_problems(
+    where: tuple[str | int, ...], mapping: SqlEntity, aggregates: SqlAggregates
+) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """Joins for counting: new aliases, each ``on`` naming itself and what is joined before."""
+    found: list[tuple[tuple[str | int, ...], str, str]] = []
+    seen = [mapping.main_alias]
+    for index, join in enumerate(aggregates.joins):
+        loc = (*where, "joins", index)
+        if join.alias in mapping.aliases() or join.alias in seen:
+            found.append(
+                ((*loc, "alias"), f"alias `{join.alias}` is already taken", "choose another")
+            )
+        named = {ref.split(".")[0] for pair in join_conditions(join.on) for ref in pair}
+        others = named - {join.alias}
+        if join.alias not in named or not others or not others <= set(seen):
+            found.append(
+                (
+                    (*loc, "on"),
+                    f"join `{join.alias}`: `on` must equate its columns with those of the main "
+                    "table or of a join before it",
+                    f'on = "{join.alias}.id = {mapping.main_alias}.<its id column>"',
+                )
+            )
+        seen.append(join.alias)
+    return found
+
+
+def _history_problems(
+    where: tuple[str | int, ...], mapping: SqlEntity, name: str, ref: str
+) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """A dimension measured to a status reached needs the steps, and a typed start column."""
+    found: list[tuple[tuple[str | int, ...], str, str]] = []
+    history = mapping.aggregates.history if mapping.aggregates is not None else None
+    if mapping.columns.get(ref) not in ("date", "datetime"):
+        found.append(
+            (
+                (*where, "dimensions", name),
+                f"`{name}` counts days from `{ref}`, whose type is not declared",
+                f'columns = {{ "{ref}" = "datetime" }} (or "date")',
+            )
+        )
+    if history is None:
+        found.append(
+            (
+                (*where, "dimensions", name),
+                f"`{name}` counts days to a step: declare where the steps are",
+                'history = { join = "<alias of the steps>", status = "...", at = "..." }',
+            )
+        )
+        return found
+    if history.join not in (join.alias for join in mapping.joins):
+        found.append(
+            ((*where, "history", "join"), f"`{history.join}` is not one of the entity's joins", "")
+        )
+    for key, column in (("status", history.status), ("at", history.at)):
+        if column.split(".")[0] != history.join:
+            found.append(
+                ((*where, "history", key), f"`{column}` is not a column of `{history.join}`", "")
+            )
+    steps = mapping.fields.get(HISTORY)
+    each = steps.each if isinstance(steps, FieldSpec) else None
+    if each is None or "status" not in each:
+        found.append(
+            (
+                (*where, "history"),
+                f"the mapping has no `{HISTORY}.status` to read the steps' statuses through",
+                "",
+            )
+        )
     return found
 
 

@@ -3,11 +3,12 @@
 Built from the entity's ``aggregates`` block (:class:`~adapters.sql_config.SqlAggregates`) with
 SQLAlchemy Core, never from text: the names come from the validated block, each filter value,
 period bound and derivation argument is a bound parameter. The statement reads the main table
-only::
+and the block's own ``joins`` (many-to-one, ``LEFT``: one row per record still)::
 
     SELECT d0, d1, count(*), sum(s), sum(k)
     FROM (SELECT <derived column> AS d0, ..., <sum column> AS s, <record key> AS k
-          FROM <main table> WHERE <filters> AND <period>) AS counted
+          FROM <main table> LEFT JOIN <related table> ON ...
+          WHERE <filters> AND <period>) AS counted
     GROUP BY d0, d1
 
 (the subquery, so that ``GROUP BY`` names the derived columns rather than repeating their
@@ -15,10 +16,16 @@ expressions, whose bound parameters PostgreSQL would see as different from the s
 Derivations: ``prefix`` is ``substr(CAST(column AS VARCHAR), 1, n)``; ``month`` is
 ``strftime('%Y-%m', column)`` on SQLite and ``to_char(column, 'YYYY-MM')`` on PostgreSQL,
 whose sessions the adapter opens in UTC (the month of an instant is its UTC month, as the
-in-memory path reads it from mapped instants).
+in-memory path reads it from mapped instants). ``days_to`` (``days_to_placement``) is the whole
+days from the dimension's column to ``(SELECT min(at) FROM <steps> WHERE <correlated> AND
+status IN <owner values of the status reached>)``, the steps being the entity's history join
+(``aggregates.history``): ``floor(extract(epoch ...) / 86400)`` on PostgreSQL, julianday
+milliseconds integer-divided on SQLite.
 
 A group's value is read through the entity's mapping of the dimension's field (``soumise`` is
-``SUBMITTED``); a filter's common values become every owner value mapped to them.
+``SUBMITTED``), or, for a related record's dimension, through the dimension's own ``values``
+(``Niveau 3`` is ``3``) or as it is; a filter's common values become every owner value mapped
+to them.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ColumnElement,
@@ -42,7 +50,9 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    and_,
     cast,
+    extract,
     false,
     func,
     select,
@@ -52,9 +62,24 @@ from sqlalchemy.engine import Row
 from sqlalchemy.types import TypeEngine
 
 from adapters.coercion import MappingError
-from adapters.counting import CountQuery, CountRow, Dimension, OwnerValues, Tally
+from adapters.counting import (
+    HISTORY,
+    CountQuery,
+    CountRow,
+    DeclaredCounts,
+    Dimension,
+    OwnerValues,
+    Tally,
+)
 from adapters.errors import SourceBadResponse
-from adapters.sql_config import SqlAggregates, SqlEntity, SqlPartner
+from adapters.mapping import as_spec
+from adapters.sql_config import (
+    ColumnType,
+    SqlAggregates,
+    SqlEntity,
+    SqlPartner,
+    join_conditions,
+)
 from adapters.sql_values import convert, plain
 from observatory.perturbation import KEY_SPACE
 
@@ -79,36 +104,82 @@ class _Counted:
         self.spec = spec
         self.aggregates: SqlAggregates = spec.aggregates
         self.values = OwnerValues(entity, spec)
-        names = list(dict.fromkeys(ref.split(".")[1] for ref in self.aggregates.column_refs()))
-        schema, _, table = spec.table.rpartition(".")
-        self.table: FromClause = Table(
-            table, MetaData(), *(Column(name) for name in names), schema=schema or None
-        ).alias(spec.main_alias)
+        history = self.aggregates.history
+        refs = self.aggregates.column_refs()
+        if history is not None:
+            steps = next(join for join in spec.joins if join.alias == history.join)
+            refs += [history.status, history.at, *(r for p in join_conditions(steps.on) for r in p)]
+        tables = {spec.main_alias: spec.table}
+        tables.update((join.alias, join.table) for join in self.aggregates.joins)
+        if history is not None:
+            tables[history.join] = steps.table
+        self.tables = {alias: _table(name, alias, refs) for alias, name in tables.items()}
+        joined: FromClause = self.tables[spec.main_alias]
+        for join in self.aggregates.joins:  # LEFT: a record without its related row counts
+            joined = joined.outerjoin(self.tables[join.alias], self._on(join.on))
+        self.from_clause = joined
+
+    def _on(self, on: str) -> ColumnElement[bool]:
+        return and_(*(self.col(left) == self.col(right) for left, right in join_conditions(on)))
 
     def col(self, ref: str) -> ColumnElement[Any]:
-        return self.table.c[ref.split(".")[1]]
+        alias, name = ref.split(".")
+        return self.tables[alias].c[name]
+
+    def kind(self, ref: str) -> ColumnType:
+        """The declared type of a column: the entity's, or the counting joins' own."""
+        return self.spec.columns.get(ref) or self.aggregates.columns.get(ref, "str")
 
     def typed(self, ref: str) -> ColumnElement[Any]:
-        return type_coerce(self.col(ref), _BIND_TYPES[self.spec.columns.get(ref, "str")])
+        return type_coerce(self.col(ref), _BIND_TYPES[self.kind(ref)])
 
     def answers(self, query: CountQuery) -> bool:
+        if self.values.excludes_everything(query):
+            return True  # nothing here passes a filter: the count is empty, whatever it asks
         for name in (*query.dimensions, *query.filters):
             dimension = query.dimension(name)
             if name not in self.aggregates.dimensions and self.values.constant(dimension) is None:
                 return False
-        if query.period is not None and self.aggregates.period is None:
-            return False
+        if query.period is not None and self.period_column(query) is None:
+            return False  # not dated by the query's field here (an application's session)
         return query.sum_field is None or query.sum_field in self.aggregates.sums
 
+    def period_column(self, query: CountQuery) -> str | None:
+        return self.aggregates.period_column(self.entity, query.period_field)
+
     def derived(self, name: str, dimension: Dimension, dialect: str) -> ColumnElement[Any]:
-        column = self.col(self.aggregates.dimensions[name])
+        column = self.col(self.aggregates.column(name))
         if dimension.prefix is not None:
             return func.substr(cast(column, String), 1, dimension.prefix)
         if dimension.month:
             if dialect == "sqlite":
                 return func.strftime("%Y-%m", column)
             return func.to_char(column, "YYYY-MM")
+        if dimension.days_to is not None:
+            reached = self.reached(dimension.days_to)
+            if dialect == "sqlite":  # milliseconds, exact where julianday's float is not
+                elapsed = func.round((func.julianday(reached) - func.julianday(column)) * 86.4e6)
+                return cast(cast(elapsed, BigInteger) // 86_400_000, Integer)
+            return cast(func.floor(extract("epoch", reached - column) / 86_400), Integer)
         return column
+
+    def reached(self, status: str) -> ColumnElement[Any]:
+        """The instant of the record's first step reaching ``status`` (NULL: none did), one
+        value per record: a correlated subquery on the steps, never a join of them."""
+        history = self.aggregates.history
+        assert history is not None  # check-config asks for it with a days_to dimension
+        steps = next(join for join in self.spec.joins if join.alias == history.join)
+        each = as_spec(self.spec.fields[HISTORY]).each
+        assert each is not None
+        status_spec = as_spec(each["status"])
+        owned = [raw for raw, common in (status_spec.values or {}).items() if common == status]
+        if not status_spec.strict_values:
+            owned.append(status)  # passed through unmapped: the owner may write it so
+        return (
+            select(func.min(self.col(history.at)))
+            .where(self._on(steps.on), self.col(history.status).in_(owned))
+            .scalar_subquery()
+        )
 
     def conditions(self, query: CountQuery, dialect: str) -> builtins.list[ColumnElement[bool]]:
         found: builtins.list[ColumnElement[bool]] = []
@@ -119,20 +190,25 @@ class _Counted:
                 if constant not in allowed:
                     found.append(false())
                 continue
+            if dimension.days_to is not None:  # whole days: compared as integers
+                days = [int(v) for v in allowed if v.isdigit()]
+                found.append(self.derived(name, dimension, dialect).in_(days) if days else false())
+                continue
             if dimension.derived:
                 found.append(self.derived(name, dimension, dialect).in_(list(allowed)))
                 continue
-            ref = self.aggregates.dimensions[name]
-            kind = self.spec.columns.get(ref, "str")
+            ref = self.aggregates.column(name)
+            kind = self.kind(ref)
             bound = []
-            for value in self.values.owner_values(dimension, allowed):
+            own = self.aggregates.own_values(name)
+            for value in self.values.owner_values(dimension, allowed, own):
                 try:
                     bound.append(convert(value, kind))
                 except ValueError:
                     continue  # a value this column cannot hold counts nothing here
             found.append(self.typed(ref).in_(bound) if bound else false())
         if query.period is not None:
-            column = self.aggregates.period
+            column = self.period_column(query)
             assert column is not None  # answers() checked it
             start = _bound(query.period.start, column, self.spec)
             end = _bound(query.period.end, column, self.spec)
@@ -154,7 +230,7 @@ class _Counted:
             inner_columns.append(func.count().label("n"))  # a column to select: any will do
         counted = (
             select(*inner_columns)
-            .select_from(self.table)
+            .select_from(self.from_clause)
             .where(*self.conditions(query, dialect))
             .subquery("counted")
         )
@@ -193,12 +269,21 @@ class _Counted:
         if name not in raw:
             return self.values.constant(dimension)
         try:
-            return self.values.common(dimension, plain(raw[name]))
+            return self.values.common(dimension, plain(raw[name]), self.aggregates.own_values(name))
         except MappingError:
             # The value is the owner's, possibly a person's: named by its field only.
             raise SourceBadResponse(
                 self.partner, f"a counted {dimension.field} does not map"
             ) from None
+
+
+def _table(name: str, alias: str, refs: Sequence[str]) -> FromClause:
+    """The table ``name`` under ``alias``, with the columns ``refs`` read of it."""
+    columns = dict.fromkeys(ref.split(".")[1] for ref in refs if ref.split(".")[0] == alias)
+    schema, _, table = name.rpartition(".")
+    return Table(table, MetaData(), *(Column(c) for c in columns), schema=schema or None).alias(
+        alias
+    )
 
 
 def _bound(day: date, ref: str, spec: SqlEntity) -> date | datetime:
@@ -215,25 +300,21 @@ def _number(value: Any) -> float | None:
     return value if isinstance(value, int | float) else float(value)
 
 
-class SqlCounting:
+class SqlCounting(DeclaredCounts["_Counted"]):
     """The counts one SQL partner declares, entity by entity."""
 
     def __init__(self, partner: str, config: SqlPartner) -> None:
-        self._counted = {
-            entity: _Counted(partner, entity, spec)
-            for entity, spec in config.entities.items()
-            if spec.aggregates is not None
-        }
+        super().__init__(config.entities, lambda entity, spec: _Counted(partner, entity, spec))
 
-    def counts(self, query: CountQuery) -> bool:
-        counted = self._counted.get(query.entity)
-        return counted is not None and counted.answers(query)
+    def holds_none(self, query: CountQuery) -> bool:
+        """Whether a filter keeps nothing this owner can hold (its count is empty)."""
+        return self.of(query).values.excludes_everything(query)
 
     def statement(self, query: CountQuery, dialect: str) -> Select[Any]:
-        return self._counted[query.entity].statement(query, dialect)
+        return self.of(query).statement(query, dialect)
 
     def rows(self, query: CountQuery, found: Sequence[Row[Any]]) -> builtins.list[CountRow]:
-        return self._counted[query.entity].rows(query, found)
+        return self.of(query).rows(query, found)
 
 
 __all__ = ["SqlCounting"]

@@ -4,9 +4,10 @@ status, rupture, funding decision)::
     GET /api/v1/contrats?page=1&taille=50&siret=&uai=&ine=
       -> {"metadonnees": {"page", "totalPages", "totalElements"}, "contrats": [...]}
     GET /api/v1/contrats/{numeroDeca} -> one contract, or 404
-    GET /api/v1/statistiques/contrats?grouper=statut,mois,opco,uai&statut=&opco=&uai=
-        &debut=&fin=  -> {"resultats": [{"statut", "mois", "opco", "uai", "nombre",
-        "sommeCles"}]}: counts of contracts, for the observatory only
+    GET /api/v1/statistiques/contrats?grouper=statut,mois,opco,uai,departement,domaine_rome,
+        niveau&statut=&opco=&uai=&departement=&domaine_rome=&niveau=&debut=&fin=
+        -> {"resultats": [{"statut", "mois", ..., "nombre", "sommeCles"}]}: counts of
+        contracts, for the observatory only
 
 Pages count from 1 (``taille`` at most 200, default 50); a page past the last is empty, with
 the same metadata. Dates are ISO ``YYYY-MM-DD``; ``statut`` is French (``transmis``,
@@ -27,7 +28,10 @@ OBSERVATORY and ADMIN none. A contract one may not see is answered as a missing 
 
 **Statistics**: OBSERVATORY only (any other principal: 403), counts and nothing else, grouped
 by ``grouper`` (``statut``: AKTO's label; ``mois``: the month execution starts, ``YYYY-MM``;
-``opco``: the funding OPCO; ``uai``: the centre), filtered by ``statut``, ``opco``, ``uai``
+``opco``: the funding OPCO; ``uai``: the centre; ``departement``: that of the employer's
+establishment, where the contract is executed, as AKTO knows it from the employer's SIRET;
+``domaine_rome``: the first three characters of the first ROME code of the certification
+prepared; ``niveau``: its level, ``"3"``..``"7"``), filtered by each of them but ``mois``
 (comma-separated) and ``debut`` (included) / ``fin`` (excluded) on the execution's first day.
 ``sommeCles``: the sum of the contracts' ONS record keys modulo 2^32 (:mod:`demo.record_keys`).
 """
@@ -58,8 +62,9 @@ DEFAULT_SIZE = 50
 MAX_SIZE = 200
 PARAMS = ("page", "taille", "siret", "uai", "ine")
 STATISTICS_PATH = "/api/v1/statistiques/contrats"
-STATISTICS_PARAMS = ("grouper", "statut", "opco", "uai", "debut", "fin")
-STATISTICS_GROUPS = ("statut", "mois", "opco", "uai")
+STATISTICS_FILTERS = ("statut", "opco", "uai", "departement", "domaine_rome", "niveau")
+STATISTICS_PARAMS = ("grouper", *STATISTICS_FILTERS, "debut", "fin")
+STATISTICS_GROUPS = ("statut", "mois", "opco", "uai", "departement", "domaine_rome", "niveau")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 LABEL = re.compile(r"[^,]{1,40}")
 INE = re.compile(r"[0-9A-Z]{11}")
@@ -132,22 +137,34 @@ def sees(who: Principal | None, body: dict[str, Any]) -> bool:
     return False
 
 
+def statistics_groups(contract: ContractSeed, data: Dataset) -> dict[str, str]:
+    """A contract's values of every statistics group: what AKTO holds of it (the employer's
+    establishment by its SIRET, the certification by its RNCP)."""
+    employer = data.employer_by_siret(contract.employer_siret)
+    assert employer is not None
+    return {
+        "statut": contract.status,
+        "mois": contract.start.isoformat()[:7],
+        "opco": contract.opco,
+        "uai": contract.program.responsible.uai,
+        "departement": employer.address.departement,
+        "domaine_rome": contract.program.rome_codes[0][:3],
+        "niveau": str(contract.program.level),
+    }
+
+
 def statistics(
     bodies: Sequence[dict[str, Any]],
+    groups_of: Sequence[dict[str, str]],
     groups: list[str],
     kept: dict[str, set[str]],
     start: str | None,
     end: str | None,
 ) -> list[dict[str, Any]]:
-    """Counts of contracts by ``groups``: what the observatory gets, and nothing else."""
+    """Counts of contracts by ``groups``: what the observatory gets, and nothing else.
+    ``groups_of``: each body's :func:`statistics_groups`, in the same order."""
     cells: dict[tuple[str, ...], list[int]] = {}
-    for body in bodies:
-        values = {
-            "statut": body["statut"],
-            "mois": body["dateDebutExecution"][:7],
-            "opco": body["financement"]["opco"],
-            "uai": body["organismeFormation"]["uai"],
-        }
+    for body, values in zip(bodies, groups_of, strict=True):
         day = body["dateDebutExecution"]
         if any(values[name] not in allowed for name, allowed in kept.items()):
             continue
@@ -173,10 +190,9 @@ def _checked(request: Request, name: str, pattern: re.Pattern[str]) -> str | Non
 def routes(
     data: Dataset, people: PersonalDataset, verifier: AssertionVerifier | None
 ) -> Sequence[Route]:
-    bodies = [
-        render_contract(c, data, people)
-        for c in sorted(people.contracts, key=lambda c: c.deca_number)
-    ]
+    contracts = sorted(people.contracts, key=lambda c: c.deca_number)
+    bodies = [render_contract(c, data, people) for c in contracts]
+    groups_of = [statistics_groups(c, data) for c in contracts]
     by_number = {body["numeroDeca"]: body for body in bodies}
 
     @counted("contrats")
@@ -228,7 +244,7 @@ def routes(
         if any(g not in STATISTICS_GROUPS for g in groups) or len(set(groups)) != len(groups):
             raise _error("valeur invalide pour grouper")
         kept: dict[str, set[str]] = {}
-        for name in ("statut", "opco", "uai"):
+        for name in STATISTICS_FILTERS:
             value = request.query_params.get(name)
             if value is not None:
                 items = value.split(",")
@@ -237,7 +253,7 @@ def routes(
                 kept[name] = set(items)
         start = _checked(request, "debut", ISO_DAY)
         end = _checked(request, "fin", ISO_DAY)
-        return JSONResponse({"resultats": statistics(bodies, groups, kept, start, end)})
+        return JSONResponse({"resultats": statistics(bodies, groups_of, groups, kept, start, end)})
 
     return [
         Route(STATISTICS_PATH, contract_statistics, methods=["GET"], name="statistiques"),
@@ -246,4 +262,4 @@ def routes(
     ]
 
 
-__all__ = ["AUDIENCE", "CONTRACTS_PATH", "render_contract", "routes", "sees"]
+__all__ = ["AUDIENCE", "CONTRACTS_PATH", "render_contract", "routes", "sees", "statistics_groups"]

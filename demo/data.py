@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from demo.generate import (
     ANCHOR,
+    CATALOGUE_YEAR_START,
+    PAST_SEPTEMBER_STARTS,
     SEED,
     build_centres,
     build_employers,
@@ -39,6 +41,8 @@ from demo.seeds import (
 
 __all__ = [
     "ANCHOR",
+    "CATALOGUE_YEAR_START",
+    "PAST_SEPTEMBER_STARTS",
     "SEED",
     "Address",
     "ContractKind",

@@ -334,27 +334,51 @@ def _add_months(day: date, months: int) -> date:
     return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
 
 
+CATALOGUE_YEAR_START = date(2026, 9, 1)
+"""The training year the catalogues are recruiting for: a programme's sessions from then on
+are its coming ones (:func:`_sessions`), the earlier ones its past cohorts."""
 _SESSION_STARTS = (date(2026, 9, 7), date(2027, 1, 11), date(2027, 9, 6))
+PAST_SEPTEMBER_STARTS = (date(2024, 9, 2), date(2025, 9, 1))
+"""Every programme ran a September cohort in each of the two years before."""
+PAST_JANUARY_START = date(2026, 1, 12)
+"""The January cohort of the year before, at the programmes that recruit in January."""
+_CAPACITIES = (8, 10, 12, 15, 16, 20, 24, 30)
+
+
+def _session(rng: random.Random, start: date, duration_months: int) -> SessionSeed:
+    capacity = rng.choice(_CAPACITIES)
+    begun = start < ANCHOR.date()
+    enrolled = rng.randint(capacity // 2, capacity) if begun else rng.randint(0, capacity)
+    return SessionSeed(
+        start=start,
+        end=_add_months(start, duration_months) - timedelta(days=5),
+        capacity=capacity,
+        enrolled=enrolled,
+        recruitment_open=enrolled < capacity and start >= (ANCHOR - timedelta(days=90)).date(),
+    )
 
 
 def _sessions(rng: random.Random, duration_months: int) -> tuple[SessionSeed, ...]:
     starts = sorted(rng.sample(_SESSION_STARTS, rng.choice((1, 1, 2))))
-    sessions = []
-    for start in starts:
-        capacity = rng.choice((8, 10, 12, 15, 16, 20, 24, 30))
-        begun = start < ANCHOR.date()
-        enrolled = rng.randint(capacity // 2, capacity) if begun else rng.randint(0, capacity)
-        sessions.append(
-            SessionSeed(
-                start=start,
-                end=_add_months(start, duration_months) - timedelta(days=5),
-                capacity=capacity,
-                enrolled=enrolled,
-                recruitment_open=enrolled < capacity
-                and start >= (ANCHOR - timedelta(days=90)).date(),
-            )
-        )
-    return tuple(sessions)
+    return tuple(_session(rng, start, duration_months) for start in starts)
+
+
+def _past_sessions(
+    rng: random.Random, coming: Sequence[SessionSeed], duration_months: int
+) -> tuple[SessionSeed, ...]:
+    """The cohorts a programme ran before its coming ``sessions``: each September, and the
+    January before when it recruits in January. Without them the candidates of the 18 months
+    before ANCHOR applied to sessions no catalogue listed, with no places to fill."""
+    starts = [*PAST_SEPTEMBER_STARTS]
+    if any(s.start.month == 1 for s in coming):
+        starts.append(PAST_JANUARY_START)
+    return tuple(_session(rng, start, duration_months) for start in starts)
+
+
+def _with_past(
+    rng: random.Random, coming: tuple[SessionSeed, ...], duration_months: int
+) -> tuple[SessionSeed, ...]:
+    return (*_past_sessions(rng, coming, duration_months), *coming)
 
 
 def _program_duration(rng: random.Random, level: int) -> int:
@@ -371,6 +395,9 @@ def build_programs(t: Territory, centres: list[TrainingCentre]) -> list[ProgramS
     carif_numbers = iter(t.rng.sample(range(10_000, 100_000), 1000))
     erp_numbers: dict[str, int] = {}
     keys: set[str] = set()
+    # The past cohorts on a stream of their own: every other draw (and so every programme's
+    # id, title and coming sessions, and the walkthrough's people) stays where it was.
+    past = random.Random(f"{SEED}:past-sessions")
     for blueprint, centre in zip(CENTRES, centres, strict=True):
         candidates = _candidates(blueprint)
         count = len(candidates) if centre.erp else min(len(candidates), t.rng.randint(7, 13))
@@ -420,7 +447,7 @@ def build_programs(t: Territory, centres: list[TrainingCentre]) -> list[ProgramS
                     contract_kinds=kinds,
                     duration_months=duration,
                     fully_remote=cert.family in ("IT", "MGMT") and t.rng.random() < 0.08,
-                    sessions=_sessions(t.rng, duration),
+                    sessions=_with_past(past, _sessions(t.rng, duration), duration),
                     publishers=publishers,
                 )
             )

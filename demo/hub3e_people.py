@@ -15,9 +15,10 @@ in UTC, ``offset``/``limit`` pages with the total in the body, as its missions::
     POST /api/v2/placements {"candidat_id", "mission_id", "reference_client"}
                                                             -> 201 the new placement (NEW);
          200 and the first placement when that reference was already used (idempotent)
-    GET  /api/v2/statistiques/placements?par=statut,mois,uai&statut=&uai=&depuis=&avant=
-         &hors_miroirs=oui                                  -> {"groupes": [{"statut", "mois",
-         "uai", "effectif", "somme_cles"}]}: counts of placements for the observatory
+    GET  /api/v2/statistiques/placements?par=statut,mois,uai,departement,domaine_rome,niveau
+         &statut=&uai=&departement=&domaine_rome=&niveau=&depuis=&avant=&hors_miroirs=oui
+                                                            -> {"groupes": [{"statut", "mois",
+         ..., "effectif", "somme_cles"}]}: counts of placements for the observatory
     PATCH /api/v2/placements/{id} {"statut", "reference_client"}
                                                             -> 200 the placement moved on;
          409 for a move Hub3E's own steps do not allow (only forward, or to LOST, never out of
@@ -38,8 +39,11 @@ answered exactly as a missing one. Without a JWKS every record is served (the hu
 
 **Statistics** (``/api/v2/statistiques/placements``): OBSERVATORY only (any other principal:
 403), counts and nothing else. Grouped by ``par`` (``statut``: the last status; ``mois``: the
-UTC month of the placement's creation; ``uai``: its file's centre), filtered by ``statut``,
-``uai`` (comma-separated), ``depuis`` (included) and ``avant`` (excluded) on the creation day;
+UTC month of the placement's creation; ``uai``: its file's centre; ``departement``: that of
+the candidate's home commune, from the file; ``domaine_rome``: the first three characters of
+the mission's ROME code; ``niveau``: the mission's target level, ``"3"``..``"7"``), filtered
+by each of them but ``mois`` (comma-separated), ``depuis`` (included) and ``avant``
+(excluded) on the creation day;
 ``hors_miroirs=oui`` leaves out the placements that mirror a centre's application (Hub3E keeps
 the centre's reference of an application proposed on its missions), which the centre's ERP
 counts itself. ``somme_cles`` is the sum of the placements' ONS record keys modulo 2^32
@@ -71,9 +75,22 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 CANDIDATE_PARAMS = ("offset", "limit", "uai", "statut")
 PLACEMENT_PARAMS = ("offset", "limit", "uai", "siret", "statut", "candidat")
-STATISTICS_PARAMS = ("par", "statut", "uai", "depuis", "avant", "hors_miroirs")
-STATISTICS_GROUPS = ("statut", "mois", "uai")
+STATISTICS_PARAMS = (
+    "par",
+    "statut",
+    "uai",
+    "departement",
+    "domaine_rome",
+    "niveau",
+    "depuis",
+    "avant",
+    "hors_miroirs",
+)
+STATISTICS_GROUPS = ("statut", "mois", "uai", "departement", "domaine_rome", "niveau")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+DEPARTEMENT = re.compile(r"\d[0-9AB]\d?")
+ROME_DOMAIN = re.compile(r"[A-N]\d{2}")
+LEVEL = re.compile(r"[1-8]")
 REFERENCE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 HUB3E_ID = re.compile(r"(CAN|PLC)-\d{6}")
 INE = re.compile(r"[0-9A-Z]{11}")
@@ -250,28 +267,35 @@ class Hub3ePeople:
         return True
 
 
+def statistics_groups(store: Hub3ePeople, placement: Placement) -> dict[str, str]:
+    """A placement's values of every statistics group: what Hub3E holds of it."""
+    file = store.files[placement.candidate_id]
+    return {
+        "statut": placement.history[-1].status,
+        "mois": placement.history[0].at.astimezone(UTC).strftime("%Y-%m"),
+        "uai": file.centre_uai,
+        "departement": store.people.persons[file.person_key].commune_insee[:2],
+        "domaine_rome": placement.mission.rome_code[:3],
+        "niveau": str(placement.mission.level),
+    }
+
+
 def statistics(
     store: Hub3ePeople,
     groups: list[str],
-    statuses: set[str] | None,
-    uais: set[str] | None,
+    kept: dict[str, set[str]],
     since: str | None,
     before: str | None,
     without_mirrors: bool,
 ) -> list[dict[str, Any]]:
-    """Counts of placements by ``groups``: what the observatory gets, and nothing else."""
+    """Counts of placements by ``groups``: what the observatory gets, and nothing else.
+    ``kept``: group name -> the values a placement must have (its filters)."""
     cells: dict[tuple[str, ...], list[int]] = {}
     for placement in store.placements.values():
-        created = placement.history[0].at.astimezone(UTC)
-        values = {
-            "statut": placement.history[-1].status,
-            "mois": created.strftime("%Y-%m"),
-            "uai": store.files[placement.candidate_id].centre_uai,
-        }
-        day = created.strftime("%Y-%m-%d")
+        values = statistics_groups(store, placement)
+        day = placement.history[0].at.astimezone(UTC).strftime("%Y-%m-%d")
         if (
-            (statuses is not None and values["statut"] not in statuses)
-            or (uais is not None and values["uai"] not in uais)
+            any(values[name] not in allowed for name, allowed in kept.items())
             or (since is not None and day < since)
             or (before is not None and day >= before)
             or (without_mirrors and placement.mirrors is not None)
@@ -432,22 +456,27 @@ def routes(
         if any(g not in STATISTICS_GROUPS for g in groups) or len(set(groups)) != len(groups):
             raise _error("valeur invalide pour par")
 
-        def listed(name: str, pattern: re.Pattern[str]) -> set[str] | None:
+        kept: dict[str, set[str]] = {}
+        for name, pattern in (
+            ("statut", statuses),
+            ("uai", UAI),
+            ("departement", DEPARTEMENT),
+            ("domaine_rome", ROME_DOMAIN),
+            ("niveau", LEVEL),
+        ):
             value = request.query_params.get(name)
-            if value is None:
-                return None
-            items = value.split(",")
-            if not all(pattern.fullmatch(item) for item in items):
-                raise _error(f"valeur invalide pour {name}")
-            return set(items)
+            if value is not None:
+                items = value.split(",")
+                if not all(pattern.fullmatch(item) for item in items):
+                    raise _error(f"valeur invalide pour {name}")
+                kept[name] = set(items)
 
         return JSONResponse(
             {
                 "groupes": statistics(
                     store,
                     groups,
-                    listed("statut", statuses),
-                    listed("uai", UAI),
+                    kept,
                     _checked(request, "depuis", ISO_DAY),
                     _checked(request, "avant", ISO_DAY),
                     request.query_params.get("hors_miroirs") == "oui",
@@ -541,4 +570,4 @@ def routes(
     ]
 
 
-__all__ = ["Hub3ePeople", "routes"]
+__all__ = ["Hub3ePeople", "routes", "statistics_groups"]

@@ -39,7 +39,17 @@ from datetime import date, timedelta
 from faker import Faker
 
 from demo import population
-from demo.data import ANCHOR, SEED, Dataset, OfferSeed, ProgramSeed, TrainingCentre, dataset
+from demo.data import (
+    ANCHOR,
+    CATALOGUE_YEAR_START,
+    PAST_SEPTEMBER_STARTS,
+    SEED,
+    Dataset,
+    OfferSeed,
+    ProgramSeed,
+    TrainingCentre,
+    dataset,
+)
 from demo.lifecycle import (
     CONTRACT_STAGES,
     HUB3E_PLACEMENT_STATUS,
@@ -85,7 +95,6 @@ CANDIDATES_PER_ERP = {
 HUB3E_ONLY = HUB3E_ONLY_PER_CENTRE * len(ERPS) + sum(population.HUB3E_ONLY_PER_ERP.values())
 """The files of people only Hub3E knows, walkthrough's and population's."""
 _TODAY = ANCHOR.date()
-_PAST_COHORTS = (date(2024, 9, 2), date(2025, 9, 1))
 _FIRST_FINALS: tuple[tuple[str, int], ...] = (
     ("PLACED", 24),
     ("CONTRACT_DEPOSITED", 5),
@@ -284,13 +293,16 @@ class _Builder:
         return self.rng.choice(fitting) if fitting else self.employer_siret
 
     def cohort(self, program: ProgramSeed, final: str) -> date:
-        started = [s.start for s in program.sessions if s.start <= _TODAY]
-        upcoming = [s.start for s in program.sessions if s.start > _TODAY]
+        """The session applied to: this training year's (placed: the one begun, else a past
+        September's), every one a session of the programme."""
+        current = program.sessions_from(CATALOGUE_YEAR_START)
+        started = [s.start for s in current if s.start <= _TODAY]
+        upcoming = [s.start for s in current if s.start > _TODAY]
         if final == "PLACED":
             if started and self.rng.random() < 0.65:
                 return started[0]
-            return self.rng.choice(_PAST_COHORTS)
-        return upcoming[0] if upcoming else program.sessions[-1].start
+            return self.rng.choice(PAST_SEPTEMBER_STARTS)
+        return upcoming[0] if upcoming else current[-1].start
 
     def history(
         self, path: Sequence[str], last_day: date, reason: str | None
@@ -502,7 +514,9 @@ class _Builder:
             count = 2 if walkthrough else self.rng.choices((1, 2, 3), weights=(55, 30, 15))[0]
             chosen = self.rng.sample(programs, min(count, len(programs)))
             if walkthrough:  # a programme whose first cohort has started: follow-up exists
-                chosen[0] = next(p for p in programs if p.sessions[0].start <= _TODAY)
+                chosen[0] = next(
+                    p for p in programs if p.sessions_from(CATALOGUE_YEAR_START)[0].start <= _TODAY
+                )
             candidate = CandidateSeed(
                 erp, number, person.key, tuple(r for p in chosen for r in p.rome_codes)
             )
@@ -523,7 +537,8 @@ class _Builder:
                     final = weighted(self.rng, _FIRST_FINALS if rank == 0 else _OTHER_FINALS)
                     if erp == "cfa-hotellerie" and number % 6 == 0:
                         employer = self.employer_siret  # the walkthrough employer hires here too
-                cohort = program.sessions[0].start if walkthrough and rank == 0 else None
+                current = program.sessions_from(CATALOGUE_YEAR_START)
+                cohort = current[0].start if walkthrough and rank == 0 else None
                 application = self.application(
                     erp, app_id, candidate, program, final, employer, reason, cohort
                 )

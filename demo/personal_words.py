@@ -22,6 +22,8 @@ REASONS = {
     "ABANDONED": ("sans nouvelles du candidat", "ne s'est pas présenté aux rendez-vous"),
 }
 PLACED_ELSEWHERE = "placé sur une autre formation"
+SESSION_FULL = "formation complète"
+"""The centre's reason when the session applied to has no place left."""
 ACTOR = {
     "DRAFT": "CANDIDATE",
     "SUBMITTED": "CANDIDATE",
@@ -76,6 +78,7 @@ __all__ = [
     "PLACED_ELSEWHERE",
     "REASONS",
     "RUPTURE_CAUSES",
+    "SESSION_FULL",
     "add_months",
     "moment",
     "weighted",

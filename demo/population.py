@@ -17,7 +17,14 @@ placements of them, and AKTO's contracts, with contrasts the dashboard can show:
   fewer contracts; their higher levels (F12) least;
 - **tension**: the offers are the territory's (:mod:`demo.generate`); the sizes below give
   Haute-Savoie's hotel school few candidates for many hospitality positions and Savoie's
-  building-trades CFA many candidates for few construction positions.
+  building-trades CFA many candidates for few construction positions;
+- **places**: every application is for a session its programme lists (past cohorts included),
+  and a session holds no more contracts than its places (:mod:`demo.places`). The first
+  contract a candidate signs takes a place on the session nearest its start, else on another
+  within :data:`CONTRACT_SLACK_DAYS`; finding them all full, the application is turned away
+  (rejected as "formation complète" or withdrawn, in its domain's proportions) and the
+  candidate's next contract tries. Both centres have more candidates than places, so fewer
+  applications end placed than their domain's shape plans, and FILL_RATE stays at most 1.
 
 Deterministic: its own random stream and Faker seed, drawn after the walkthrough's people.
 """
@@ -54,9 +61,11 @@ from demo.personal_words import (
     PLACED_ELSEWHERE,
     REASONS,
     RUPTURE_CAUSES,
+    SESSION_FULL,
     add_months,
     moment,
 )
+from demo.places import Places
 from demo.territory import Commune, communes, distance_km
 
 if TYPE_CHECKING:
@@ -73,8 +82,9 @@ WINDOW_START = add_months(TODAY, -WINDOW_MONTHS)
 SEASON = {1: 6, 2: 8, 3: 11, 4: 12, 5: 12, 6: 11, 7: 8, 8: 6, 9: 7, 10: 6, 11: 5, 12: 3}
 """Applications created per calendar month, relative: spring for September, autumn for
 January."""
-COHORTS = (date(2025, 9, 1), date(2026, 1, 12))
-"""Past cohort starts (the programmes' sessions give the coming ones)."""
+CONTRACT_SLACK_DAYS = 92
+"""A contract may start up to three months before or after its session: how far from the
+nearest session a full one's placement may go to another."""
 MISSION_SHARE = 0.15
 """Of the proposals to an employer, the share made on a Hub3E mission (when one fits)."""
 _HALF_DISTANCE_KM = 18.0  # a commune this far from the centre sends half as many per head
@@ -119,6 +129,10 @@ class Weighted:
 
     def draw(self, rng: random.Random) -> str:
         return rng.choices(self.values, cum_weights=self.cum_weights)[0]
+
+    def weight(self, value: str) -> int:
+        index = self.values.index(value)
+        return self.cum_weights[index] - (self.cum_weights[index - 1] if index else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +237,8 @@ class Population:
         builder.rng = self.rng  # the builder's draws (INEs, follow-up) come from this stream
         builder.fake.seed_instance(SEED + 2)
         self.days, self.day_weights = _days_of_window()
+        # The walkthrough's contracts hold their places first.
+        self.places = Places.left(self.data.programs, core.applications.values())
         # The walkthrough's employer hires none of the population: what its credential lists
         # stays the walkthrough's, readable in GraphiQL.
         walkthrough = core.walkthrough_employer_siret
@@ -307,12 +323,49 @@ class Population:
             moments.append(moments[-1] + timedelta(minutes=max(60, round(days * 1440))))
         return moments
 
-    def session(self, program: ProgramSeed, created: date, placed: date | None) -> date:
-        starts = sorted({*COHORTS, *(s.start for s in program.sessions)})
-        if placed is not None:  # the cohort the contract runs with
-            return min(starts, key=lambda start: abs((start - placed).days))
+    def sessions_for(self, program: ProgramSeed, created: date, placed: date | None) -> list[date]:
+        """The sessions an application may be for, likeliest first: placed, the nearest to
+        the contract's start, then the others within :data:`CONTRACT_SLACK_DAYS` of it; else
+        the first starting 45 days after the application (the last, when none does)."""
+        starts = [s.start for s in program.sessions]
+        if placed is not None:
+            by_distance = sorted(starts, key=lambda start: (abs((start - placed).days), start))
+            reach = max(CONTRACT_SLACK_DAYS, abs((by_distance[0] - placed).days))
+            return [start for start in by_distance if abs((start - placed).days) <= reach]
         after = created + timedelta(days=45)
-        return next((start for start in starts if start >= after), starts[-1])
+        return [start for start in starts if start >= after] or starts[-1:]
+
+    def session(self, program: ProgramSeed, created: date, placed: date | None) -> date:
+        return self.sessions_for(program, created, placed)[0]
+
+    def place_for(
+        self, program: ProgramSeed, path: Sequence[str], moments: Sequence[datetime]
+    ) -> tuple[date, bool] | None:
+        """The session of a contract following ``path`` and whether it took a place there:
+        the first of :meth:`sessions_for` with a place left, or, all full, the first (the
+        one refused). None when the contract is signed after ANCHOR: it holds no place yet."""
+        reached = path[: sum(1 for at in moments if at <= ANCHOR)]
+        if "CONTRACT_SIGNED" not in reached:
+            return None
+        placed = moments[path.index("PLACED")].date() if "PLACED" in reached else None
+        starts = self.sessions_for(program, moments[0].date(), placed)
+        taken = next((start for start in starts if self.places.take(program, start)), None)
+        return (starts[0], False) if taken is None else (taken, True)
+
+    def turned_away(
+        self, program: ProgramSeed, created: datetime
+    ) -> tuple[list[str], list[datetime], str]:
+        """An application its sessions had no place for: the centre rejects it (session
+        full) or the candidate withdraws, in the proportions of its domain's own exits."""
+        finals = shape_of(program).finals
+        rejected = finals.weight("REJECTED_BY_CFA")
+        if self.rng.random() < rejected / (rejected + finals.weight("WITHDRAWN")):
+            path = list(path_to("REJECTED_BY_CFA", "UNDER_REVIEW"))
+            reason = SESSION_FULL
+        else:
+            path = list(path_to("WITHDRAWN", "ADMITTED"))
+            reason = self.rng.choice(REASONS["WITHDRAWN"])
+        return path, self.planned_moments(path, created, shape_of(program)), reason
 
     def employer(
         self, program: ProgramSeed, departement: str
@@ -348,23 +401,27 @@ class Population:
                 break
             path = list(self.planned_path(shape_of(program)))
             plans.append((program, path, self.planned_moments(path, created, shape_of(program))))
-        signed = [
-            moments[path.index("CONTRACT_SIGNED")]
-            for _, path, moments in plans
-            if "CONTRACT_SIGNED" in path
-        ]
-        won = min(signed, default=None)
-        winner = next(
-            (
-                index
-                for index, (_, path, moments) in enumerate(plans)
-                if "CONTRACT_SIGNED" in path and moments[path.index("CONTRACT_SIGNED")] == won
-            ),
-            None,
-        )
+        # The first contract signed wins, if its sessions have a place left; else that
+        # application is turned away and the next signed one tries.
+        sessions: dict[int, date] = {}
+        reasons: dict[int, str] = {}
+        while (winner := self.first_signed(plans)) is not None:
+            program, path, moments = plans[winner]
+            place = self.place_for(program, path, moments)
+            if place is None:
+                break
+            sessions[winner], taken = place
+            if taken:
+                break
+            turned, turned_at, reasons[winner] = self.turned_away(program, moments[0])
+            plans[winner] = (program, turned, turned_at)
+        won = None
+        if winner is not None:
+            _, path, moments = plans[winner]
+            won = moments[path.index("CONTRACT_SIGNED")]
         applications: list[ApplicationSeed] = []
         for index, (program, planned, planned_at) in enumerate(plans):
-            path, moments, reason = planned, planned_at, None
+            path, moments, reason = planned, planned_at, reasons.get(index)
             if won is not None and index != winner and moments[-1] >= won:
                 if moments[0] >= won:
                     continue  # it would have been made after signing elsewhere: never made
@@ -376,10 +433,25 @@ class Population:
                 reason = self.rng.choice(REASONS[path[-1]])
             applications.append(
                 self.application(
-                    erp, first_id + len(applications), candidate, program, path, moments, reason
+                    erp,
+                    first_id + len(applications),
+                    candidate,
+                    program,
+                    (path, moments, reason),
+                    sessions.get(index),
                 )
             )
         return applications
+
+    @staticmethod
+    def first_signed(plans: Sequence[tuple[ProgramSeed, list[str], list[datetime]]]) -> int | None:
+        """The index of the plan whose contract is signed first (None: no plan signs)."""
+        signing = [
+            (moments[path.index("CONTRACT_SIGNED")], index)
+            for index, (_, path, moments) in enumerate(plans)
+            if "CONTRACT_SIGNED" in path
+        ]
+        return min(signing)[1] if signing else None
 
     def withdrawn(
         self, path: list[str], moments: list[datetime], won: datetime
@@ -398,10 +470,12 @@ class Population:
         app_id: int,
         candidate: CandidateSeed,
         program: ProgramSeed,
-        path: Sequence[str],
-        moments: Sequence[datetime],
-        reason: str | None,
+        story: tuple[Sequence[str], Sequence[datetime], str | None],
+        session: date | None,
     ) -> ApplicationSeed:
+        """``story``: its statuses, their moments and the last one's reason; ``session``: the
+        one whose place it holds or was refused (None: :meth:`session`'s)."""
+        path, moments, reason = story
         last = len(path) - 1
         history = tuple(
             HistoryStep(status, at, ACTOR[status], reason if index == last else None)
@@ -411,12 +485,14 @@ class Population:
         if "PROPOSED_TO_EMPLOYER" in path:
             mission, siret = self.employer(program, program.responsible.address.departement)
         placed = moments[-1].date() if path[-1] == "PLACED" else None
+        if session is None:
+            session = self.session(program, moments[0].date(), placed)
         return ApplicationSeed(
             erp=erp,
             id=app_id,
             candidate_id=candidate.id,
             program=program,
-            session=self.session(program, moments[0].date(), placed),
+            session=session,
             mission=mission,
             employer_siret=siret,
             channel="hub3e" if mission is not None else _CHANNELS.draw(self.rng),

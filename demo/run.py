@@ -32,6 +32,7 @@ from types import FrameType
 import uvicorn
 
 from adapters.partners_file import PartnersFile, parse_partners
+from demo import running
 from demo.secrets import DEMO_SECRETS
 
 STARTUP_TIMEOUT_S = 60.0
@@ -58,6 +59,12 @@ CREDENTIALS = """
 Credentials of the demo's identity provider, one per role (JWTs, valid {hours} h). Send one as
 `Authorization: Bearer <token>` — in GraphiQL, paste into the Headers panel:
 {{"Authorization": "Bearer <token>"}} — and ask `{{ me {{ role organisation subject }} }}`.
+"""
+
+OBSERVATORY_PAGE = """
+The observatory's dashboard of Savoie and Haute-Savoie: {url} (charts, a map, filters and a CSV
+of the cells shown; offline). Anonymous, it shows offers, positions and places; paste the
+OBSERVATORY token below into its "Accès" form for the indicators that count young people.
 """
 
 PRODUCTION = """
@@ -318,6 +325,7 @@ class _Demo:
         from demo.identity_provider import TOKEN_LIFETIME_S, DemoIdentityProvider
         from demo.partner_servers import PartnerStartError
         from gateway.app import create_app
+        from gateway.http_protocol import PROTOCOL
         from gateway.logs import configure, uvicorn_logging
         from gateway.runtime import tune_gc
         from gateway.settings import Settings
@@ -350,6 +358,7 @@ class _Demo:
         self.partners.assertion_jwks = AssertionSigner.from_pem_file(
             provider.assertion_key_file
         ).jwks()
+        running.announce(provider.assertion_key_file)  # for `extract --demo` (demo/running.py)
         _say(f"starting {len(self.partners.ports)} simulated partners on 127.0.0.1...")
         try:
             bound = self.partners.start(STARTUP_TIMEOUT_S, give_up=self.shutdown.requested)
@@ -364,7 +373,9 @@ class _Demo:
         partners = demo_partners(bound)
         if self.config is not None:
             partners = _with_user_partners(partners, self.config)
-        settings = Settings(development=not self.production, **provider.settings())
+        settings = Settings(
+            development=not self.production, observatory_warm_up=True, **provider.settings()
+        )
         _migrate(settings.database_url)
         credentials = provider.credentials()
         if self.credentials_out is not None:
@@ -373,16 +384,19 @@ class _Demo:
         app = create_app(settings, partners)
         self._step(f"ready at {url}")
         print((PRODUCTION if self.production else EXAMPLES).format(url=url), flush=True)
+        observatory = url.removesuffix("/graphql") + "/observatory"
+        print(OBSERVATORY_PAGE.format(url=observatory), flush=True)
         print(CREDENTIALS.format(hours=TOKEN_LIFETIME_S // 3600), flush=True)
         for role, credential in credentials.items():
             who = " ".join(v for v in (credential["organisation"], credential["subject"]) if v)
             print(f"  {role} ({who}):\n    {credential['token']}", flush=True)
         print(flush=True)
         tune_gc()
-        config = uvicorn.Config(app, **uvicorn_logging("WARNING"))
+        config = uvicorn.Config(app, http=PROTOCOL, **uvicorn_logging("WARNING"))
         _Gateway(config, self.shutdown).run(sockets=[self.gateway_socket])
 
     def clean_up(self) -> None:
+        running.withdraw()
         self.partners.stop(STOP_TIMEOUT_S)
         if self.gateway_socket is not None:
             self.gateway_socket.close()

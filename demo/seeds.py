@@ -103,5 +103,9 @@ class ProgramSeed:
     contract_kinds: tuple[ContractKind, ...]
     duration_months: int
     fully_remote: bool
-    sessions: tuple[SessionSeed, ...]
+    sessions: tuple[SessionSeed, ...]  # by start: the past cohorts, then the coming ones
     publishers: dict[str, str] = field(hash=False)  # partner -> that partner's id
+
+    def sessions_from(self, day: date) -> tuple[SessionSeed, ...]:
+        """The sessions starting on ``day`` or after, by start."""
+        return tuple(s for s in self.sessions if s.start >= day)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import time
 from collections import deque
@@ -33,12 +34,21 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import instrumentation
+from gateway.http_protocol import REFUSED
 
 OVERLOADED = "OVERLOADED"
 ARRIVED_AT = "hub.arrived_at"
 """Scope key: ``time.perf_counter()`` when the request reached the gateway, before any wait."""
 
 log = logging.getLogger("alternance_hub.admission")
+
+
+class Decision(enum.Enum):
+    """What the gate answered a request: a slot, or why not (the metrics' ``decision``)."""
+
+    ADMITTED = "admitted"
+    QUEUE_FULL = "queue_full"  # refused at once: the queue was full
+    QUEUE_TIMEOUT = "queue_timeout"  # refused after waiting ``max_wait_s`` in the queue
 
 
 class AdmissionGate:
@@ -54,15 +64,14 @@ class AdmissionGate:
     def waiting(self) -> int:
         return len(self._queue)
 
-    async def enter(self) -> bool:
-        """Take a slot (True), or give up (False): the queue is full or the wait too long."""
+    async def enter(self) -> Decision:
+        """Take a slot (``ADMITTED``), or give up: the queue is full, or the wait too long."""
         if self.in_flight < self.max_in_flight and not self._queue:
             self.in_flight += 1
-            return True
+            return Decision.ADMITTED
         if len(self._queue) >= self.queue_size:
             self.rejected += 1
-            instrumentation.admission_rejected("queue_full")
-            return False
+            return Decision.QUEUE_FULL
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append(turn)
         try:
@@ -77,10 +86,9 @@ class AdmissionGate:
                     self._queue.remove(turn)
             if isinstance(error, TimeoutError):
                 self.rejected += 1
-                instrumentation.admission_rejected("queue_timeout")
-                return False
+                return Decision.QUEUE_TIMEOUT
             raise
-        return True
+        return Decision.ADMITTED
 
     def leave(self) -> None:
         """Give the slot back: to the first request still waiting, else to the pool."""
@@ -131,12 +139,15 @@ class Admission:
             await self.app(scope, receive, send)
             return
         arrived = scope[ARRIVED_AT] = time.perf_counter()
-        if not await self.gate.enter():
+        decision = await self.gate.enter()
+        if decision is not Decision.ADMITTED:
+            scope[REFUSED] = True  # the HTTP protocol pauses this connection (http_protocol)
             await send({"type": "http.response.start", "status": 503, "headers": self._headers})
             await send({"type": "http.response.body", "body": self._body})
-            instrumentation.refused_overloaded(time.perf_counter() - arrived)
+            instrumentation.refused_overloaded(decision.value, time.perf_counter() - arrived)
             self._summary.refused()
             return
+        instrumentation.admitted(time.perf_counter() - arrived)
         try:
             await self.app(scope, receive, send)
         finally:

@@ -1,4 +1,5 @@
-"""The Starlette application: GraphQL, health, readiness, metrics, the assertion JWKS.
+"""The Starlette application: GraphQL, health, readiness, metrics, the assertion JWKS, the
+observatory's page (:mod:`gateway.observatory_page`).
 
 ``create_app`` takes the settings and the partners file (and, for tests, an httpx transport
 per partner) and returns an ASGI app whose lifespan opens the cache and the partner clients and
@@ -21,13 +22,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from adapters.partners_file import PartnersFile
-from gateway import graphiql
+from gateway import graphiql, observatory_page
 from gateway.admission import Admission, AdmissionGate
 from gateway.authentication import identity_from_settings
 from gateway.deadline import RequestDeadline
 from gateway.graphql_view import HubGraphQL
 from gateway.limits import RequestLimits
 from gateway.metrics import render
+from gateway.observatory import indicators_from_settings, warm_up
 from gateway.personal_stores import personal_stores_from_settings
 from gateway.request_metrics import instrument
 from gateway.settings import Settings
@@ -83,7 +85,10 @@ def create_app(
         if settings.audit_key is not None and settings.api_key_pepper is not None
         else None
     )
-    graphql = HubGraphQL(registry, settings, cache, identity=identity, stores=stores)
+    indicators = indicators_from_settings(settings, registry, cache)
+    graphql = HubGraphQL(
+        registry, settings, cache, identity=identity, stores=stores, indicators=indicators
+    )
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -115,9 +120,18 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log.info("gateway started", extra={"partners": [s.partner for s in registry.sources]})
+        warming = (
+            asyncio.create_task(warm_up(indicators, identity.assertions))
+            if settings.observatory_warm_up
+            else None
+        )
         try:
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warming
             await registry.aclose()
             await cache.aclose()
             if stores is not None:
@@ -132,6 +146,7 @@ def create_app(
             Route("/.well-known/hub-assertion-jwks.json", assertion_jwks),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *graphiql.routes(enabled=settings.development),
+            *observatory_page.routes(indicators, identity, settings),
         ],
         lifespan=lifespan,
     )
@@ -141,6 +156,7 @@ def create_app(
     app.state.stores = stores
     app.state.responses = graphql.responses
     app.state.admission = admission
+    app.state.indicators = indicators
     # The last added runs first: the deadline starts at arrival (a queued request spends its
     # own budget: admission puts the arrival in the scope), the limits before the body is read.
     app.add_middleware(
@@ -149,7 +165,11 @@ def create_app(
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
     app.admit_with(
         lambda inner: Admission(
-            inner, admission, retry_after_s=settings.admission_retry_after_s, paths=("/graphql",)
+            inner,
+            admission,
+            retry_after_s=settings.admission_retry_after_s,
+            # The page and its CSV count and publish like /graphql does: the same slots.
+            paths=("/graphql", "/observatory", "/observatory/cells.csv"),
         )
     )
     instrument(app, settings, graphql)  # outermost: sees the limits' and deadline's refusals

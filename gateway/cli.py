@@ -6,6 +6,9 @@ alternance-hub serve --config partners.toml          the gateway alone, producti
 alternance-hub check-config FILE [--probe]           validate a partners file (exit 0/1)
 alternance-hub config-schema                         JSON Schema of the partners file
 alternance-hub export-schema                         the GraphQL SDL (schema.graphql)
+alternance-hub extract --config partners.toml [--period 2026-01..2026-06] --out extracts/
+                                                     the observatory's whole grid as files
+                                                     (--demo: the simulated partners)
 alternance-hub db upgrade                            migrate the gateway database (HUB_DATABASE_URL)
 alternance-hub clients add --name N --role R [--organisation O] [--subject S]
                                                      a new API client; prints its key once
@@ -66,6 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
     from adapters.partners_file import load_partners
     from gateway.app import create_app
     from gateway.authentication import IdentityConfigError, check_production_identity
+    from gateway.http_protocol import PROTOCOL
     from gateway.logs import configure, uvicorn_logging
     from gateway.personal_stores import StoreConfigError, check_production_stores
     from gateway.runtime import tune_gc
@@ -108,7 +112,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     address = f"http://{shown_host}:{sock.getsockname()[1]}"
-    options: dict[str, Any] = uvicorn_logging(settings.log_level)
+    options: dict[str, Any] = {**uvicorn_logging(settings.log_level), "http": PROTOCOL}
     configure(settings.log_level)
     if args.workers > 1:
         # Each worker process builds its own app from the environment (its own cache tier,
@@ -128,7 +132,12 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     tune_gc()
     log.info("gateway listening", extra={"address": address, "workers": 1})
-    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+    try:
+        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn shut down gracefully on Ctrl-C, then raised the signal again for whoever
+        # runs it: the conventional exit status, without a traceback.
+        return 130
     return 0
 
 
@@ -220,6 +229,12 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extract(args: argparse.Namespace) -> int:
+    from gateway.extract_cli import run
+
+    return run(args)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="alternance-hub", description=__doc__.split("\n\n")[0])
     root.add_argument("--version", action="version", version=f"%(prog)s {version()}")
@@ -291,6 +306,37 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", "-o", type=Path)
     export.set_defaults(run=_export_schema)
+
+    extract = commands.add_parser(
+        "extract",
+        help="the observatory's whole grid for a period: CSV, Parquet and metadata files",
+        description="Every indicator by every table of the grid, published as the indicators "
+        "query publishes them (disclosure control applied), into cells.csv, cells.parquet and "
+        "metadata.json. Resumable: run the same command again after an interruption.",
+    )
+    extract.add_argument("--config", type=Path, help="partners TOML (default HUB_PARTNERS_FILE)")
+    extract.add_argument(
+        "--demo",
+        action="store_true",
+        help="extract from the simulated partners (started unless a demo runs them)",
+    )
+    extract.add_argument(
+        "--period",
+        help="whole months FROM..TO, e.g. 2026-01..2026-06 (default: the last twelve months)",
+    )
+    extract.add_argument("--out", type=Path, required=True, help="the folder of the files")
+    extract.add_argument(
+        "--as",
+        dest="as_subject",
+        default="extract",
+        help="the OBSERVATORY principal's subject the audit trail names (default extract)",
+    )
+    extract.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard an unfinished extract in --out and start over",
+    )
+    extract.set_defaults(run=_extract)
 
     db = commands.add_parser("db", help="the gateway database (HUB_DATABASE_URL)")
     db_actions = db.add_subparsers(dest="action", required=True)

@@ -56,6 +56,7 @@ from identity.principal import Principal
 from resolvers.context import Context
 from sources.cache import HubCache
 from sources.freshness import track
+from sources.indicators import Indicators
 from sources.registry import SourceRegistry
 from store.audit import Action, AuditEntry, AuditUnavailable, Outcome, RecordRef
 
@@ -98,6 +99,7 @@ class HubGraphQL(GraphQL[Context, None]):
         schema: strawberry.Schema | None = None,
         identity: Identity | None = None,
         stores: PersonalStores | None = None,
+        indicators: Indicators | None = None,
         **kwargs: Any,
     ) -> None:
         from resolvers.schema import build_schema
@@ -116,6 +118,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.identity = identity
         self.stores = stores
+        self.indicators = indicators
         # Off with the cache: the benchmark's cold mode must execute every request.
         on = settings.response_cache and settings.cache_enabled
         self.responses = ResponseCache(built._schema, cache or registry.cache) if on else None
@@ -272,6 +275,7 @@ class HubGraphQL(GraphQL[Context, None]):
                         read.entity,
                         [RecordRef(partner, partner_id) for partner, _, partner_id in read.refs],
                         Outcome(read.outcome),
+                        read.detail,
                     )
                     for read in context.personal_reads
                 ],
@@ -330,6 +334,7 @@ class HubGraphQL(GraphQL[Context, None]):
         context = new_context(self.registry, self.settings, principal)
         context.idempotency = self.stores.idempotency if self.stores is not None else None
         context.audit = self.stores.audit if self.stores is not None else None
+        context.indicators = self.indicators
         return context
 
     def encode_json(self, data: object) -> bytes:

@@ -6,6 +6,9 @@ of the gateway report through these functions, which cost a few microseconds and
 - :func:`observe_cost` — the static cost of a validated document (query cost analysis);
 - :func:`admission_rejected` — a request refused by admission control (503 / 429), before it is
   parsed: counted, and the request is labelled ``overloaded`` whatever answers it;
+- :func:`refused_overloaded` / :func:`admitted` — how long admission control took to answer a
+  request, by decision (``hub_admission_seconds``); a refusal is also counted as a request
+  and as a rejection (``hub_admission_rejections_total``), all in this one call;
 - :func:`watch_admission` — how to read the admission state (requests executing, waiting),
   called at scrape time only, so the hot path pays nothing for the gauges.
 
@@ -70,6 +73,14 @@ QUERY_COST = Histogram(
     buckets=COST_BUCKETS,
     registry=None,
 )
+ADMISSION_SECONDS = Histogram(
+    "hub_admission_seconds",
+    "From a GraphQL request's arrival to admission control's answer: a slot taken (admitted, "
+    "after any wait in the queue) or the 503 sent (queue_full, queue_timeout), by decision",
+    ["decision"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=None,
+)
 ADMISSION_REJECTIONS = Counter(
     "hub_admission_rejections",
     "Requests refused by admission control before parsing, by reason",
@@ -82,6 +93,7 @@ INSTRUMENTS = (
     REQUEST_ERRORS,
     IN_FLIGHT,
     QUERY_COST,
+    ADMISSION_SECONDS,
     ADMISSION_REJECTIONS,
 )
 
@@ -161,12 +173,23 @@ def observe_cost(cost: float) -> None:
     QUERY_COST.observe(cost)
 
 
-def refused_overloaded(seconds: float) -> None:
-    """A GraphQL request refused by admission control, counted as the request metrics would
-    have (the refusal is answered in front of them, to cost as little as it can)."""
+def refused_overloaded(decision: str, seconds: float) -> None:
+    """A GraphQL request refused by admission control (``decision``: ``queue_full`` or
+    ``queue_timeout``) ``seconds`` after it arrived, counted as the request metrics would have
+    (the refusal is answered in front of them, to cost as little as it can)."""
     REQUESTS.labels("other", "overloaded").inc()
     REQUEST_SECONDS.labels("other", "overloaded").observe(seconds)
     REQUEST_ERRORS.labels("OVERLOADED").inc()
+    ADMISSION_SECONDS.labels(_reason(decision)).observe(seconds)
+    admission_rejected(decision)
+
+
+_ADMITTED_SECONDS = ADMISSION_SECONDS.labels("admitted")  # bound once: paid by every request
+
+
+def admitted(seconds: float) -> None:
+    """A GraphQL request given a slot ``seconds`` after it arrived (its wait in the queue)."""
+    _ADMITTED_SECONDS.observe(seconds)
 
 
 def admission_rejected(reason: str = "overloaded") -> None:

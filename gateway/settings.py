@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     admission_retry_after_s: Annotated[int, Field(ge=1, le=3600)] = Field(
         1, description="Retry-After of a 503 OVERLOADED answer, in seconds"
     )
+    admission_refused_pause_s: Annotated[float, Field(ge=0, le=5)] = Field(
+        0.25,
+        description="after a 503 OVERLOADED, the connection is not read again for this long "
+        "(a client retrying at once, ignoring Retry-After, waits in the socket buffer instead "
+        "of costing a refusal a millisecond); 0: never pause",
+    )
     max_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     max_body_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024
     max_query_cost: int = Field(
@@ -125,6 +131,25 @@ class Settings(BaseSettings):
         5.0,
         description="how long a replica keeps what it read of an API client (a revocation "
         "takes effect within it); 0: read at every request",
+    )
+    # -- the observatory (README "The observatory") -------------------------------------------
+    observatory_key_secret: SecretStr | None = Field(
+        None,
+        description="key of the HMAC giving each record the hub counts in memory its ONS record "
+        "key (cell-key perturbation); without it indicators counting people are refused, "
+        "the demo uses its own",
+    )
+    observatory_threshold: Annotated[int, Field(ge=2, le=1000)] = Field(
+        11, description="the smallest count of young people published (1..threshold-1 is not)"
+    )
+    observatory_rate_min_denominator: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        20, description="the smallest denominator of a published rate or median"
+    )
+    observatory_warm_up: bool = Field(
+        False,
+        description="at start-up, publish the whole grid of the default period (the twelve "
+        "months before this one) into the AGGREGATE cache, as the hub's own OBSERVATORY "
+        "principal, so that the first reader is served from it; the demo turns it on",
     )
     # -- audit trail and idempotency (README "The gateway database") --------------------------
     audit_key: SecretStr | None = Field(

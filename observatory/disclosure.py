@@ -24,11 +24,11 @@ it gives nothing of the true counts beyond them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from observatory.cells import TOTAL, Coordinates, CountTable, Hierarchy, Unit
+from observatory.cells import TOTAL, Coordinates, Count, CountTable, Equation, Hierarchy, Unit
 from observatory.perturbation import DEFAULT_NOISE_WEIGHTS, PTable
 from observatory.suppression import Reason, primary_cells, secondary_cells
 
@@ -117,9 +117,21 @@ def publish(table: CountTable, rules: DisclosureRules | None = None) -> Publishe
             table.hierarchies,
             {coordinates: PublishedCount(c.count) for coordinates, c in cells.items()},
         )
+    published = publish_cells(cells, table.equations(), rules)
+    return PublishedTable(table.unit, table.hierarchies, published)
+
+
+def publish_cells(
+    cells: Mapping[Coordinates, Count],
+    equations: Sequence[Equation],
+    rules: DisclosureRules,
+) -> dict[Coordinates, PublishedCount]:
+    """Disclosure control of counts of people related by ``equations``: primary and secondary
+    suppression, then each published cell's noise (one table's cells, or the distinct cells of
+    linked tables: :mod:`observatory.linked`)."""
     values = {coordinates: c.count for coordinates, c in cells.items()}
     reasons = dict.fromkeys(primary_cells(values, rules.threshold), Reason.PRIMARY)
-    secondary = secondary_cells(values, table.equations(), rules.threshold, rules.protection_level)
+    secondary = secondary_cells(values, equations, rules.threshold, rules.protection_level)
     reasons.update(dict.fromkeys(secondary, Reason.SECONDARY))
     published = {}
     for coordinates, c in cells.items():
@@ -129,7 +141,7 @@ def publish(table: CountTable, rules: DisclosureRules | None = None) -> Publishe
             published[coordinates] = PublishedCount(rules.ptable.perturb(c.count, c.key_sum))
         else:
             published[coordinates] = PublishedCount(c.count)
-    return PublishedTable(table.unit, table.hierarchies, published)
+    return published
 
 
 def publish_rate(
@@ -141,17 +153,40 @@ def publish_rate(
     rules = rules or DisclosureRules()
     if numerator.hierarchies != denominator.hierarchies:
         raise ValueError("a rate's numerator and denominator cross the same dimensions")
-    top = publish(numerator, rules).cells
-    bottom = publish(denominator, rules).cells
-    true_denominators = denominator.cells()
+    return rate_of(
+        publish(numerator, rules),
+        publish(denominator, rules),
+        rules,
+        {coordinates: c.count for coordinates, c in denominator.cells().items()},
+    )
+
+
+def rate_of(
+    numerator: PublishedTable,
+    denominator: PublishedTable,
+    rules: DisclosureRules | None = None,
+    true_denominators: Mapping[Coordinates, int] | None = None,
+) -> PublishedRateTable:
+    """A rate from two published tables: where both counts are published and the
+    denominator is at least ``rate_min_denominator`` — published, and true when
+    ``true_denominators`` are given (a caller holding only published tables, such as one
+    reading them from the cache, checks the published value alone).
+
+    The two tables may have seen different values of a dimension: a cell one of them lacks
+    counts zero there (zeros are published), so a rate is given for every cell of the
+    denominator."""
+    rules = rules or DisclosureRules()
+    if numerator.dimensions != denominator.dimensions:
+        raise ValueError("a rate's numerator and denominator cross the same dimensions")
     rates = {}
-    for coordinates, published_bottom in bottom.items():
-        published_top = top[coordinates]
+    for coordinates, published_bottom in denominator.cells.items():
+        published_top = numerator.cells.get(coordinates, PublishedCount(0))
         reason = published_top.suppressed or published_bottom.suppressed
-        if reason is None and (
-            true_denominators[coordinates].count < rules.rate_min_denominator
-            or (published_bottom.value or 0) < rules.rate_min_denominator
-        ):
+        too_few = (published_bottom.value or 0) < rules.rate_min_denominator or (
+            true_denominators is not None
+            and true_denominators[coordinates] < rules.rate_min_denominator
+        )
+        if reason is None and too_few:
             reason = Reason.RATE_DENOMINATOR
         value = None
         if reason is None and published_top.value is not None and published_bottom.value:

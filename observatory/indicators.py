@@ -89,6 +89,17 @@ class Indicator:
     denominator: Measure | None = None
     unit_label: str = ""
     dimensions: frozenset[Dimension] = field(default_factory=frozenset)
+    # A rate whose denominator holds more than its numerator can count: (a dimension, a
+    # measure) keeps the denominator to the nodes of that dimension the measure counts any
+    # record at (the training places of the centres whose applications are counted).
+    denominator_within: tuple[Dimension, Measure] | None = None
+
+    def __post_init__(self) -> None:
+        if self.denominator_within is not None and (
+            self.denominator is None or self.denominator.unit is not Unit.POSITIONS
+        ):
+            # Kept to some nodes, its margins are re-added: exact only for positions.
+            raise ValueError("only a denominator of positions is kept within a measure's nodes")
 
     @property
     def counts_people(self) -> bool:
@@ -100,19 +111,27 @@ class Indicator:
 # Submitted, not yet a signed contract nor an exit: the young person is still seeking.
 _OPEN_STEPS: Final = MAIN_PATH[MAIN_PATH.index("SUBMITTED") : MAIN_PATH.index("CONTRACT_SIGNED")]
 _PLACE = (Dimension.DEPARTEMENT, Dimension.COMMUNE)
+# Counts of people are not broken down by commune: the demo's 2,300 candidates live in 381
+# communes, so four commune cells in five would count 1 to 10 and be suppressed, and the exact
+# suppression of communes x domains alone takes 50 s (README, "The grid").
 _ACTIVE_OFFERS = Measure("offer", Unit.POSITIONS, "publishedAt", (("status", ("ACTIVE",)),))
 _OPEN_POSITIONS = Measure(
     "offer", Unit.POSITIONS, "publishedAt", (("status", ("ACTIVE",)),), sums="positions"
 )
-_CAPACITY = Measure("training_program", Unit.POSITIONS, "startDate", sums="capacity")
+_CAPACITY = Measure("training_program", Unit.POSITIONS, "sessions.start", sums="sessions.capacity")
 _APPLICATIONS = Measure("application", Unit.PERSONS, "createdAt")
 _SEEKING = Measure("application", Unit.PERSONS, "createdAt", (("status", _OPEN_STEPS),))
 _PLACED = Measure("application", Unit.PERSONS, "createdAt", (("status", ("PLACED",)),))
+# The apprentices of the sessions starting in the period, whenever they applied: what a
+# session's places are filled with (dated by creation, the autumn cohort's applications of
+# the spring would fill the winter sessions' places).
+_PLACED_BY_SESSION = Measure("application", Unit.PERSONS, "session", (("status", ("PLACED",)),))
 _ABANDONED = Measure("application", Unit.PERSONS, "createdAt", (("status", ("ABANDONED",)),))
 _CONTRACTS = Measure("contract", Unit.PERSONS, "startDate")
 _BROKEN = Measure("contract", Unit.PERSONS, "startDate", (("status", ("BROKEN",)),))
 
 _COMMON = frozenset({*_PLACE, Dimension.ROME_DOMAIN, Dimension.LEVEL, Dimension.MONTH})
+_PEOPLE = _COMMON - {Dimension.COMMUNE}
 
 INDICATORS: Final[dict[IndicatorCode, Indicator]] = {
     i.code: i
@@ -121,8 +140,8 @@ INDICATORS: Final[dict[IndicatorCode, Indicator]] = {
             IndicatorCode.OFFERS_ACTIVE,
             "Offres actives",
             Kind.COUNT,
-            "Offers of alternance open on the period's last day, from every publisher, each "
-            "real offer once. Counts offers, not people: published as counted.",
+            "Offers of alternance published in the period and still active, from every "
+            "publisher. Counts offers, not people: published as counted.",
             _ACTIVE_OFFERS,
             unit_label="offres",
             dimensions=_COMMON,
@@ -149,12 +168,17 @@ INDICATORS: Final[dict[IndicatorCode, Indicator]] = {
             IndicatorCode.FILL_RATE,
             "Taux de remplissage",
             Kind.RATE,
-            "Apprentices placed / training places of the sessions starting in the period. "
-            "Published when there are at least 20 places.",
-            _PLACED,
+            "Apprentices placed on the sessions starting in the period / their places, of "
+            "the centres whose applications the hub counts (a centre no owner counts "
+            "applications of has no fill rate, rather than 0 %). Published when there are at "
+            "least 20 places.",
+            _PLACED_BY_SESSION,
             _CAPACITY,
             unit_label="%",
-            dimensions=frozenset({Dimension.DEPARTEMENT, Dimension.TRAINING_CENTRE}),
+            # By centre only: an apprentice's département is where they live, a place's where
+            # it is taught; a rate of the one over the other would mean neither.
+            dimensions=frozenset({Dimension.TRAINING_CENTRE}),
+            denominator_within=(Dimension.TRAINING_CENTRE, _APPLICATIONS),
         ),
         Indicator(
             IndicatorCode.APPLICATIONS,
@@ -164,7 +188,7 @@ INDICATORS: Final[dict[IndicatorCode, Indicator]] = {
             "1 to 10 is suppressed, with enough neighbours to stop recomputing it.",
             _APPLICATIONS,
             unit_label="candidatures",
-            dimensions=_COMMON | {Dimension.STATUS, Dimension.TRAINING_CENTRE},
+            dimensions=_PEOPLE | {Dimension.STATUS, Dimension.TRAINING_CENTRE},
         ),
         Indicator(
             IndicatorCode.CANDIDATES_SEEKING,
@@ -174,7 +198,7 @@ INDICATORS: Final[dict[IndicatorCode, Indicator]] = {
             "an exit): young people looking for an employer or a place.",
             _SEEKING,
             unit_label="candidats",
-            dimensions=_COMMON,
+            dimensions=_PEOPLE,
         ),
         Indicator(
             IndicatorCode.TENSION_RATIO,
@@ -196,7 +220,7 @@ INDICATORS: Final[dict[IndicatorCode, Indicator]] = {
             _PLACED,
             _APPLICATIONS,
             unit_label="%",
-            dimensions=_COMMON | {Dimension.TRAINING_CENTRE},
+            dimensions=_PEOPLE | {Dimension.TRAINING_CENTRE},
         ),
         Indicator(
             IndicatorCode.TIME_TO_PLACEMENT,
@@ -230,7 +254,7 @@ INDICATORS: Final[dict[IndicatorCode, Indicator]] = {
             _ABANDONED,
             _APPLICATIONS,
             unit_label="%",
-            dimensions=_COMMON | {Dimension.TRAINING_CENTRE},
+            dimensions=_PEOPLE | {Dimension.TRAINING_CENTRE},
         ),
     )
 }
@@ -253,6 +277,9 @@ GRID: Final[tuple[tuple[Dimension, ...], ...]] = (
     (Dimension.COMMUNE, Dimension.ROME_DOMAIN),
     (Dimension.ROME_DOMAIN, Dimension.LEVEL),
     (Dimension.TRAINING_CENTRE, Dimension.STATUS),
+    # Occupation domain x level within a département: what a territory asks of the domain x
+    # level table (a territory adds the département). Its margins are the three pairs above.
+    (Dimension.DEPARTEMENT, Dimension.ROME_DOMAIN, Dimension.LEVEL),
 )
 """The cross-tabulations offered, each with its margins (the shorter groupings it contains).
 A commune is in a table only with at most one other dimension: finer, nearly every cell would

@@ -20,12 +20,16 @@ published cell, obeys every relation and the attacker's bounds, and has the cell
 its interval exists; downwards likewise. For each primary cell, largest first, one integer
 programme (HiGHS, see :mod:`observatory.programme`) finds both tables, up and down, while
 choosing the complementary cells of least total value that both need, the cells already
-suppressed being free. Suppressing more cells only widens what the attacker must consider, so
-a table found for one primary cell stays valid as others are protected after it: when the loop
-ends every primary cell is protected, against an attacker who solves integer programmes (and so
-against one who solves linear ones). The choice is sequential, so the set is small, not
-always the smallest. When even suppressing every non-zero cell cannot give a cell its whole
-interval (the rules' bounds and the published zeros pin it), it gets the widest that can be.
+suppressed being free. The complements are looked for in widening circles — none (the cells
+suppressed so far often protect the next cell already), the cells two relations away, then
+every cell — and the first circle with a solution is taken: on the grid's linked tables this
+makes suppression about three times faster, for complements of slightly more value. Suppressing
+more cells only widens what the attacker must consider, so a table found for one primary cell
+stays valid as others are protected after it: when the loop ends every primary cell is
+protected, against an attacker who solves integer programmes (and so against one who solves
+linear ones). The choice is sequential and local first, so the set is small, not always the
+smallest. When even suppressing every non-zero cell cannot give a cell its whole interval (the
+rules' bounds and the published zeros pin it), it gets the widest that can be.
 
 The solver is deterministic and every input is in sorted order: the same table always gets
 the same suppressions, in any process.
@@ -61,6 +65,11 @@ def protection_interval(value: int, threshold: int, protection_level: int) -> tu
     return max(1, value - protection_level), min(threshold - 1, value + protection_level)
 
 
+NEAR_STEPS = 2
+"""How far (in relations) complements are looked for first: in a two-way table a small cell's
+complements are the corners of a rectangle, two relations away."""
+
+
 class _Witnesses:
     """The integer programme behind the choice of complementary cells.
 
@@ -88,6 +97,18 @@ class _Witnesses:
             )
             for equation in equations
         ]
+        # Which cells share a relation with each cell, for near() (see NEAR_STEPS).
+        self.related: list[set[int]] = [set() for _ in self.cells]
+        for indices, _ in self.relations:
+            for i in indices:
+                self.related[i].update(indices)
+
+    def near(self, cell: Coordinates, steps: int) -> set[int]:
+        """The cells at most ``steps`` relations away from ``cell``."""
+        reached = {self.index[cell]}
+        for _ in range(steps):
+            reached = reached.union(*(self.related[i] for i in reached))
+        return reached
 
     def solve(
         self,
@@ -96,9 +117,11 @@ class _Witnesses:
         primary: Sequence[Coordinates],
         secondary: set[Coordinates],
         reach: bool = False,
+        among: set[int] | None = None,
     ) -> NDArray[np.float64]:
         """Witness tables moving ``cell`` by an amount within each of ``moves``: the values
-        of the ``z`` then of each ``y``. Raises :class:`Infeasible` when there are none.
+        of the ``z`` then of each ``y``, new complements taken ``among`` those cells only
+        (None: any). Raises :class:`Infeasible` when there are none.
 
         Minimises the value of the new complementary cells; with ``reach`` (one move only),
         maximises instead how far the cell moves towards the move's far end."""
@@ -116,7 +139,9 @@ class _Witnesses:
             z_low[i] = z_high[i] = 1.0
         suppressed = set(primary) | secondary
         candidates = [
-            i for i, c in enumerate(self.cells) if c not in suppressed and self.values[i] > 0
+            i
+            for i, c in enumerate(self.cells)
+            if (among is None or i in among) and c not in suppressed and self.values[i] > 0
         ]
         for i in candidates:
             y_low[i], y_high[i] = t - self.values[i], self.big
@@ -144,6 +169,23 @@ class _Witnesses:
         else:
             programme.cost[:n] = cost
         return programme.solve()
+
+    def first_solution(
+        self,
+        cell: Coordinates,
+        moves: Sequence[float],
+        primary: Sequence[Coordinates],
+        secondary: set[Coordinates],
+        where: Sequence[set[int] | None],
+    ) -> NDArray[np.float64]:
+        """Witness tables moving ``cell`` by exactly each of ``moves``, with complements
+        chosen among the first of ``where`` that has any (None: every cell)."""
+        for among in where:
+            try:
+                return self.solve(cell, [(m, m) for m in moves], primary, secondary, among=among)
+            except Infeasible:
+                continue
+        raise Infeasible
 
     def chosen(self, solution: NDArray[np.float64]) -> set[Coordinates]:
         return {cell for i, cell in enumerate(self.cells) if solution[i] > 0.5}
@@ -175,8 +217,10 @@ def secondary_cells(
         ]
         if not moves:
             continue
+        # Widening circles, each exact (the module's docstring says why): none, near, all.
+        where: tuple[set[int] | None, ...] = (set(), programme.near(cell, NEAR_STEPS), None)
         try:
-            solution = programme.solve(cell, [(m, m) for m in moves], primary, secondary)
+            solution = programme.first_solution(cell, moves, primary, secondary, where)
         except Infeasible:
             # Some of the interval is out of any reach: protect as far as can be, each way.
             reached = []
@@ -187,6 +231,6 @@ def secondary_cells(
             moves = [move for move in reached if move != 0]
             if not moves:
                 continue
-            solution = programme.solve(cell, [(m, m) for m in moves], primary, secondary)
+            solution = programme.first_solution(cell, moves, primary, secondary, where)
         secondary |= programme.chosen(solution) - set(primary)
     return sorted(secondary)

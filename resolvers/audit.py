@@ -37,10 +37,13 @@ class AuditEntry:
     organisation: str = strawberry.field(description="Its organisation (UAI, SIRET, OPCO).")
     subject_ref: str = strawberry.field(description="Its subject, as a keyed hash.")
     operation: str = strawberry.field(description="The GraphQL operation's name.")
-    action: str = strawberry.field(description="READ or WRITE.")
+    action: str = strawberry.field(description="READ, WRITE or COUNT.")
     entity: str = strawberry.field(description="What kind of record.")
     record_refs: list[str] = strawberry.field(description="The records, as keyed hashes.")
     outcome: str = strawberry.field(description="OK, DENIED_AS_MISSING, FAILED, ...")
+    detail: str | None = strawberry.field(
+        description="What an aggregate read (COUNT) asked: indicator, grid, period; no value."
+    )
 
     @classmethod
     def of(cls, event: AuditEvent) -> AuditEntry:
@@ -55,6 +58,7 @@ class AuditEntry:
             entity=event.entity,
             record_refs=list(event.record_refs),
             outcome=str(event.outcome),
+            detail=event.detail,
         )
 
 
@@ -64,7 +68,7 @@ class AccessEntry:
     role: str = strawberry.field(description="Who: their role.")
     organisation: str = strawberry.field(description="Who: their organisation.")
     operation: str = strawberry.field(description="The operation's name.")
-    action: str = strawberry.field(description="READ or WRITE.")
+    action: str = strawberry.field(description="READ, WRITE or COUNT.")
 
 
 @strawberry.type(description="A page of audit events, newest first.")

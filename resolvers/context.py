@@ -20,6 +20,7 @@ from adapters.types import Record
 from identity.principal import Principal
 from resolvers import probes
 from sources.budget import RequestCalls
+from sources.indicators import Indicators
 from sources.registry import PartnerFailure, SourceRegistry
 from store.audit import AuditLog
 from store.idempotency import IdempotencyStore
@@ -37,10 +38,11 @@ class PersonalRead:
     """One read (or refusal) of personal data, for the audit trail: which records, never their
     values. ``refs`` are (partner, entity, partner id); the gateway pseudonymises them."""
 
-    action: str  # READ | WRITE
+    action: str  # READ | WRITE | COUNT
     entity: str
     refs: tuple[tuple[str, str, str], ...]
     outcome: str = "OK"  # OK | DENIED_AS_MISSING
+    detail: str | None = None  # a COUNT's indicator, grid and period (codes, no value)
 
 
 @dataclass
@@ -63,6 +65,8 @@ class Context:
     # and then mutations fail closed.
     idempotency: IdempotencyStore | None = None
     audit: AuditLog | None = None
+    # The observatory's published indicator tables (sources.indicators), one per gateway.
+    indicators: Indicators | None = None
     _loaders: dict[_LoaderKey, DataLoader[str, Record | None]] = field(default_factory=dict)
     _probe_round: asyncio.Task[probes.Codes] | None = None
 

@@ -26,6 +26,17 @@ from resolvers.dossier import Dossier, dossier_of
 from resolvers.errors import BadUserInput
 from resolvers.follow_up import FollowUpEvent
 from resolvers.ids import ORGANISATION_ID_KEYS, GlobalId, decode_global_id
+from resolvers.indicators import (
+    MAX_CODES,
+    Dimension,
+    IndicatorCode,
+    IndicatorDefinition,
+    IndicatorResult,
+    MonthPeriodInput,
+    TerritoryInput,
+    indicator_catalogue,
+    resolve_indicators,
+)
 from resolvers.me import Me, resolve_me
 from resolvers.node import Node
 from resolvers.offer import Offer, OfferConnection, OfferFilter, offer_filters, offers_connection
@@ -269,6 +280,33 @@ class Query:
     )
     async def dossier(self, info: Info, candidate: strawberry.ID) -> Dossier | None:
         return await dossier_of(info, decode_global_id(str(candidate), "candidate"))
+
+    @strawberry.field(
+        description="Published cells of the observatory's indicators: one table of the grid "
+        "per code, over whole months (default: the twelve before this one), after disclosure "
+        "control. Indicators counting people need the OBSERVATORY credential; each read of one "
+        "is an audit event (which indicator, grid and period; never a value).",
+        directives=[LIST_CALL, about(3)],
+    )
+    async def indicators(
+        self,
+        info: Info,
+        codes: list[IndicatorCode],
+        group_by: Annotated[
+            list[Dimension] | None,
+            strawberry.argument(description="The table's dimensions (none: the total)."),
+        ] = None,
+        territory: TerritoryInput | None = None,
+        period: MonthPeriodInput | None = None,
+    ) -> list[IndicatorResult]:
+        return await resolve_indicators(info, codes, group_by or [], territory, period)
+
+    @strawberry.field(
+        description="Every indicator with its definition and the tables it is offered by.",
+        directives=[about(MAX_CODES)],
+    )
+    def indicator_catalogue(self) -> list[IndicatorDefinition]:
+        return indicator_catalogue()
 
     @strawberry.field(
         description="Every configured partner with its health.", directives=[about(12)]

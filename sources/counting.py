@@ -20,12 +20,24 @@ extracted; they never leave the process as they are.
 
 **Where each owner is counted.** An owner whose entity block declares ``aggregates`` answering
 the whole query (:meth:`adapters.counting.Counter.counts`) counts itself: one ``GROUP BY`` at an
-SQL partner, its statistics endpoint at a REST partner. Any other owner is counted **in
-memory** from its normal list, page by page, each page counted and dropped
+SQL partner, its statistics endpoint at a REST partner, its aggregate query at a GraphQL
+one. Any other owner is counted **in memory** from its normal list, page by page, each page
+counted and dropped
 (:func:`adapters.counting.count_in_memory`, outside the request's memo so no page is kept). An
 owner that checks the principal (``principal = {...}``) and has no such aggregates is **not**
 counted: it answers an OBSERVATORY principal no person, so its list would count zero; its name
-is in ``errors`` (``COUNT_UNAVAILABLE``), never a silent zero.
+is in ``errors`` (``COUNT_UNAVAILABLE``), never a silent zero. So is an owner whose
+aggregates do not answer a query that breaks down by (or filters on) a dimension read from a
+related record (:class:`adapters.counting.Related`: an application's programme's ROME domain):
+its records do not hold it, and counting it as None would be wrong, not partial; and so is an
+owner counted in memory whose mapping does not map the date the query's period selects by
+(``CountQuery.period_field``: applications by their ``session``).
+
+**Public entities several owners publish** (:data:`adapters.counting.COUNTED_ONCE`: training
+programmes) are counted once per real record instead: every owner's list is read in memory, the
+twins are merged by the list path's identity rules, and the merged records are counted
+(:mod:`sources.counting_once`; ``methods`` says ``MERGED``, ``twins`` how many records were
+folded into another owner's).
 
 **Policy: counts, not rows.** :func:`sources.policy.scope` gives the OBSERVATORY no record of
 any personal entity, so the list path never calls an owner for it; counting is a separate,
@@ -53,13 +65,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from adapters import acting, request_memo
-from adapters.counting import Counter, CountQuery, CountRow, Key, Tally, count_in_memory
-from adapters.errors import SourceError
+from adapters.counting import (
+    COUNT_UNAVAILABLE,
+    COUNTED_ONCE,
+    Counter,
+    CountQuery,
+    CountRow,
+    CountUnavailable,
+    Key,
+    Tally,
+    count_in_memory,
+    unavailable_in_memory,
+)
 from adapters.mapping import now_instant
 from adapters.syntax import DATA_CLASSES
 from adapters.types import DataClass, ListQuery, Page
+from sources.counting_once import count_once
 from sources.policy import may_count
-from sources.registry import PartnerFailure, Source, SourceRegistry, failure_of
+from sources.registry import PartnerFailure, Source, SourceRegistry, answered
 
 __all__ = [
     "COUNT_UNAVAILABLE",
@@ -70,10 +93,6 @@ __all__ = [
     "count",
 ]
 
-COUNT_UNAVAILABLE = "COUNT_UNAVAILABLE"
-"""The failure of an owner that cannot be counted: it checks the principal and declares no
-statistics answering the query."""
-
 
 class CountRefused(PermissionError):
     """The acting principal may not have counts of this entity (personal: OBSERVATORY only)."""
@@ -82,6 +101,7 @@ class CountRefused(PermissionError):
 class CountMethod(enum.StrEnum):
     PUSHED = "PUSHED"  # the owner counted (GROUP BY, statistics endpoint)
     IN_MEMORY = "IN_MEMORY"  # its list, read page by page and dropped
+    MERGED = "MERGED"  # its list read in memory with the others', twins counted once
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +121,7 @@ class CountResult:
     methods: Mapping[str, CountMethod]
     errors: tuple[PartnerFailure, ...]
     computed_at: str  # UTC ISO instant
+    twins: int = 0  # owners' records merged into a twin and counted with it (COUNTED_ONCE)
 
 
 async def count(
@@ -121,6 +142,8 @@ async def count(
     if not may_count(who.principal if who is not None else None, personal):
         raise CountRefused(f"counts of {query.entity} are the observatory's only")
     computed_at = now_instant()
+    if query.entity in COUNTED_ONCE:
+        return await _count_merged(registry, query, key_secret, partners, computed_at)
     sources = [
         s
         for s in registry.providers(query.entity, partners)
@@ -134,13 +157,7 @@ async def count(
     counted: builtins.list[str] = []
     methods: dict[str, CountMethod] = {}
     errors: builtins.list[PartnerFailure] = []
-    for source, answer in zip(sources, answers, strict=True):
-        if isinstance(answer, SourceError):
-            errors.append(failure_of(answer))
-            continue
-        if isinstance(answer, BaseException):
-            raise answer
-        rows, method = answer
+    for source, (rows, method) in answered(sources, answers, errors):
         for row in rows:
             tally.add(row.key, row.count, row.total, row.key_sum)
         counted.append(source.partner)
@@ -149,9 +166,23 @@ async def count(
     return CountResult(query, cells, tuple(counted), methods, tuple(errors), computed_at)
 
 
-class _Unavailable(SourceError):
-    code = COUNT_UNAVAILABLE
-    partner_fault = False
+async def _count_merged(
+    registry: SourceRegistry,
+    query: CountQuery,
+    key_secret: bytes,
+    partners: Sequence[str] | None,
+    computed_at: str,
+) -> CountResult:
+    """An entity several owners publish: every owner's list read, twins merged, each real
+    record counted once (:mod:`sources.counting_once`). An owner that cannot be listed
+    (a look-up-only completer such as AKTO's funding levels) holds nothing to count."""
+    sources = registry.listing_providers(query.entity, partners)
+    once = await count_once(sources, query, key_secret)
+    cells = {row.key: CountCell(row.count, row.total, row.key_sum) for row in once.rows}
+    methods = dict.fromkeys(once.partners, CountMethod.MERGED)
+    return CountResult(
+        query, cells, once.partners, methods, once.errors, computed_at, twins=once.twins
+    )
 
 
 async def _count_one(
@@ -162,13 +193,16 @@ async def _count_one(
         rows = await source.call(lambda: adapter.count(query))
         return rows, CountMethod.PUSHED
     if personal and getattr(source.config, "principal", None) is not None:
-        raise _Unavailable(
+        raise CountUnavailable(
             source.partner,
             "checks the principal and declares no statistics for this count: "
             "it shows the observatory no person to count",
         )
+    mapping = source.config.entity_mappings().get(query.entity)
+    if (refused := unavailable_in_memory(source.partner, query, mapping)) is not None:
+        raise refused  # a related record's dimension, an unmapped date: None would be wrong
     if not adapter.listable(query.entity):
-        raise _Unavailable(source.partner, "declares neither statistics nor a list to count")
+        raise CountUnavailable(source.partner, "declares neither statistics nor a list to count")
 
     async def one_page(page_query: ListQuery) -> Page:
         return await source.call(lambda: adapter.list(page_query))

@@ -57,6 +57,8 @@ FAIR_SHARE = 0.5
 """A timeout counts toward the breaker only after the partner had this share of its deadline:
 a call the request's remaining budget cut shorter says nothing about the partner."""
 T = TypeVar("T")
+AskedT = TypeVar("AskedT")
+AnswerT = TypeVar("AnswerT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,25 @@ def failure_of(error: SourceError) -> PartnerFailure:
         error.message,
         field_name if isinstance(field_name, str) else None,
     )
+
+
+def answered(
+    asked: Sequence[AskedT],
+    answers: Sequence[AnswerT | BaseException],
+    failures: list[PartnerFailure],
+) -> list[tuple[AskedT, AnswerT]]:
+    """The answers of partner calls made at once (``asyncio.gather(..., return_exceptions=True)``)
+    beside what each was asked of: a partner's failure is added to ``failures`` (a partial
+    answer), any other exception is raised (a bug is not a partner down)."""
+    out = []
+    for one, answer in zip(asked, answers, strict=True):
+        if isinstance(answer, SourceError):
+            failures.append(failure_of(answer))
+        elif isinstance(answer, BaseException):
+            raise answer
+        else:
+            out.append((one, answer))
+    return out
 
 
 class Source:
@@ -595,15 +616,7 @@ class SourceRegistry:
         answers = await asyncio.gather(
             *(self._lookup_one(s, entity, key, values) for s in sources), return_exceptions=True
         )
-        out = []
-        for answer in answers:
-            if isinstance(answer, SourceError):
-                failures.append(failure_of(answer))
-            elif isinstance(answer, BaseException):
-                raise answer
-            else:
-                out.append(answer)
-        return out
+        return [answer for _, answer in answered(sources, answers, failures)]
 
     async def _enrich(
         self,

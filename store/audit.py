@@ -65,6 +65,16 @@ _REF_LENGTH = 32
 _EXPORT_BATCH = 500
 _OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*", re.ASCII)  # a GraphQL Name
 _ENTITY = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}", re.ASCII)
+_DETAIL = re.compile(r"[A-Za-z0-9_.,:=* -]{1,200}", re.ASCII)
+"""What a detail may hold: codes, dimension names, months; no free text, so no value."""
+
+
+def _detail(detail: str | None) -> str | None:
+    if detail is not None and _DETAIL.fullmatch(detail) is None:
+        raise InvalidAuditEvent("a detail holds codes, names and months only (200 at most)")
+    return detail
+
+
 _REF = re.compile(r"[0-9a-f]{32}", re.ASCII)
 
 _events: Table = StoreModel.metadata.tables["audit_events"]
@@ -86,6 +96,7 @@ class InvalidAuditEvent(ValueError):
 class Action(StrEnum):
     READ = "READ"
     WRITE = "WRITE"
+    COUNT = "COUNT"  # published aggregate cells derived from personal data (the observatory)
 
 
 class Outcome(StrEnum):
@@ -124,6 +135,7 @@ class AuditEntry(NamedTuple):
     entity: str
     records: Sequence[RecordRef] = ()
     outcome: Outcome = Outcome.OK
+    detail: str | None = None  # what a COUNT asked: indicator, grid, period (never a value)
 
 
 class TextSink(Protocol):
@@ -143,6 +155,7 @@ class AuditEvent:
     entity: str
     record_refs: tuple[str, ...]
     outcome: Outcome
+    detail: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -157,6 +170,7 @@ class AuditEvent:
             "entity": self.entity,
             "record_refs": list(self.record_refs),
             "outcome": str(self.outcome),
+            "detail": self.detail,
         }
 
 
@@ -315,6 +329,7 @@ class AuditLog:
                 self.pseudonym(r.partner, entry.entity, r.partner_id) for r in entry.records
             ),
             outcome=Outcome(entry.outcome),
+            detail=_detail(entry.detail),
         )
 
     async def page(
@@ -468,6 +483,7 @@ async def _select(
             entity=row.entity,
             record_refs=tuple(refs[row.id]),
             outcome=Outcome(row.outcome),
+            detail=row.detail,
         )
         for row in rows
     ]

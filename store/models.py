@@ -89,6 +89,8 @@ class AuditEventRow(StoreModel, table=True):
     action: str = Field(max_length=8)
     entity: str = Field(max_length=64)
     outcome: str = Field(max_length=32)
+    # What an aggregate read (COUNT) asked: indicator, grid, period. Codes only, no value.
+    detail: str | None = Field(default=None, max_length=200)
 
 
 class AuditEventRecordRow(StoreModel, table=True):

@@ -305,8 +305,9 @@ def company_entity(**block: Any) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def served(app: ASGIApp) -> AsyncIterator[str]:
-    """``app`` behind a real uvicorn on a free 127.0.0.1 port, in this event loop."""
+async def served(app: ASGIApp, http: str = "h11") -> AsyncIterator[str]:
+    """``app`` behind a real uvicorn on a free 127.0.0.1 port, in this event loop; ``http``:
+    uvicorn's HTTP protocol (the gateway's own: ``gateway.http_protocol.PROTOCOL``)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -317,7 +318,7 @@ async def served(app: ASGIApp) -> AsyncIterator[str]:
         access_log=False,
         lifespan="off",
         ws="none",
-        http="h11",
+        http=http,
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)

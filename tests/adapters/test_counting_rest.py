@@ -8,6 +8,7 @@ The apps are the demo's, over ``httpx.ASGITransport``; expectations come from wh
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,13 +21,16 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from adapters import acting
-from adapters.counting import CountQuery, CountRow, Period, count_in_memory
+from adapters.counting import DIMENSIONS, CountQuery, CountRow, Period, count_in_memory
 from adapters.errors import PrincipalRefused
 from adapters.partners_file import parse_partners
 from adapters.rest import RestAdapter
 from adapters.rest_config import RestPartner
 from adapters.types import ListQuery
 from demo import akto, hub3e
+from demo.data import dataset
+from demo.person_seeds import PersonalDataset
+from demo.personal import build_personal_dataset
 from demo.record_keys import secret
 from identity.assertions import AssertionSigner, write_new_key
 from identity.principal import Principal, Role
@@ -36,6 +40,8 @@ OBSERVATORY = Principal(Role.OBSERVATORY, "", "observatory-analyst-01")
 COUNTED = {"hub3e": "application", "akto-contrats": "contract"}
 
 Connect = Callable[..., RestAdapter]
+ABSENT = {"departement": "01", "rome_domain": "A11", "level": "8"}
+"""Values no demo record has, in the shapes the statistics endpoints check."""
 
 
 def block(partner: str, **changes: Any) -> RestPartner:
@@ -93,9 +99,10 @@ async def in_memory(adapter: RestAdapter, query: CountQuery) -> list[CountRow]:
 
 
 def dimensions_of(adapter: RestAdapter, entity: str) -> list[str]:
+    """The declared dimensions a list can be counted by too (not a related record's)."""
     aggregates = adapter.rest.entities[entity].aggregates
     assert aggregates is not None
-    return list(aggregates.dimensions)
+    return [name for name in aggregates.dimensions if not DIMENSIONS[entity][name].pushed_only]
 
 
 @st.composite
@@ -108,8 +115,8 @@ def queries(draw: st.DrawFn, adapter: RestAdapter, entity: str, seen: list[Count
     filters: dict[str, tuple[str, ...]] = {}
     for name in draw(st.lists(st.sampled_from(filterable), unique=True, max_size=2)):
         held = sorted({row.key[names.index(name)] or "" for row in seen} - {""})
-        # An absent value of a well-formed shape (a UAI), which the owners accept.
-        absent = "0000000A"
+        # An absent value of a well-formed shape, which the owners accept.
+        absent = ABSENT.get(name, "0000000A")
         filters[name] = tuple(draw(st.lists(st.sampled_from([*held, absent]), min_size=1)))
     period = None
     if draw(st.booleans()):
@@ -118,7 +125,10 @@ def queries(draw: st.DrawFn, adapter: RestAdapter, entity: str, seen: list[Count
     return CountQuery(entity, tuple(dimensions), filters, period)
 
 
-_SEEN: dict[int, list[CountRow]] = {}
+_SEEN: dict[str, list[CountRow]] = {}
+"""Each partner's finest in-memory count, where filters draw their values from: once per
+partner (its data is fixed), keyed by its name — not by an object's id, which a later
+object may reuse once the first is collected."""
 
 
 @settings(
@@ -136,7 +146,9 @@ async def test_statistics_equal_in_memory_counts(
     config = without_params(block(partner, principal=None), entity)
     adapter = connect(partner, apps()[partner], config)
     everything = CountQuery(entity, tuple(dimensions_of(adapter, entity)))
-    seen = _SEEN.setdefault(id(config), await in_memory(adapter, everything))
+    if partner not in _SEEN:
+        _SEEN[partner] = await in_memory(adapter, everything)
+    seen = _SEEN[partner]
     assert sum(row.count for row in seen) > 20
     query = data.draw(queries(adapter, entity, seen))
     assert adapter.counts(query)
@@ -200,3 +212,91 @@ async def test_the_statistics_answer_the_observatory_only(
     centre = Principal(Role.TRAINING_CENTRE, "0732727T", "centre-user")
     with acting.scoped(centre, signer), pytest.raises(PrincipalRefused):
         await checking.count(query)
+
+
+# -- dimensions read from related records: pushed down only, checked against the demo data ----
+
+
+@pytest.fixture(scope="module")
+def people() -> PersonalDataset:
+    return build_personal_dataset(dataset())  # what the demo's Hub3E and AKTO serve
+
+
+def placement_cells(people: PersonalDataset) -> Counter[tuple[str, str, str]]:
+    """Hub3E's placements that mirror no centre's application (what the demo file asks for),
+    by the file's home département and the mission's ROME domain and level."""
+    files = {file.id: file for file in people.hub3e_candidates}
+    return Counter(
+        (
+            people.persons[files[p.candidate_id].person_key].commune_insee[:2],
+            p.mission.rome_code[:3],
+            str(p.mission.level),
+        )
+        for p in people.hub3e_placements
+        if p.application is None
+    )
+
+
+def contract_cells(people: PersonalDataset) -> Counter[tuple[str, str, str, str]]:
+    """AKTO's contracts by the employer's département, the certification's ROME domain and
+    level, and the OPCO."""
+    data = dataset()
+    cells: Counter[tuple[str, str, str, str]] = Counter()
+    for contract in people.contracts:
+        employer = data.employer_by_siret(contract.employer_siret)
+        assert employer is not None
+        program = contract.program
+        key = (employer.address.insee_code[:2], program.rome_codes[0][:3], str(program.level))
+        cells[(*key, contract.opco)] += 1
+    return cells
+
+
+async def test_hub3e_related_dimensions_equal_the_demo_data(
+    connect: Connect, observing: None, people: PersonalDataset
+) -> None:
+    adapter = connect("hub3e", apps()["hub3e"], block("hub3e", principal=None))
+    query = CountQuery("application", ("departement", "rome_domain", "level"))
+    assert adapter.counts(query)
+    pushed = {row.key: row.count for row in await adapter.count(query)}
+    expected = placement_cells(people)
+    assert pushed == expected
+    assert len({key[0] for key in expected}) == 2 and len({key[1] for key in expected}) > 2
+    domain = Counter(key[1] for key in expected.elements()).most_common(1)[0][0]
+    filtered = CountQuery("application", ("level",), {"rome_domain": (domain, "A11")})
+    assert {row.key[0]: row.count for row in await adapter.count(filtered)} == Counter(
+        key[2] for key in expected.elements() if key[1] == domain
+    )
+
+
+async def test_akto_related_dimensions_equal_the_demo_data(
+    connect: Connect, observing: None, people: PersonalDataset
+) -> None:
+    adapter = connect(
+        "akto-contrats", apps()["akto-contrats"], block("akto-contrats", principal=None)
+    )
+    query = CountQuery("contract", ("departement", "rome_domain", "level", "opco"))
+    pushed = {row.key: row.count for row in await adapter.count(query)}
+    expected = contract_cells(people)
+    assert pushed == expected
+    assert len({key[0] for key in expected}) == 2 and len({key[3] for key in expected}) > 1
+    filtered = CountQuery("contract", ("rome_domain",), {"departement": ("74",)})
+    assert {row.key[0]: row.count for row in await adapter.count(filtered)} == Counter(
+        key[1] for key in expected.elements() if key[0] == "74"
+    )
+
+
+async def test_a_count_of_placed_applications_asks_hub3e_nothing(
+    connect: Connect, observing: None
+) -> None:
+    """Hub3E's steps stop at HIRED: no status of its strict map reads PLACED, so a count of
+    PLACED applications is empty there without a call, even by a dimension it does not have
+    (days_to_placement); without that filter, it cannot answer it."""
+    app = apps()["hub3e"]
+    adapter = connect("hub3e", app, block("hub3e", principal=None))
+    placed = CountQuery("application", ("days_to_placement",), {"status": ("PLACED",)})
+    assert adapter.counts(placed)
+    assert await adapter.count(placed) == []
+    assert app.state.calls["statistiques_placements"] == 0
+    assert not adapter.counts(CountQuery("application", ("days_to_placement",)))
+    await adapter.count(CountQuery("application", ("status",)))
+    assert app.state.calls["statistiques_placements"] == 1  # where a call would be seen

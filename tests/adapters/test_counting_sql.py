@@ -8,6 +8,8 @@ cell by cell, record keys included (the ERPs store the keys the hub would comput
 
 from __future__ import annotations
 
+import weakref
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,10 +21,20 @@ from hypothesis import strategies as st
 from sqlalchemy import column, event, table
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.counting import DIMENSIONS, CountQuery, CountRow, Period, count_in_memory
+from adapters.counting import (
+    DIMENSIONS,
+    CountQuery,
+    CountRow,
+    CountUnavailable,
+    Period,
+    count_in_memory,
+)
 from adapters.sql import SqlAdapter
 from adapters.types import ListQuery
 from demo.cfa_erp import BTP, HOTELLERIE
+from demo.data import dataset
+from demo.person_seeds import ApplicationSeed, PersonalDataset
+from demo.personal import build_personal_dataset
 from demo.record_keys import secret
 from tests.adapters.demo_erps import seeded_erps
 
@@ -42,10 +54,13 @@ async def in_memory(adapter: SqlAdapter, query: CountQuery) -> list[CountRow]:
 
 
 def declared(adapter: SqlAdapter, entity: str) -> list[str]:
-    """The dimensions the ERP counts itself: its declared ones and its constant centre."""
+    """The dimensions the ERP counts itself that its list can be counted by too: its declared
+    ones and its constant centre, less those read from a related record (pushed down only,
+    checked against the data below)."""
     aggregates = adapter.sql.entities[entity].aggregates
     assert aggregates is not None
-    return [*aggregates.dimensions, "training_centre"]
+    names = [*aggregates.dimensions, "training_centre"]
+    return [name for name in names if not DIMENSIONS[entity][name].pushed_only]
 
 
 @st.composite
@@ -87,17 +102,21 @@ async def test_every_record_is_counted_once(erps: dict[str, SqlAdapter], erp: st
         assert rows > 10, "a count over a handful of rows proves little"
 
 
-_SEEN: dict[int, dict[str, list[CountRow]]] = {}
+_SEEN: weakref.WeakKeyDictionary[SqlAdapter, dict[str, list[CountRow]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Keyed by the adapter itself, held weakly: an id would be reused by a later adapter (another
+ERP's) once the first is collected, and its filters drawn from the wrong data."""
 
 
 async def seen_by(adapter: SqlAdapter) -> dict[str, list[CountRow]]:
     """Every entity's finest in-memory count, once per adapter: where filters draw from."""
-    if id(adapter) not in _SEEN:
-        _SEEN[id(adapter)] = {
+    if adapter not in _SEEN:
+        _SEEN[adapter] = {
             entity: await in_memory(adapter, CountQuery(entity, tuple(declared(adapter, entity))))
             for entity in COUNTED
         }
-    return _SEEN[id(adapter)]
+    return _SEEN[adapter]
 
 
 @settings(
@@ -183,3 +202,97 @@ async def test_a_count_is_one_statement_reading_no_personal_column(
     assert {row.key[1] for row in rows} == {"0742182V"}  # the mapping's constant centre
     assert all(row.key[0] is None or len(row.key[0]) == 2 for row in rows)
     assert "departement" in DIMENSIONS["candidate"]
+
+
+# -- dimensions read from related records: pushed down only, checked against the demo data ----
+
+
+@pytest.fixture(scope="module")
+def people() -> PersonalDataset:
+    return build_personal_dataset(dataset())  # what the ERPs are seeded with
+
+
+def related_cell(people: PersonalDataset, application: ApplicationSeed) -> tuple[str, ...]:
+    """An application's home département, programme's ROME domain and level, from the data."""
+    home = people.person_of(application.erp, application.candidate_id).commune_insee
+    program = application.program
+    return (home[:2], program.rome_codes[0][:3], str(program.level))
+
+
+def days_to_placement(application: ApplicationSeed) -> str:
+    placed = application.reached("PLACED")
+    assert placed is not None
+    return str((placed.at - application.created_at).days)
+
+
+@pytest.mark.parametrize("erp", [BTP, HOTELLERIE])
+async def test_related_dimensions_equal_the_demo_data(
+    erps: dict[str, SqlAdapter], erp: str, people: PersonalDataset
+) -> None:
+    """The candidate's département and the programme's ROME domain and level, read through
+    the declared joins (and cfa-hotellerie's own "Niveau 3" map), equal the data's."""
+    adapter = erps[erp]
+    applications = people.applications[erp]
+    query = CountQuery("application", ("departement", "rome_domain", "level"))
+    assert adapter.counts(query)
+    pushed = {row.key: row.count for row in await adapter.count(query)}
+    expected = Counter(related_cell(people, a) for a in applications)
+    assert pushed == expected
+    assert len({key[1] for key in expected}) > 1 and len({key[2] for key in expected}) > 1
+    assert sum(pushed.values()) == len(applications)  # the joins added no row
+
+
+@pytest.mark.parametrize("erp", [BTP, HOTELLERIE])
+async def test_related_dimensions_filter_as_the_data_says(
+    erps: dict[str, SqlAdapter], erp: str, people: PersonalDataset
+) -> None:
+    adapter = erps[erp]
+    applications = people.applications[erp]
+    cells = Counter(related_cell(people, a) for a in applications)
+    # The most frequent level and a département: a filter that keeps part of the data.
+    level = Counter(key[2] for key in cells.elements()).most_common(1)[0][0]
+    kept = {"departement": ("74", "01"), "level": (level, "8")}
+    query = CountQuery("application", ("rome_domain", "status"), kept)
+    pushed = {row.key: row.count for row in await adapter.count(query)}
+    expected = Counter(
+        (related_cell(people, a)[1], a.status)
+        for a in applications
+        if related_cell(people, a)[0] in kept["departement"]
+        and related_cell(people, a)[2] in kept["level"]
+    )
+    assert pushed == expected
+    assert 0 < sum(expected.values()) < len(applications)
+
+
+@pytest.mark.parametrize("erp", [BTP, HOTELLERIE])
+async def test_days_to_placement_equal_the_demo_data(
+    erps: dict[str, SqlAdapter], erp: str, people: PersonalDataset
+) -> None:
+    """The histogram of days from creation to the PLACED step (a correlated subquery on the
+    steps), as the data has it, and as the in-memory path reads it from the history."""
+    adapter = erps[erp]
+    query = CountQuery("application", ("days_to_placement",), {"status": ("PLACED",)})
+    pushed = await adapter.count(query)
+    placed = [a for a in people.applications[erp] if a.status == "PLACED"]
+    assert {row.key[0]: row.count for row in pushed} == Counter(map(days_to_placement, placed))
+    assert len(pushed) > 5
+    assert pushed == await in_memory(adapter, query)
+    # Never placed: None, at the owner as in memory.
+    unplaced = CountQuery("application", ("days_to_placement",), {"status": ("WITHDRAWN",)})
+    assert [row.key for row in await adapter.count(unplaced)] == [(None,)]
+    some_days = tuple(sorted({row.key[0] or "" for row in pushed})[:3])
+    filtered = CountQuery("application", ("status",), {"days_to_placement": (*some_days, "x")})
+    assert await adapter.count(filtered) == await in_memory(adapter, filtered)
+
+
+async def test_in_memory_refuses_a_related_dimension_before_any_call(
+    erps: dict[str, SqlAdapter],
+) -> None:
+    adapter = erps[BTP]
+    calls = adapter.calls
+    query = CountQuery("application", ("status",), {"rome_domain": ("F16",)})
+    with pytest.raises(CountUnavailable) as refused:
+        await in_memory(adapter, query)
+    assert refused.value.code == "COUNT_UNAVAILABLE"
+    assert "cannot break applications down by rome_domain" in str(refused.value)
+    assert adapter.calls == calls

@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from adapters.errors import SourceBadResponse, SourceUnavailable
 from adapters.graphql import GraphqlAdapter, GraphqlPartner
@@ -395,6 +398,24 @@ async def test_a_refused_token_is_unavailable(connect: Connect) -> None:
         await adapter.lookup("organisation", "uai", ["0731549M"])
     with pytest.raises(SourceUnavailable):
         await adapter.probe()
+
+
+async def test_a_caller_refused_in_band_is_what_http_403_says(connect: Connect) -> None:
+    """200 with errors all coded FORBIDDEN (how many GraphQL servers refuse): the hub's own
+    credential refused, as HTTP 401/403 without a signed principal is, never a bad answer.
+    (With the signed principal it is PRINCIPAL_REFUSED: tests/sources/test_counting_graphql.)"""
+
+    async def refusing(request: Request) -> JSONResponse:
+        await request.body()
+        refused = {"message": "accès refusé", "extensions": {"code": "FORBIDDEN"}}
+        return JSONResponse({"data": None, "errors": [refused]})
+
+    partner = Starlette(routes=[Route("/graphql", refusing, methods=["POST"])])
+    adapter = connect(partner, partner_block(ORGANISATION_FIELDS, UAI_LOOKUP))
+
+    with pytest.raises(SourceUnavailable, match="GraphQL answer: credential refused") as caught:
+        await adapter.lookup("organisation", "uai", ["0731549M"])
+    assert "refusé" not in str(caught.value)
 
 
 async def test_the_bearer_token_is_sent(academie: Starlette, connect: Connect) -> None:

@@ -328,6 +328,15 @@ RAN = ["deposerCandidature"]
             {"data": None, "errors": [_error("BAD_USER_INPUT", RAN), _error(None, RAN)]},
             OutcomeUnknown,
         ),
+        # the caller refused in band, as HTTP 401/403 would: nothing applied, not the owner's
+        # failure (the call carried the signed principal)
+        (200, {"data": None, "errors": [_error("FORBIDDEN", RAN)]}, PrincipalRefused),
+        (200, {"errors": [_error("UNAUTHENTICATED")]}, PrincipalRefused),
+        (
+            200,
+            {"data": None, "errors": [_error("FORBIDDEN", RAN), _error(None, RAN)]},
+            OutcomeUnknown,
+        ),
         # statuses
         (500, b"", OutcomeUnknown),
         (502, b"", OutcomeUnknown),

@@ -118,7 +118,9 @@ def test_hospitality_is_in_tension_in_74_and_construction_the_reverse_in_73(
 def test_the_lifecycle_at_realistic_rates(people: PersonalDataset) -> None:
     statuses = Counter(a.status for a in every_application(people))
     total = statuses.total()
-    assert 0.2 < statuses["PLACED"] / total < 0.4
+    # Fewer than a domain's shape plans: both centres have more candidates than places, and
+    # a session's places cap its contracts (tests/demo/test_places.py).
+    assert 0.15 < statuses["PLACED"] / total < 0.4
     for exit_status in SIDE_EXITS:
         assert statuses[exit_status] / total > 0.05, exit_status
     under_way = sum(n for status, n in statuses.items() if status not in TERMINAL)

@@ -113,6 +113,15 @@ def test_production_settings_are_said_and_applied(production_demo: DemoProcess) 
     assert introspection.json()["errors"] and introspection.json().get("data") is None
 
 
+def test_the_observatory_page_stays_on_in_production(production_demo: DemoProcess) -> None:
+    """For decision makers: said by the demo, served, and its stylesheet with it."""
+    assert f"{production_demo.url}/observatory" in production_demo.output
+    page = httpx.get(f"{production_demo.url}/observatory", timeout=30)
+    assert page.status_code == 200 and '<html lang="fr">' in page.text
+    style = httpx.get(f"{production_demo.url}/observatory/static/observatory.css")
+    assert style.status_code == 200
+
+
 def test_a_faulty_user_file_is_refused_with_the_check_config_report(tmp_path: Path) -> None:
     broken = tmp_path / "mine.toml"
     broken.write_text('[partners.x]\nkind = "soap"\n', encoding="utf-8")

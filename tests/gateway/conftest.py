@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import redis
 
 from tests.gateway.hubkit import Hub, settled_heap, start_hub
+from tests.services import redis_url
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +26,15 @@ async def hub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hub]:
     started = await start_hub(monkeypatch)
     yield started
     await started.aclose()
+
+
+@pytest.fixture
+def namespace() -> Iterator[tuple[str, str]]:
+    """A Redis URL and a cache namespace of this test's own, emptied afterwards (the test is
+    skipped without Redis, failed under HUB_REQUIRE_SERVICES=1)."""
+    url = redis_url()
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield url, name
+    with redis.Redis.from_url(url) as client:
+        for key in client.scan_iter(f"{name}:*"):
+            client.delete(key)

@@ -39,13 +39,13 @@ async def personal_hub(
 ) -> Hub:
     for name, dsn in (await seed_demo_databases(folder / "erp", None)).items():
         monkeypatch.setenv(name, dsn)
-    options = {**provider.settings(), **settings}
+    options = {"development": True, **provider.settings(), **settings}
     if migrate:
         await asyncio.to_thread(upgrade_url, options["database_url"])
     return await start_hub(
         monkeypatch,
         partners=PERSONAL_PARTNERS,
-        settings=Settings(development=True, **options),
+        settings=Settings(**options),
         apps=checking_apps(provider),
     )
 

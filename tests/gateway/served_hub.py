@@ -24,6 +24,7 @@ from adapters.partners_file import parse_partners
 from demo.partner_servers import serve_partners
 from demo.secrets import DEMO_SECRETS
 from gateway.app import create_app
+from gateway.http_protocol import PROTOCOL
 from gateway.settings import Settings
 from tests.gateway.hubkit import demo_partner_blocks
 
@@ -52,7 +53,12 @@ async def serve(names: list[str], ports: dict[str, int]) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2
+        app,
+        http=PROTOCOL,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import statistics
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -22,11 +23,12 @@ import httpx
 import orjson
 import pytest
 
-from gateway.admission import AdmissionGate, RefusalSummary
+from gateway.admission import AdmissionGate, Decision, RefusalSummary
+from gateway.http_protocol import PROTOCOL, PausingHttpToolsProtocol
 from gateway.settings import Settings
 from tests.adapters.rest_partners import served
 from tests.gateway.hubkit import Hub, start_hub
-from tests.gateway.metrics_text import grown, samples
+from tests.gateway.metrics_text import grown, samples, value
 
 pytestmark = pytest.mark.timed  # bounds in seconds: the heap is frozen around them
 
@@ -40,25 +42,27 @@ COLD = """query($d: [String!]) { offers(filter: {departements: $d}, first: 10)
 
 async def test_the_gate_admits_in_order_and_refuses_past_its_queue() -> None:
     gate = AdmissionGate(max_in_flight=2, queue_size=2, max_wait_s=5.0)
-    assert await gate.enter() and await gate.enter()
+    assert await gate.enter() is Decision.ADMITTED and await gate.enter() is Decision.ADMITTED
     first, second = asyncio.create_task(gate.enter()), asyncio.create_task(gate.enter())
     await asyncio.sleep(0)
     assert gate.waiting == 2
     started = time.monotonic()
-    assert not await gate.enter()  # queue full: refused at once
+    assert await gate.enter() is Decision.QUEUE_FULL  # refused at once
     assert time.monotonic() - started < 0.05
     gate.leave()
-    assert await first  # the slot went to the first in line
+    assert await first is Decision.ADMITTED  # the slot went to the first in line
     assert not second.done()
     gate.leave()
-    assert await second
+    assert await second is Decision.ADMITTED
     assert (gate.in_flight, gate.waiting, gate.rejected) == (2, 0, 1)
 
 
 async def test_a_wait_past_its_bound_is_refused_and_a_gone_waiter_frees_its_place() -> None:
     gate = AdmissionGate(max_in_flight=1, queue_size=2, max_wait_s=0.05)
-    assert await gate.enter()
-    assert not await gate.enter()  # waited 50 ms, still full
+    assert await gate.enter() is Decision.ADMITTED
+    started = time.monotonic()
+    assert await gate.enter() is Decision.QUEUE_TIMEOUT  # waited 50 ms, still full
+    assert time.monotonic() - started >= 0.05
     leaving = asyncio.create_task(gate.enter())
     await asyncio.sleep(0)
     leaving.cancel()  # the client went away while waiting
@@ -67,7 +71,7 @@ async def test_a_wait_past_its_bound_is_refused_and_a_gone_waiter_frees_its_plac
     assert gate.waiting == 0
     gate.leave()
     assert gate.in_flight == 0
-    assert await gate.enter()  # the slot was not lost
+    assert await gate.enter() is Decision.ADMITTED  # the slot was not lost
 
 
 # -- over HTTP -----------------------------------------------------------------------------------
@@ -291,18 +295,111 @@ async def test_an_overload_of_200_is_refused_fast_and_recovers_within_a_second()
             assert a.status == 503 and a.headers["retry-after"] == "1"
             assert orjson.loads(a.body)["errors"][0]["extensions"] == {"code": "OVERLOADED"}
         assert len(accepted) >= 8 and len(refused) >= 100
-        # Past the queue, refused at once; a request that waited in the queue is refused when
-        # its wait ends, behind whatever CPU the accepted requests hold at that moment.
+        # Seen from the client, the refusals are answered before the accepted requests, not
+        # behind their work, and none is left hanging to its deadline. (Client-side seconds
+        # are bounded loosely on purpose: on CI's shared machine the gateway process is at
+        # times descheduled for a second or more, which says nothing of the gateway.)
         waits = sorted(a.seconds for a in refused)
-        # p90 fast; the last bound only tells a refusal from a request left hanging to its
-        # deadline (a queued request waits up to HUB_ADMISSION_MAX_WAIT_S, 1 s, and on a loaded
-        # machine the gateway process itself is sometimes descheduled).
-        assert waits[int(len(waits) * 0.9)] < 0.5 and waits[-1] < 3.0
+        assert statistics.median(waits) < statistics.median(a.seconds for a in accepted)
+        assert waits[-1] < 5.0
         assert max(a.seconds for a in accepted) < 5.0 + 0.3  # none past its deadline
-        assert health.status_code == 200 and health_s < 1.0
+        # /healthz is never queued and the loop is never frozen: it answers during the burst.
+        # (A loop held by the accepted requests' CPU would hold it for seconds; 2 s, not 1,
+        # leaves room for the descheduling spikes of CI's shared machine.)
+        assert health.status_code == 200 and health_s < 2.0
 
         response, _ = await timed_post(client, COLD, {"d": ["73"]})
         status = await client.post("/graphql", json={"query": "{ partners { id health } }"})
         assert time.monotonic() - ended < 1.0
         assert response.status_code == 200 and "errors" not in response.json()
         assert "CIRCUIT_OPEN" not in {p["health"] for p in status.json()["data"]["partners"]}
+
+        # Refused fast, measured where it is decided: the gateway's histogram of admission
+        # (from a request reaching admission control to its 503 sent). Past the queue, the
+        # refusal is a matter of milliseconds; a queued request is refused only once it has
+        # waited HUB_ADMISSION_MAX_WAIT_S (0.1 s) — then, as late as the gateway's loop runs
+        # its timer, which a shared machine can hold back (CI's held it 0.2 s and more).
+        scrape = samples((await client.get("/metrics")).text)  # read once recovery is timed
+        counted = value(
+            scrape, "hub_request_duration_seconds_count", operation="other", outcome="overloaded"
+        )
+        full = value(scrape, "hub_admission_seconds_count", decision="queue_full")
+        full_fast = value(scrape, "hub_admission_seconds_bucket", decision="queue_full", le="0.01")
+        waited = value(scrape, "hub_admission_seconds_count", decision="queue_timeout")
+        waited_short = value(
+            scrape, "hub_admission_seconds_bucket", decision="queue_timeout", le="0.05"
+        )
+        assert counted == full + waited == len(refused)
+        assert full >= 1 and full - full_fast <= max(2, 0.1 * full)
+        assert waited_short == 0  # no queued request refused before its wait was over
+
+
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes
+) -> tuple[int, float]:
+    """One HTTP/1.1 request on a kept-alive connection: its status and seconds to the answer."""
+    sent = time.monotonic()
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    length = next(
+        int(v) for k, _, v in (x.partition(":") for x in lines) if k.lower() == "content-length"
+    )
+    await reader.readexactly(length)
+    return int(status_line.split()[1]), time.monotonic() - sent
+
+
+async def test_a_connection_refused_is_read_again_only_after_a_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that ignores Retry-After and retries at once on its connection: its refusal
+    leaves at once, its next request waits in the socket buffer for the pause, then is
+    answered; another connection is refused at once meanwhile."""
+    monkeypatch.setattr(PausingHttpToolsProtocol, "refused_pause_s", 0.6)
+    settings = Settings(cache_enabled=False, max_in_flight=1, admission_queue=0)
+    body = orjson.dumps({"query": OFFERS})
+    hub = await start_hub(monkeypatch, partners=("apprentissage",), settings=settings)
+    try:
+        async with served(hub.app, http=PROTOCOL) as url:
+            port = int(url.rsplit(":", 1)[1])
+            hub.faults["apprentissage"].set("slow", delay_s=2.0)
+            async with httpx.AsyncClient(base_url=url, timeout=15) as client:
+                holding = asyncio.create_task(timed_post(client, OFFERS))  # takes the slot
+                await asyncio.sleep(0.3)
+                retrying = await asyncio.open_connection("127.0.0.1", port)
+                other = await asyncio.open_connection("127.0.0.1", port)
+                first = await exchange(*retrying, body)
+                again = asyncio.create_task(exchange(*retrying, body))
+                await asyncio.sleep(0.05)
+                elsewhere = await exchange(*other, body)
+                second = await again
+                for _, writer in (retrying, other):
+                    writer.close()
+                response, _ = await holding
+    finally:
+        await hub.aclose()
+    assert first[0] == 503 and first[1] < 0.5  # the refusal itself is not delayed
+    assert elsewhere[0] == 503 and elsewhere[1] < 0.5  # nor another connection's
+    assert second[0] == 503 and second[1] >= 0.5  # read again after the pause, then refused
+    assert response.status_code == 200
+
+
+async def test_the_observatory_page_takes_the_same_slots_as_graphql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(cache_enabled=False, max_in_flight=1, admission_queue=0)
+    async with gateway(monkeypatch, settings, ("apprentissage",)) as (hub, client):
+        hub.faults["apprentissage"].set("slow", delay_s=1.0)
+        holding = asyncio.create_task(timed_post(client, OFFERS))
+        await asyncio.sleep(0.3)
+        page = await client.get("/observatory")
+        csv = await client.get("/observatory/cells.csv")
+        stylesheet = await client.get("/observatory/static/observatory.css")
+        response, _ = await holding
+    assert_overloaded(page)
+    assert_overloaded(csv)
+    assert stylesheet.status_code == 200  # files are not gated
+    assert response.status_code == 200

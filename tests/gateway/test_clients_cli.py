@@ -22,7 +22,7 @@ def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_db_upgrade_makes_the_database(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
     assert database.is_file()
-    assert "revision 0003_idempotency_records" in capsys.readouterr().out
+    assert "revision 0004_audit_detail" in capsys.readouterr().out
 
 
 def test_the_key_is_shown_once_and_never_listed(

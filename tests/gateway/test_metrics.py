@@ -190,7 +190,8 @@ async def test_cost_and_admission_hooks_reach_the_metrics(hub: Hub) -> None:
     waiting = {"n": 3}
     before = await scrape(hub)
     instrumentation.observe_cost(120)
-    instrumentation.admission_rejected("queue_full")
+    instrumentation.refused_overloaded("queue_full", 0.003)  # counts the rejection too
+    instrumentation.admitted(0.04)
     instrumentation.watch_admission(lambda: 7, lambda: waiting["n"])
     after = await scrape(hub)
 
@@ -198,6 +199,20 @@ async def test_cost_and_admission_hooks_reach_the_metrics(hub: Hub) -> None:
     assert grown(before, after, "hub_query_cost_bucket", le="250.0") == 1
     assert grown(before, after, "hub_query_cost_bucket", le="100.0") == 0
     assert grown(before, after, "hub_admission_rejections_total", reason="queue_full") == 1
+    full = {"decision": "queue_full"}
+    assert grown(before, after, "hub_admission_seconds_bucket", le="0.005", **full) == 1
+    assert grown(before, after, "hub_admission_seconds_bucket", le="0.001", **full) == 0
+    assert grown(before, after, "hub_admission_seconds_bucket", le="0.05", decision="admitted") == 1
+    assert (
+        grown(
+            before,
+            after,
+            "hub_request_duration_seconds_count",
+            operation="other",
+            outcome="overloaded",
+        )
+        == 1
+    )
     assert value(after, "hub_admission_in_flight") == 7
     assert value(after, "hub_admission_queued") == 3
 

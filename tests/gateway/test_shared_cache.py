@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 import redis
 
 from gateway.settings import Settings
 from tests.gateway.hubkit import start_hub
-from tests.services import redis_url
 
 QUERY = """{ offers(filter: {departements: ["74"], romeCodes: ["G1602"]}, first: 30) {
   edges { node { id title employer { name } provenance { partner fromCache } } } } }"""
-
-
-@pytest.fixture
-def namespace() -> Iterator[tuple[str, str]]:
-    url = redis_url()
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    yield url, name
-    with redis.Redis.from_url(url) as client:
-        for key in client.scan_iter(f"{name}:*"):
-            client.delete(key)
 
 
 async def test_a_second_replica_answers_without_calling_any_partner(

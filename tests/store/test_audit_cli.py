@@ -103,6 +103,7 @@ def test_export_writes_json_lines_to_stdout_or_a_file(
         "entity",
         "record_refs",
         "outcome",
+        "detail",
     }
     assert "staff-17" not in out and "c-20" not in out
     target = tmp_path / "audit.jsonl"

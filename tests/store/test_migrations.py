@@ -55,7 +55,7 @@ async def test_sqlite_is_migrated_to_the_head_and_again_without_change(
     sqlite_engine: AsyncEngine,
 ) -> None:
     await upgrade(sqlite_engine)
-    assert await current_revision(sqlite_engine) == head_revision() == "0003_idempotency_records"
+    assert await current_revision(sqlite_engine) == head_revision() == "0004_audit_detail"
     tables = await _tables(sqlite_engine)
     assert tables["api_clients"] == COLUMNS
     assert set(tables) == {"alembic_version", *STORE_TABLES}
