@@ -11,11 +11,11 @@ dimension, never the owner's value (it may be a person's).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from adapters.coercion import MappingError
-from adapters.counting import CountQuery, CountRow, OwnerValues, Tally
+from adapters.counting import PERIOD_FIELDS, CountQuery, CountRow, OwnerValues, Tally
 from adapters.errors import SourceBadResponse
 from adapters.mapping import MISSING, compile_path, read_path
 from observatory.perturbation import KEY_SPACE
@@ -26,7 +26,8 @@ def _whole(value: Any) -> bool:
 
 
 class CountedRows:
-    """How one owner's counted rows are read: where the count, the key sum and each group are.
+    """What one owner's declared counting answers, and how its rows are read: where the count,
+    the key sum and each group are.
 
     ``wrap_key_sums``: a key sum past the key space is taken modulo it (an owner summing plain
     integers) rather than refused (an owner that sums modulo 2^32 itself, or a GraphQL owner
@@ -40,18 +41,45 @@ class CountedRows:
         key_sum: str | None,
         groups: Mapping[str, str],
         *,
+        filtered: Collection[str],
+        dated: bool,
         wrap_key_sums: bool,
         noun: str,
     ) -> None:
         """``count``, ``key_sum`` (None: the owner stores no record key) and each dimension's
-        ``groups`` entry are paths in a row, as the aggregates block declares them."""
+        ``groups`` entry are paths in a row, as the aggregates block declares them;
+        ``filtered``: the dimensions the owner filters on; ``dated``: whether it selects a
+        period (by the entity's default date only)."""
         self.partner = partner
+        self.filtered = frozenset(filtered)
+        self.dated = dated
         self.values = values
         self.count_at = compile_path(count)
         self.key_sum_at = compile_path(key_sum) if key_sum is not None else None
         self.group_at = {name: compile_path(path) for name, path in groups.items()}
         self.wrap_key_sums = wrap_key_sums
         self.noun = noun
+
+    def answers(self, query: CountQuery) -> bool:
+        """Whether the owner's counting answers ``query``: it groups by each dimension and
+        filters on each filter unless the mapping makes it a constant of this owner, it
+        selects the period when there is one, and nothing is summed (neither kind declares
+        sums yet). A filter keeping no value this owner holds is always answered: an empty
+        count, without a call."""
+        values = self.values
+        if values.excludes_everything(query):
+            return True
+        for name in query.dimensions:
+            if name not in self.group_at and values.constant(query.dimension(name)) is None:
+                return False
+        for name in query.filters:
+            if name not in self.filtered and values.constant(query.dimension(name)) is None:
+                return False
+        if query.period is not None and (
+            not self.dated or query.period_field != PERIOD_FIELDS[query.entity]
+        ):
+            return False
+        return query.sum_field is None
 
     def rows(self, query: CountQuery, found: Any) -> builtins.list[CountRow]:
         """The rows read at the answer's rows path (None: no row; absent: a bad answer)."""

@@ -68,7 +68,7 @@ from adapters.config import EntityMapping, FieldSpec
 from adapters.errors import SourceError
 from adapters.mapping import FieldReader, as_spec
 from adapters.syntax import ENTITIES
-from adapters.types import ListQuery, Page, Record, field_at
+from adapters.types import Fields, ListQuery, Page, Record, field_at
 from observatory.perturbation import KEY_SPACE, record_key
 
 Key = tuple[str | None, ...]
@@ -145,13 +145,13 @@ class Dimension:
             return text[:7]
         return text
 
-    def read(self, fields: Mapping[str, Any]) -> str | None:
+    def read(self, fields: Fields) -> str | None:
         """The dimension's value in a mapped record (the in-memory path)."""
         if self.field is None:
             raise ValueError("a related record's dimension is pushed down only")
         if self.days_to is None:
-            return self.of(field_at(dict(fields), self.field))
-        return _days_to(field_at(dict(fields), self.field), fields.get(HISTORY), self.days_to)
+            return self.of(field_at(fields, self.field))
+        return _days_to(field_at(fields, self.field), fields.get(HISTORY), self.days_to)
 
 
 HISTORY = "history"
@@ -368,18 +368,24 @@ class CountQuery:
         return tuple(name for name in names if self.dimension(name).pushed_only)
 
     @property
-    def read_fields(self) -> frozenset[str]:
-        """The top-level common fields the in-memory path maps: nothing else of a person."""
-        paths = [
+    def read_paths(self) -> frozenset[str]:
+        """The dotted common fields the count reads of a record: its dimensions' and filters'
+        (a ``days_to`` one's history too), its period's date and the field it sums."""
+        paths = {
             path
             for name in (*self.dimensions, *self.filters)
             for path in self.dimension(name).reads
-        ]
+        }
         if self.period is not None and self.period_field is not None:
-            paths.append(self.period_field)
+            paths.add(self.period_field)
         if self.sum_field is not None:
-            paths.append(self.sum_field)
-        return frozenset(path.split(".")[0] for path in paths)
+            paths.add(self.sum_field)
+        return frozenset(paths)
+
+    @property
+    def read_fields(self) -> frozenset[str]:
+        """The top-level common fields the in-memory path maps: nothing else of a person."""
+        return frozenset(path.split(".")[0] for path in self.read_paths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,7 +534,7 @@ def _order(key: Key) -> tuple[tuple[bool, str], ...]:
 # -- the in-memory path --------------------------------------------------------------------------
 
 
-def counted_units(entity: str, fields: Mapping[str, Any]) -> builtins.list[Mapping[str, Any]]:
+def counted_units(entity: str, fields: Fields) -> builtins.list[Fields]:
     """What one mapped record counts as: itself, or, for an entity of :data:`COUNTED_ITEMS`,
     one view per item of its list field (the record's fields with that one item in place of
     the list, so ``sessions.start`` reads the item's start)."""
@@ -541,12 +547,12 @@ def counted_units(entity: str, fields: Mapping[str, Any]) -> builtins.list[Mappi
     return [{**fields, items_field: item} for item in items if isinstance(item, dict)]
 
 
-def record_matches(query: CountQuery, fields: Mapping[str, Any]) -> bool:
+def record_matches(query: CountQuery, fields: Fields) -> bool:
     """Whether a mapped record (or one of its counted items) is in the query's period and
     passes its filters."""
     if query.period is not None:
         assert query.period_field is not None  # CountQuery: a period needs a date to select by
-        if not query.period.holds(field_at(dict(fields), query.period_field)):
+        if not query.period.holds(field_at(fields, query.period_field)):
             return False
     for name, allowed in query.filters.items():
         if query.dimension(name).read(fields) not in allowed:
@@ -554,7 +560,7 @@ def record_matches(query: CountQuery, fields: Mapping[str, Any]) -> bool:
     return True
 
 
-def record_cell(query: CountQuery, fields: Mapping[str, Any]) -> Key:
+def record_cell(query: CountQuery, fields: Fields) -> Key:
     return tuple(query.dimension(name).read(fields) for name in query.dimensions)
 
 
@@ -577,7 +583,7 @@ def tally_records(
                 continue
             total = None
             if query.sum_field is not None:
-                value = field_at(dict(unit), query.sum_field)
+                value = field_at(unit, query.sum_field)
                 total = float(value) if isinstance(value, int | float) else 0.0
             key = in_memory_key(secret, record, position if itemised else None)
             tally.add(record_cell(query, unit), 1, total, key)

@@ -22,16 +22,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from adapters.counted_rows import CountedRows
-from adapters.counting import PERIOD_FIELDS, CountQuery, CountRow, DeclaredCounts, OwnerValues
+from adapters.counting import CountQuery, CountRow, DeclaredCounts, OwnerValues
 from adapters.graphql_config import GraphqlAggregates, GraphqlEntity, GraphqlPartner
 from adapters.mapping import compile_path, read_path
 
 Execute = Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]]
 """The adapter's ``execute``: one operation POSTed, its ``data`` or a ``SourceError``."""
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 class _Counted:
@@ -42,33 +38,21 @@ class _Counted:
         self.aggregates: GraphqlAggregates = spec.aggregates
         self.values = OwnerValues(entity, spec)
         self.rows_at = compile_path(self.aggregates.rows)
+        declared = self.aggregates.dimensions
         self.reader = CountedRows(
             partner,
             self.values,
             self.aggregates.count,
             self.aggregates.key_sum,
-            {name: how.path for name, how in self.aggregates.dimensions.items()},
+            {name: how.path for name, how in declared.items()},
+            filtered=[name for name, how in declared.items() if how.variable is not None],
+            dated=self.aggregates.period is not None,
             wrap_key_sums=False,  # declared as a Long, summed modulo 2^32 by the owner
             noun="aggregate",
         )
 
     def answers(self, query: CountQuery) -> bool:
-        if self.values.excludes_everything(query):
-            return True  # nothing here passes a filter: an empty count
-        declared = self.aggregates.dimensions
-        for name in query.dimensions:
-            if name not in declared and self.values.constant(query.dimension(name)) is None:
-                return False
-        for name in query.filters:
-            if (name not in declared or declared[name].variable is None) and self.values.constant(
-                query.dimension(name)
-            ) is None:
-                return False
-        if query.period is not None and (
-            self.aggregates.period is None or query.period_field != PERIOD_FIELDS[self.entity]
-        ):
-            return False  # its period variables select by the entity's default date only
-        return query.sum_field is None  # no aggregate query declares sums yet
+        return self.reader.answers(query)
 
     def variables(self, query: CountQuery) -> dict[str, Any] | None:
         """The query's variables, or None when a filter keeps nothing this owner holds."""

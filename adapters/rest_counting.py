@@ -21,7 +21,7 @@ import builtins
 from typing import Any
 
 from adapters.counted_rows import CountedRows
-from adapters.counting import PERIOD_FIELDS, CountQuery, CountRow, DeclaredCounts, OwnerValues
+from adapters.counting import CountQuery, CountRow, DeclaredCounts, OwnerValues
 from adapters.http import PartnerHttp
 from adapters.mapping import MISSING, compile_path, read_path
 from adapters.rest_config import RestAggregates, RestEntity, RestPartner
@@ -37,33 +37,21 @@ class _Counted:
         self.aggregates: RestAggregates = spec.aggregates
         self.values = OwnerValues(entity, spec)
         self.rows_at = compile_path(self.aggregates.rows)
+        declared = self.aggregates.dimensions
         self.reader = CountedRows(
             partner,
             self.values,
             self.aggregates.count,
             self.aggregates.key_sum,
-            {name: how.group for name, how in self.aggregates.dimensions.items()},
+            {name: how.group for name, how in declared.items()},
+            filtered=[name for name, how in declared.items() if how.param is not None],
+            dated=self.aggregates.period is not None,
             wrap_key_sums=True,  # an endpoint may sum plain integers
             noun="statistics",
         )
 
     def answers(self, query: CountQuery) -> bool:
-        if self.values.excludes_everything(query):
-            return True  # nothing here passes a filter (Hub3E holds no PLACED): empty count
-        declared = self.aggregates.dimensions
-        for name in query.dimensions:
-            if name not in declared and self.values.constant(query.dimension(name)) is None:
-                return False
-        for name in query.filters:
-            if (name not in declared or declared[name].param is None) and self.values.constant(
-                query.dimension(name)
-            ) is None:
-                return False
-        if query.period is not None and (
-            self.aggregates.period is None or query.period_field != PERIOD_FIELDS[self.entity]
-        ):
-            return False  # its period parameters select by the entity's default date only
-        return query.sum_field is None  # no statistics endpoint declares sums yet
+        return self.reader.answers(query)
 
     def params(self, query: CountQuery) -> Params | None:
         """The query parameters, or None when a filter keeps nothing this owner holds."""

@@ -64,7 +64,6 @@ async def read_table(
     indicators: Indicators = state.indicators
     identity = state.identity
     signer = identity.assertions if identity is not None else None
-    grouping = request.table_grouping()
     with acting.scoped(principal, signer):
         table = await indicators.table(request)
     if table.indicator.counts_people:
@@ -76,7 +75,7 @@ async def read_table(
             operation=operation,
             entries=[
                 AuditEntry(
-                    Action.COUNT, "indicator", (), Outcome.OK, audit_detail(request, grouping)
+                    Action.COUNT, "indicator", (), Outcome.OK, audit_detail(request, table.grouping)
                 )
             ],
         )

@@ -512,6 +512,22 @@ def render_page(
     return response
 
 
+@dataclass
+class _View:
+    """One request's read of the page: what was shown, or why not. ``message``: a refused
+    credential or a bad filter (nothing read); ``refusal``: the indicator chosen needs a
+    credential this one is not (the page still shows the rest, its CSV is refused)."""
+
+    access: Access
+    params: dict[str, str]
+    query: PageQuery | None = None
+    panels: list[Panel] = field(default_factory=list)
+    map_view: MapView | None = None
+    status: int = 200
+    message: str | None = None
+    refusal: str | None = None
+
+
 class ObservatoryPage:
     """The page's endpoints over one gateway's indicators and identity."""
 
@@ -523,60 +539,65 @@ class ObservatoryPage:
     def render(self, request: Request, status: int, **parts: Any) -> Response:
         return render_page(request, status, reasons=self.reasons, **parts)
 
-    async def page(self, request: Request) -> Response:
+    async def _read(self, request: Request) -> _View:
+        """What the page and its CSV both show: the access, the filters checked, then every
+        panel and the map read; or the refusal or bad filter that stopped it."""
         access = await _access(request, self.identity)
         params = dict(request.query_params)
         if access.refused:
             status, text = _refusal(access)
-            return self.render(
-                request, status, query=None, params=params, access=access, message=text
-            )
+            return _View(access, params, status=status, message=text)
         try:
             query = parse_query(params, datetime.now(UTC).date())
         except (BadQuery, IndicatorError) as error:
-            return self.render(
-                request, 400, query=None, params=params, access=access, message=_bad(error)
-            )
+            return _View(access, params, status=400, message=_bad(error))
         reader = Reader(request.app.state, access.principal)
         try:
             panels, map_view = await asyncio.gather(_panels(reader, query), _map(reader, query))
         except IndicatorError as error:
+            return _View(access, params, query, status=400, message=_bad(error))
+        view = _View(access, params, query, panels, map_view)
+        if query.code is not None and panels[0].notice_kind == "access":
+            view.status, view.refusal = 403, panels[0].notice or ""
+        return view
+
+    async def page(self, request: Request) -> Response:
+        view = await self._read(request)
+        if view.message is not None:
             return self.render(
-                request, 400, query=query, params=params, access=access, message=_bad(error)
+                request,
+                view.status,
+                query=view.query,
+                params=view.params,
+                access=view.access,
+                message=view.message,
             )
-        for panel in panels:
+        for panel in view.panels:
             draw_chart(panel, self.reasons)
-        refused = query.code is not None and panels[0].notice_kind == "access"
         return self.render(
             request,
-            403 if refused else 200,
-            query=query,
-            params=params,
-            access=access,
-            panels=panels,
-            map_view=map_view,
+            view.status,
+            query=view.query,
+            params=view.params,
+            access=view.access,
+            panels=view.panels,
+            map_view=view.map_view,
         )
 
     async def cells_csv(self, request: Request) -> Response:
-        access = await _access(request, self.identity)
-        if access.refused:
-            status, text = _refusal(access)
-            return _text(status, text)
-        try:
-            query = parse_query(dict(request.query_params), datetime.now(UTC).date())
-        except (BadQuery, IndicatorError) as error:
-            return _text(400, _bad(error))
-        reader = Reader(request.app.state, access.principal)
-        try:
-            panels, map_view = await asyncio.gather(_panels(reader, query), _map(reader, query))
-        except IndicatorError as error:
-            return _text(400, _bad(error))
-        if query.code is not None and panels[0].notice_kind == "access":
-            return _text(403, panels[0].notice or "")
+        view = await self._read(request)
+        if view.message is not None:
+            return _text(view.status, view.message)
+        if view.refusal is not None:
+            return _text(view.status, view.refusal)
+        assert view.query is not None  # read whole: its filters were checked
         shown = [
-            (p.table, p.rows) for p in [*panels, *_map_panels(map_view)] if p.table is not None
+            (p.table, p.rows)
+            for p in [*view.panels, *_map_panels(view.map_view)]
+            if p.table is not None
         ]
-        name = f"observatoire-{query.months.first:%Y-%m}-{query.months.last:%Y-%m}.csv"
+        months = view.query.months
+        name = f"observatoire-{months.first:%Y-%m}-{months.last:%Y-%m}.csv"
         return Response(
             csv_lines(shown),
             media_type="text/csv; charset=utf-8",

@@ -46,8 +46,6 @@ from adapters import request_memo
 from adapters.counting import (
     COUNTED_ITEMS,
     COUNTED_ONCE,
-    DIMENSIONS,
-    PERIOD_FIELDS,
     CountQuery,
     CountRow,
     Tally,
@@ -102,18 +100,10 @@ def slim(value: Any, paths: frozenset[str]) -> Any:
 
 
 def _kept_paths(query: CountQuery) -> frozenset[str]:
-    known = DIMENSIONS[query.entity]
-    # Public entities have no related dimension: every one reads a field of the record.
-    fields = (known[name].field for name in (*query.dimensions, *query.filters))
-    paths = {field for field in fields if field is not None}
-    if query.period is not None:
-        paths.add(PERIOD_FIELDS[query.entity])
-    if query.sum_field is not None:
-        paths.add(query.sum_field)
     items = COUNTED_ITEMS.get(query.entity)
-    if items is not None:
-        paths.add(f"{items}.{MATCHED_BY}")  # twins' items meet by it, asked or not
-    return frozenset(paths)
+    if items is None:
+        return query.read_paths
+    return query.read_paths | {f"{items}.{MATCHED_BY}"}  # twins' items meet by it, asked or not
 
 
 async def _read(source: Source, query: CountQuery) -> builtins.list[_Held]:

@@ -46,7 +46,7 @@ import asyncio
 import builtins
 import itertools
 import re
-import statistics
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -96,6 +96,7 @@ __all__ = [
     "Indicators",
     "MonthRange",
     "count_tables",
+    "histogram_median",
     "measure_groupings",
     "measure_query",
 ]
@@ -555,13 +556,13 @@ class Indicators:
             tables: dict[tuple[Dimension, ...], dict[tuple[str, ...], PublishedCount]] = {}
             for grouping in groupings:
                 axes = [dimensions.index(d.value) for d in grouping]
-                histograms: dict[tuple[str, ...], builtins.list[int]] = {}
+                histograms: dict[tuple[str, ...], Counter[int]] = {}
                 for key, cell in result.cells.items():
                     days = key[-1]
                     if days is None:
                         continue
                     for margin in _margins(tuple(_node(key[axis]) for axis in axes)):
-                        histograms.setdefault(margin, []).extend([int(days)] * cell.count)
+                        histograms.setdefault(margin, Counter())[int(days)] += cell.count
                 shown = placed.tables.get(grouping, {})
                 tables[grouping] = {
                     coordinates: self._median_of(shown.get(coordinates), days)
@@ -573,12 +574,12 @@ class Indicators:
             "indicator_median", (indicator.code, str(months), placed.computed_at), compute
         )
 
-    def _median_of(self, placed: PublishedCount | None, days: Sequence[int]) -> PublishedCount:
+    def _median_of(self, placed: PublishedCount | None, days: Counter[int]) -> PublishedCount:
         if placed is None or placed.suppressed is not None:
             return PublishedCount(None, placed.suppressed if placed else Reason.RATE_DENOMINATOR)
         if (placed.value or 0) < self.rules.rate_min_denominator:
             return PublishedCount(None, Reason.RATE_DENOMINATOR)
-        return PublishedCount(round(statistics.median(days)))
+        return PublishedCount(round(histogram_median(days)))
 
     def _cells(
         self,
@@ -667,6 +668,27 @@ def _within(
                 kept[target] = kept.get(target, 0) + (cell.value or 0)
         tables[grouping] = {c: PublishedCount(v) for c, v in kept.items()}
     return PublishedMeasure(tables, measure.partners, measure.failures, measure.computed_at)
+
+
+def histogram_median(histogram: Counter[int]) -> float:
+    """The median of the values a histogram counts (value -> how many), as
+    ``statistics.median`` of every value repeated would give it (the mean of the two middle
+    ones when their number is even), without writing each value out: a cell's placements
+    are as many as its people, its distinct days a few hundred at most."""
+    total = histogram.total()
+    if total <= 0:
+        raise ValueError("the median of an empty histogram")
+    low_rank, high_rank = (total - 1) // 2, total // 2
+    low: int | None = None
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if low is None and seen > low_rank:
+            low = value
+        if seen > high_rank:
+            assert low is not None
+            return (low + value) / 2 if low != value else value
+    raise AssertionError("unreachable: the ranks are below the total")
 
 
 def _margins(leaf: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
